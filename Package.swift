@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "pgperm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "PQ", targets: ["PQ"]),
+        .library(name: "Permissions", targets: ["Permissions"]),
+        .library(name: "LocalPostgres", targets: ["LocalPostgres"]),
+        .executable(name: "pgperm", targets: ["pgperm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libpq, the PostgreSQL C client library (Debian: libpq-dev).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // The Swift face of libpq: connections, queries, scripts, errors, pool.
+        .target(
+            name: "PQ",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        // A PostgreSQL cluster on this machine: initdb, start, stop (for `pgperm up` and tests).
+        .target(
+            name: "LocalPostgres",
+            dependencies: ["PQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Embeds sql/ into the Permissions module at build time, so installs need no files on disk.
+        .executableTarget(name: "EmbedSQLTool"),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
+        // Typed wrappers for the auth schema and the schema installer.
+        .target(
+            name: "Permissions",
+            dependencies: ["PQ", .product(name: "Logging", package: "swift-log")],
+            plugins: ["EmbedSQL"]
+        ),
+        .executableTarget(
+            name: "pgperm",
+            dependencies: [
+                "PQ", "Permissions", "LocalPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One disposable PostgreSQL cluster per test run, a fresh database per test.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["PQ", "LocalPostgres", "Permissions"]
+        ),
+        .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
+        .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
+    ]
+)

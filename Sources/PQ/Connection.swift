@@ -1,0 +1,270 @@
+import CLibPQ
+import Dispatch
+import Foundation
+import Logging
+
+/// One PostgreSQL connection over libpq.
+///
+/// Every blocking libpq call runs on the connection's own serial dispatch queue, never on
+/// Swift's cooperative thread pool, so a slow query does not starve other tasks. Calls are
+/// serialised: use one connection from one task at a time, or share a ``ConnectionPool``.
+/// Cancelling the calling task sends a cancel request to the server.
+public final class Connection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let queue: DispatchQueue
+    private let notices: NoticeSink
+    private var isClosed = false
+    public let logger: Logger
+
+    private init(handle: OpaquePointer, queue: DispatchQueue, logger: Logger) {
+        self.handle = handle
+        self.queue = queue
+        self.logger = logger
+        self.notices = NoticeSink(logger: logger)
+        PQsetNoticeReceiver(handle, { context, result in
+            guard let context, let result else { return }
+            let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
+            sink.receive(String(cString: PQresultErrorMessage(result)))
+        }, Unmanaged.passUnretained(notices).toOpaque())
+    }
+
+    deinit {
+        if !isClosed { PQfinish(handle) }
+    }
+
+    /// Opens a connection.
+    ///
+    /// - Parameters:
+    ///   - conninfo: anything libpq accepts: a URL (`postgresql://user@host:5432/db?sslmode=require`)
+    ///     or `key=value` pairs (`host=/tmp port=5432 dbname=app`). Empty uses libpq's
+    ///     defaults and environment (`PGHOST`, `PGDATABASE`, `.pgpass`, service files).
+    ///   - logger: receives server notices at debug level.
+    /// - Throws: ``PostgresError`` of kind `.connection` carrying libpq's own message.
+    public static func connect(_ conninfo: String, logger: Logger = Logger(label: "pgperm.pq")) async throws -> Connection {
+        let queue = DispatchQueue(label: "pgperm.pq.connection")
+        let handle: OpaquePointer = try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                guard let handle = PQconnectdb(conninfo) else {
+                    continuation.resume(throwing: PostgresError(kind: .connection, code: "08001", message: "out of memory"))
+                    return
+                }
+                if PQstatus(handle) != CONNECTION_OK {
+                    let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+                    PQfinish(handle)
+                    continuation.resume(throwing: PostgresError(kind: .connection, code: "08001", message: message))
+                    return
+                }
+                continuation.resume(returning: handle)
+            }
+        }
+        return Connection(handle: handle, queue: queue, logger: logger)
+    }
+
+    // MARK: - Queries
+
+    /// Runs one statement with parameters bound as `$1`, `$2`, ... (never interpolated).
+    ///
+    /// - Parameters:
+    ///   - sql: a single SQL statement.
+    ///   - binds: parameter values; use `Optional.none` or ``PostgresNull`` for NULL.
+    /// - Returns: all rows, decoded lazily with ``Row/decode(_:at:)``.
+    /// - Throws: ``PostgresError``: `.server` with the SQLSTATE, `.connection` if the link broke.
+    @discardableResult
+    public func query(_ sql: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {
+        let texts = binds.map(\.postgresText)
+        return try await run { handle in
+            let values = texts.map { $0.flatMap { UnsafePointer(strdup($0)) } }
+            defer { values.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+            let result = values.withUnsafeBufferPointer { buffer in
+                PQexecParams(handle, sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+            }
+            return try Self.consume(result, handle: handle)
+        }
+    }
+
+    /// Runs a script of several statements separated by `;` with the simple query protocol
+    /// (as psql does), stopping at the first error. No parameters.
+    ///
+    /// - Throws: ``PostgresError`` whose ``PostgresError/statementIndex`` is the 0-based index of
+    ///   the failing statement among the non-empty statements of `script`.
+    public func execute(script: String) async throws {
+        try await run { handle in
+            guard PQsendQuery(handle, script) == 1 else {
+                throw Self.connectionError(handle)
+            }
+            var failure: PostgresError?
+            var index = 0
+            while let result = PQgetResult(handle) {
+                if failure == nil {
+                    do {
+                        _ = try Self.consume(result, handle: handle)
+                        index += 1
+                    } catch var error as PostgresError {
+                        error.statementIndex = index
+                        failure = error
+                    }
+                } else {
+                    PQclear(result)
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    // MARK: - State
+
+    /// Whether the connection is open and healthy.
+    public var isUsable: Bool {
+        queue.sync { !isClosed && PQstatus(handle) == CONNECTION_OK }
+    }
+
+    /// Where the connection stands with respect to transactions.
+    public enum TransactionState: Sendable { case idle, inTransaction, failed, unknown }
+
+    public var transactionState: TransactionState {
+        queue.sync {
+            switch PQtransactionStatus(handle) {
+            case PQTRANS_IDLE: .idle
+            case PQTRANS_INTRANS: .inTransaction
+            case PQTRANS_INERROR: .failed
+            default: .unknown
+            }
+        }
+    }
+
+    /// The server's version number, such as `150018`.
+    public var serverVersion: Int { queue.sync { Int(PQserverVersion(handle)) } }
+
+    /// Closes the connection. Further calls throw.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                if !self.isClosed {
+                    self.isClosed = true
+                    PQfinish(self.handle)
+                }
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// Runs `body` on the connection's queue; a cancelled task sends PQcancel to the server.
+    private func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        let cancel = CancelToken()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async {
+                    guard !self.isClosed else {
+                        continuation.resume(throwing: PostgresError(kind: .usage, message: "the connection is closed"))
+                        return
+                    }
+                    cancel.arm(PQgetCancel(self.handle))
+                    defer { cancel.disarm() }
+                    continuation.resume(with: Result { try body(self.handle) })
+                }
+            }
+        } onCancel: {
+            cancel.fire()
+        }
+    }
+
+    private static func consume(_ result: OpaquePointer?, handle: OpaquePointer) throws -> QueryResult {
+        guard let result else { throw connectionError(handle) }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return decodeRows(result)
+        default:
+            if PQstatus(handle) != CONNECTION_OK { throw connectionError(handle) }
+            throw serverError(result)
+        }
+    }
+
+    private static func decodeRows(_ result: OpaquePointer) -> QueryResult {
+        let columnCount = Int(PQnfields(result))
+        let columns = (0..<columnCount).map { index in
+            Column(name: String(cString: PQfname(result, Int32(index))),
+                   type: PostgresType(oid: PQftype(result, Int32(index))))
+        }
+        let rows = (0..<Int(PQntuples(result))).map { row in
+            Row(columns: columns, values: (0..<columnCount).map { column -> String? in
+                PQgetisnull(result, Int32(row), Int32(column)) == 1
+                    ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
+            })
+        }
+        let tag = String(cString: PQcmdStatus(result))
+        return QueryResult(columns: columns, rows: rows, commandTag: tag,
+                           affectedRows: Int(String(cString: PQcmdTuples(result))))
+    }
+
+    private static func serverError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        var error = PostgresError(kind: .server,
+                                  code: field("C").map { SQLState($0) },
+                                  message: field("M") ?? String(cString: PQresultErrorMessage(result)),
+                                  detail: field("D"),
+                                  hint: field("H"))
+        error.severity = field("V") ?? field("S")
+        error.context = field("W")
+        error.position = field("P").flatMap { Int($0) }
+        error.schemaName = field("s")
+        error.tableName = field("t")
+        error.columnName = field("c")
+        error.constraintName = field("n")
+        return error
+    }
+
+    private static func connectionError(_ handle: OpaquePointer) -> PostgresError {
+        let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return PostgresError(kind: .connection, code: "08006", message: message.isEmpty ? "connection lost" : message)
+    }
+}
+
+/// Receives server notices (RAISE NOTICE, "already exists, skipping") instead of libpq
+/// printing them to stderr.
+private final class NoticeSink: @unchecked Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+    func receive(_ message: String) {
+        logger.debug("\(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+}
+
+/// Holds the libpq cancel object of the statement in flight, so another thread can cancel it.
+private final class CancelToken: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancel: OpaquePointer?
+    private var fired = false
+
+    func arm(_ cancel: OpaquePointer?) {
+        lock.withLock {
+            self.cancel = cancel
+            if fired { send() }
+        }
+    }
+
+    func disarm() {
+        lock.withLock {
+            if let cancel { PQfreeCancel(cancel) }
+            cancel = nil
+        }
+    }
+
+    func fire() {
+        lock.withLock {
+            fired = true
+            send()
+        }
+    }
+
+    private func send() {
+        guard let cancel else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+    }
+}

@@ -1,0 +1,127 @@
+-- The global permission catalogue.
+--
+-- Function bodies handle codes as text (looked up through the unique index on code::text)
+-- and never name the ltree type, so they work wherever the extension is installed. Where a
+-- text code must become an ltree value, it is assigned to a variable declared as
+-- auth.permission.code%TYPE: PL/pgSQL converts through the type's input function.
+
+CREATE OR REPLACE FUNCTION auth.tg_permission_before_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _segments text[] := string_to_array(NEW.code::text, '.');
+    _depth integer := cardinality(_segments);
+    _parent_code text;
+    _parent auth.permission.code%TYPE;
+    _parent_nos integer[];
+BEGIN
+    IF NEW.code IS NULL THEN
+        RETURN NEW;  -- the NOT NULL constraint reports it
+    END IF;
+    PERFORM auth.assert_perm_code(NEW.code::text);
+    NEW.name := coalesce(nullif(btrim(NEW.name), ''), _segments[_depth]);
+
+    IF _depth = 1 THEN
+        NEW.ancestor_nos := ARRAY[NEW.permission_no];
+        RETURN NEW;
+    END IF;
+
+    -- The parent's ancestor_nos plus our own number. A missing parent is created first
+    -- (its own insert creates its missing parents in turn); ON CONFLICT covers a
+    -- concurrent transaction creating the same parent.
+    _parent_code := array_to_string(_segments[1:_depth - 1], '.');
+    SELECT p.ancestor_nos INTO _parent_nos FROM auth.permission p WHERE p.code::text = _parent_code;
+    IF _parent_nos IS NULL THEN
+        _parent := _parent_code;
+        INSERT INTO auth.permission (code) VALUES (_parent) ON CONFLICT DO NOTHING;
+        SELECT p.ancestor_nos INTO STRICT _parent_nos FROM auth.permission p WHERE p.code::text = _parent_code;
+    END IF;
+    NEW.ancestor_nos := _parent_nos || NEW.permission_no;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_permission_before_insert() IS
+    'Trigger (BEFORE INSERT on auth.permission, row): validates the code (QI002), names the row after its '
+    'last segment when no name is given, creates missing ancestors and fills ancestor_nos. '
+    'So a direct INSERT of a.b.c works too.';
+
+CREATE OR REPLACE FUNCTION auth.create_permission(_code text, _name text, _description text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _ltree_code auth.permission.code%TYPE;
+    _permission_id uuid;
+    _constraint text;
+BEGIN
+    PERFORM auth.assert_given(_code, '_code');
+    PERFORM auth.assert_perm_code(_code);
+    PERFORM auth.assert_given(_name, '_name');
+
+    _ltree_code := _code;
+    BEGIN
+        INSERT INTO auth.permission (code, name, description)
+        VALUES (_ltree_code, _name, _description)
+        RETURNING permission_id INTO _permission_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint NOT IN ('permission_code_key', 'permission_code_text_key') THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'permission exists'
+            USING ERRCODE = 'QD005',
+                  DETAIL = format('Permission code %L is already in the catalogue.', _code),
+                  HINT = 'Use the existing code.';
+    END;
+    RETURN _permission_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.create_permission(text, text, text) IS
+    'Adds a code to the catalogue and returns its id; missing ancestors are created, named after their '
+    'last segment. QI002 for a malformed code, QD005 when it exists.';
+
+CREATE OR REPLACE FUNCTION auth.delete_permission(_code text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _permission_no integer;
+    _used_code text;
+BEGIN
+    SELECT p.permission_no INTO _permission_no FROM auth.permission p WHERE p.code::text = _code;
+    IF _permission_no IS NULL THEN
+        PERFORM auth.raise_permission_not_found(_code);
+    END IF;
+
+    -- Lock the subtree before checking it is unused: a concurrent grant of one of these
+    -- codes (whose foreign key check needs a key-share lock) waits for us and then fails,
+    -- and one committed before our lock is seen by the check below.
+    PERFORM p.permission_id FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no] FOR UPDATE;
+
+    SELECT p.code::text INTO _used_code
+      FROM auth.permission p
+     WHERE p.ancestor_nos @> ARRAY[_permission_no]
+       AND (EXISTS (SELECT FROM auth.perm_set_permission sp WHERE sp.permission_id = p.permission_id)
+            OR EXISTS (SELECT FROM auth.permission_assignment a WHERE a.permission_id = p.permission_id))
+     ORDER BY p.permission_no
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'permission in use'
+            USING ERRCODE = 'QS001',
+                  DETAIL = format('Permission code %L is in a permission set or assigned directly.', _used_code),
+                  HINT = 'Remove it from every set (auth.remove_perm_set_permissions) and assignment (auth.unassign_permission) first.';
+    END IF;
+
+    DELETE FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no];
+END;
+$$;
+COMMENT ON FUNCTION auth.delete_permission(text) IS
+    'Deletes a code and all its descendants from the catalogue. QS001 if any of them is in a set '
+    '(templates included) or directly assigned; QN003 for an unknown code.';

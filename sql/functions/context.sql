@@ -1,0 +1,25 @@
+-- The acting application user of the current transaction, recorded by the audit triggers.
+-- Invoker functions: they only read or set a transaction-local setting.
+
+CREATE OR REPLACE FUNCTION auth.set_actor(_user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    -- is_local = true: the actor never leaks into the next transaction on a pooled connection.
+    PERFORM set_config('auth.actor_user_id', coalesce(_user_id::text, ''), true);
+END;
+$$;
+COMMENT ON FUNCTION auth.set_actor(uuid) IS
+    'Sets the acting application user for the rest of the current transaction (NULL clears it). '
+    'Outside an explicit transaction it lasts for one statement only.';
+
+CREATE OR REPLACE FUNCTION auth.current_actor()
+RETURNS uuid
+LANGUAGE sql
+STABLE
+AS $$
+    SELECT nullif(current_setting('auth.actor_user_id', true), '')::uuid
+$$;
+COMMENT ON FUNCTION auth.current_actor() IS
+    'The acting application user set by auth.set_actor in this transaction, or NULL.';

@@ -1,0 +1,279 @@
+-- Internal helpers: argument validation shared by the API functions, and small generic
+-- trigger functions. Not part of the API; each raises one of our documented SQLSTATEs.
+
+CREATE OR REPLACE FUNCTION auth.assert_given(_value anyelement, _argument text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    -- The text form is blank only for blank strings, so one check serves every type.
+    IF _value IS NULL OR btrim(_value::text) = '' THEN
+        RAISE EXCEPTION 'missing argument %', _argument
+            USING ERRCODE = 'QI001',
+                  DETAIL = format('Argument %s is NULL, empty or blank.', _argument),
+                  HINT = 'Pass a non-empty value.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_given(anyelement, text) IS
+    'Internal: raises QI001 when the named argument is NULL or a blank string.';
+
+CREATE OR REPLACE FUNCTION auth.assert_code(_code text, _argument text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_code, _argument);
+    IF _code !~ '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid code'
+            USING ERRCODE = 'QI003',
+                  DETAIL = format('%s %L does not match ^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$.', _argument, _code),
+                  HINT = 'Use 1 to 63 letters, digits, _ or -, starting with a letter or digit (e.g. ACME-INTL).';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_code(text, text) IS
+    'Internal: validates a tenant, permission set or group code (QI001 when blank, QI003 when malformed).';
+
+CREATE OR REPLACE FUNCTION auth.assert_tenant(_tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_tenant_id, '_tenant_id');
+    IF NOT EXISTS (SELECT FROM auth.tenant t WHERE t.tenant_id = _tenant_id) THEN
+        RAISE EXCEPTION 'unknown tenant'
+            USING ERRCODE = 'QN001',
+                  DETAIL = format('No tenant has id %s.', _tenant_id),
+                  HINT = 'Check the id; auth.create_tenant returns it.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_tenant(uuid) IS 'Internal: raises QI001 for NULL, QN001 for an unknown tenant.';
+
+CREATE OR REPLACE FUNCTION auth.assert_user(_user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_user_id, '_user_id');
+    IF NOT EXISTS (SELECT FROM auth.user_info u WHERE u.user_id = _user_id) THEN
+        RAISE EXCEPTION 'unknown user'
+            USING ERRCODE = 'QN002',
+                  DETAIL = format('No user has id %s.', _user_id),
+                  HINT = 'Check the id; auth.create_user returns it.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_user(uuid) IS 'Internal: raises QI001 for NULL, QN002 for an unknown user.';
+
+CREATE OR REPLACE FUNCTION auth.assert_tenant_member(_tenant_id uuid, _user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    -- An inactive membership still counts: it is a row the foreign keys can reference.
+    IF NOT EXISTS (SELECT FROM auth.tenant_user tu
+                    WHERE tu.tenant_id = _tenant_id AND tu.user_id = _user_id) THEN
+        RAISE EXCEPTION 'not a tenant member'
+            USING ERRCODE = 'QN006',
+                  DETAIL = format('User %s is not a member of tenant %s.', _user_id, _tenant_id),
+                  HINT = 'Add the user to the tenant first with auth.add_user_to_tenant.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_tenant_member(uuid, uuid) IS
+    'Internal: raises QN006 unless the user has a membership (active or not) in the tenant.';
+
+CREATE OR REPLACE FUNCTION auth.assert_user_group(_tenant_id uuid, _user_group_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_user_group_id, '_user_group_id');
+    -- A group of another tenant is unknown here.
+    IF NOT EXISTS (SELECT FROM auth.user_group g
+                    WHERE g.tenant_id = _tenant_id AND g.user_group_id = _user_group_id) THEN
+        RAISE EXCEPTION 'unknown user group'
+            USING ERRCODE = 'QN005',
+                  DETAIL = format('Tenant %s has no user group with id %s.', _tenant_id, _user_group_id),
+                  HINT = 'Groups belong to one tenant: check both ids.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_user_group(uuid, uuid) IS
+    'Internal: raises QI001 for NULL, QN005 unless the group exists in that tenant.';
+
+CREATE OR REPLACE FUNCTION auth.find_perm_set(_tenant_id uuid, _perm_set_code text)
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+BEGIN
+    PERFORM auth.assert_given(_perm_set_code, '_perm_set_code');
+    -- Two queries rather than IS NOT DISTINCT FROM, which no index can serve.
+    IF _tenant_id IS NULL THEN
+        SELECT ps.perm_set_id INTO _perm_set_id
+          FROM auth.perm_set ps
+         WHERE ps.tenant_id IS NULL AND ps.code = _perm_set_code;
+    ELSE
+        SELECT ps.perm_set_id INTO _perm_set_id
+          FROM auth.perm_set ps
+         WHERE ps.tenant_id = _tenant_id AND ps.code = _perm_set_code;
+    END IF;
+    IF _perm_set_id IS NULL THEN
+        RAISE EXCEPTION 'unknown permission set'
+            USING ERRCODE = 'QN004',
+                  DETAIL = CASE WHEN _tenant_id IS NULL
+                                THEN format('There is no template permission set %L.', _perm_set_code)
+                                ELSE format('Tenant %s has no permission set %L.', _tenant_id, _perm_set_code) END,
+                  HINT = 'Sets belong to one tenant: create one with auth.create_perm_set or copy one with auth.duplicate_perm_set.';
+    END IF;
+    RETURN _perm_set_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.find_perm_set(uuid, text) IS
+    'Internal: id of the tenant''s set with that code (a template when _tenant_id is NULL); QI001 or QN004 otherwise.';
+
+CREATE OR REPLACE FUNCTION auth.assert_perm_code(_perm_code text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_perm_code, '_perm_code');
+    IF _perm_code !~ '^[a-z0-9_]+(\.[a-z0-9_]+)*$' THEN
+        RAISE EXCEPTION 'invalid permission code'
+            USING ERRCODE = 'QI002',
+                  DETAIL = format('Permission code %L does not match ^[a-z0-9_]+(\.[a-z0-9_]+)*$.', _perm_code),
+                  HINT = 'Use dot-separated lower-case segments of letters, digits and _, e.g. users.create_user.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_perm_code(text) IS
+    'Internal: validates the format of a permission code (QI001 when blank, QI002 when malformed).';
+
+CREATE OR REPLACE FUNCTION auth.raise_permission_not_found(_perm_code text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    -- Say why the code was not found: missing, malformed, or well-formed but not in the catalogue.
+    PERFORM auth.assert_perm_code(_perm_code);
+    RAISE EXCEPTION 'unknown permission'
+        USING ERRCODE = 'QN003',
+              DETAIL = format('Permission code %L is not in the catalogue.', _perm_code),
+              HINT = 'Check the spelling, or add it with auth.create_permission.';
+END;
+$$;
+COMMENT ON FUNCTION auth.raise_permission_not_found(text) IS
+    'Internal: always raises, for a code that was not found: QI001 (blank), QI002 (malformed) or QN003 (unknown).';
+
+CREATE OR REPLACE FUNCTION auth.find_permission(_perm_code text)
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    _permission_id uuid;
+BEGIN
+    SELECT p.permission_id INTO _permission_id FROM auth.permission p WHERE p.code::text = _perm_code;
+    IF _permission_id IS NULL THEN
+        PERFORM auth.raise_permission_not_found(_perm_code);
+    END IF;
+    RETURN _permission_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.find_permission(text) IS
+    'Internal: id of the catalogue code; QI001, QI002 or QN003 otherwise.';
+
+CREATE OR REPLACE FUNCTION auth.find_permissions(_perm_codes text[])
+RETURNS uuid[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    _missing text;
+BEGIN
+    IF _perm_codes IS NULL OR cardinality(_perm_codes) = 0 THEN
+        PERFORM auth.assert_given(NULL::text, '_perm_codes');
+    END IF;
+    -- Report the first code (in argument order) that is not in the catalogue.
+    SELECT c.code INTO _missing
+      FROM unnest(_perm_codes) WITH ORDINALITY AS c(code, ord)
+     WHERE NOT EXISTS (SELECT FROM auth.permission p WHERE p.code::text = c.code)
+     ORDER BY c.ord
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM auth.raise_permission_not_found(_missing);
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT p.permission_id
+                   FROM auth.permission p
+                  WHERE p.code::text = ANY (_perm_codes));
+END;
+$$;
+COMMENT ON FUNCTION auth.find_permissions(text[]) IS
+    'Internal: ids of all the catalogue codes given; raises for the first blank, malformed or unknown one, or for an empty array.';
+
+-- Generic trigger functions ---------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION auth.tg_touch_updated_at()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    -- Only real changes move updated_at, so a no-op UPDATE stays a no-op.
+    IF NEW IS DISTINCT FROM OLD THEN
+        NEW.updated_at := now();
+    END IF;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_touch_updated_at() IS
+    'Trigger: sets updated_at on every real change, including direct UPDATEs.';
+
+CREATE OR REPLACE FUNCTION auth.tg_immutable_columns()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    _old jsonb := to_jsonb(OLD);
+    _new jsonb := to_jsonb(NEW);
+    _column text;
+BEGIN
+    FOREACH _column IN ARRAY TG_ARGV LOOP
+        IF _old -> _column IS DISTINCT FROM _new -> _column THEN
+            RAISE EXCEPTION 'immutable column'
+                USING ERRCODE = 'QS003',
+                      DETAIL = format('%s.%s cannot change (from %s to %s).',
+                                      TG_TABLE_NAME, _column, _old -> _column, _new -> _column),
+                      HINT = 'Create a new row and delete the old one instead.';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_immutable_columns() IS
+    'Trigger: refuses (QS003) an UPDATE that changes any of the columns named as trigger arguments.';

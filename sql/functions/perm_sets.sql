@@ -1,0 +1,155 @@
+-- Permission sets: named bundles of codes, owned by one tenant or (tenant NULL) templates.
+
+CREATE OR REPLACE FUNCTION auth.create_perm_set(_tenant_id uuid, _code text, _name text, _description text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+    _constraint text;
+BEGIN
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    PERFORM auth.assert_code(_code, '_code');
+    PERFORM auth.assert_given(_name, '_name');
+    BEGIN
+        INSERT INTO auth.perm_set (tenant_id, code, name, description)
+        VALUES (_tenant_id, _code, _name, _description)
+        RETURNING perm_set_id INTO _perm_set_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint IS DISTINCT FROM 'perm_set_tenant_code_key' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'permission set code taken'
+            USING ERRCODE = 'QD003',
+                  DETAIL = CASE WHEN _tenant_id IS NULL
+                                THEN format('A template permission set %L already exists.', _code)
+                                ELSE format('Tenant %s already has a permission set %L.', _tenant_id, _code) END,
+                  HINT = 'Choose another code, or add codes to the existing set.';
+    END;
+    RETURN _perm_set_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.create_perm_set(uuid, text, text, text) IS
+    'Creates an empty permission set in a tenant, or a template when _tenant_id is NULL (copied into '
+    'tenants created afterwards), and returns its id. QD003 when the code is taken.';
+
+CREATE OR REPLACE FUNCTION auth.add_perm_set_permissions(_tenant_id uuid, _perm_set_code text, _perm_codes text[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+    _permission_ids uuid[];
+BEGIN
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
+    -- Every code is checked before anything is added.
+    _permission_ids := auth.find_permissions(_perm_codes);
+    INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
+    SELECT _perm_set_id, ids.permission_id
+      FROM unnest(_permission_ids) AS ids(permission_id)
+    ON CONFLICT DO NOTHING;
+END;
+$$;
+COMMENT ON FUNCTION auth.add_perm_set_permissions(uuid, text, text[]) IS
+    'Adds codes to a set (a template when _tenant_id is NULL). Codes already in it are skipped; an unknown '
+    'code (QN003) or malformed one (QI002) adds nothing. Each code grants its descendants too.';
+
+CREATE OR REPLACE FUNCTION auth.remove_perm_set_permissions(_tenant_id uuid, _perm_set_code text, _perm_codes text[])
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+    _permission_ids uuid[];
+BEGIN
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
+    _permission_ids := auth.find_permissions(_perm_codes);
+    DELETE FROM auth.perm_set_permission sp
+     WHERE sp.perm_set_id = _perm_set_id
+       AND sp.permission_id = ANY (_permission_ids);
+END;
+$$;
+COMMENT ON FUNCTION auth.remove_perm_set_permissions(uuid, text, text[]) IS
+    'Removes codes from a set; codes not in it are ignored, unknown codes raise QN003 and remove nothing. '
+    'Only the exact codes go: removing a parent does not remove its children listed separately.';
+
+CREATE OR REPLACE FUNCTION auth.delete_perm_set(_tenant_id uuid, _perm_set_code text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+BEGIN
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
+    DELETE FROM auth.perm_set ps WHERE ps.perm_set_id = _perm_set_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.delete_perm_set(uuid, text) IS
+    'Deletes a set and every assignment of it. Deleting a template leaves the tenants'' copies alone.';
+
+CREATE OR REPLACE FUNCTION auth.duplicate_perm_set(_from_tenant_id uuid, _to_tenant_id uuid, _perm_set_code text)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _source_id uuid;
+    _copy_id uuid;
+    _constraint text;
+BEGIN
+    IF _from_tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_from_tenant_id);
+    END IF;
+    IF _to_tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_to_tenant_id);
+    END IF;
+    _source_id := auth.find_perm_set(_from_tenant_id, _perm_set_code);
+    BEGIN
+        INSERT INTO auth.perm_set (tenant_id, code, name, description)
+        SELECT _to_tenant_id, ps.code, ps.name, ps.description
+          FROM auth.perm_set ps
+         WHERE ps.perm_set_id = _source_id
+        RETURNING perm_set_id INTO _copy_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint IS DISTINCT FROM 'perm_set_tenant_code_key' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'permission set code taken'
+            USING ERRCODE = 'QD003',
+                  DETAIL = CASE WHEN _to_tenant_id IS NULL
+                                THEN format('A template permission set %L already exists.', _perm_set_code)
+                                ELSE format('Tenant %s already has a permission set %L.', _to_tenant_id, _perm_set_code) END,
+                  HINT = 'Delete the target''s set first, or add codes to it with auth.add_perm_set_permissions.';
+    END;
+    INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
+    SELECT _copy_id, sp.permission_id
+      FROM auth.perm_set_permission sp
+     WHERE sp.perm_set_id = _source_id;
+    RETURN _copy_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.duplicate_perm_set(uuid, uuid, text) IS
+    'Copies a set, with its codes, from one tenant to another under the same code and returns the copy''s id. '
+    'NULL on either side means the templates. QN004 when the source is missing, QD003 when the target has the code.';

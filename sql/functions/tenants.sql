@@ -1,0 +1,311 @@
+-- Tenants, their members and their owners.
+
+CREATE OR REPLACE FUNCTION auth.create_tenant(_name text, _code text, _owner_user_id uuid DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _tenant_id uuid;
+    _constraint text;
+BEGIN
+    PERFORM auth.assert_given(_name, '_name');
+    PERFORM auth.assert_code(_code, '_code');
+    IF _owner_user_id IS NOT NULL THEN
+        PERFORM auth.assert_user(_owner_user_id);
+    END IF;
+
+    BEGIN
+        INSERT INTO auth.tenant (name, code) VALUES (_name, _code) RETURNING tenant_id INTO _tenant_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint IS DISTINCT FROM 'tenant_code_key' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'tenant code taken'
+            USING ERRCODE = 'QD001',
+                  DETAIL = format('Tenant code %L is already in use.', _code),
+                  HINT = 'Choose another code (codes are case-sensitive).';
+    END;
+
+    IF _owner_user_id IS NOT NULL THEN
+        INSERT INTO auth.tenant_user (tenant_id, user_id) VALUES (_tenant_id, _owner_user_id);
+        INSERT INTO auth.owner (tenant_id, user_id) VALUES (_tenant_id, _owner_user_id);
+    END IF;
+    RETURN _tenant_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.create_tenant(text, text, uuid) IS
+    'Creates an active tenant and returns its id. It receives a copy of every template permission set. '
+    'When _owner_user_id is given, that user becomes a member and the tenant owner. QD001 when the code is taken.';
+
+CREATE OR REPLACE FUNCTION auth.update_tenant(_tenant_id uuid, _name text DEFAULT NULL, _code text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _constraint text;
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    IF _name IS NOT NULL THEN
+        PERFORM auth.assert_given(_name, '_name');
+    END IF;
+    IF _code IS NOT NULL THEN
+        PERFORM auth.assert_code(_code, '_code');
+    END IF;
+
+    BEGIN
+        UPDATE auth.tenant t
+           SET name = coalesce(_name, t.name),
+               code = coalesce(_code, t.code)
+         WHERE t.tenant_id = _tenant_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint IS DISTINCT FROM 'tenant_code_key' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'tenant code taken'
+            USING ERRCODE = 'QD001',
+                  DETAIL = format('Tenant code %L is already in use.', _code),
+                  HINT = 'Choose another code (codes are case-sensitive).';
+    END;
+END;
+$$;
+COMMENT ON FUNCTION auth.update_tenant(uuid, text, text) IS
+    'Renames a tenant and/or changes its code; NULL leaves a value unchanged. QN001, QI001, QI003, QD001.';
+
+CREATE OR REPLACE FUNCTION auth.deactivate_tenant(_tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    UPDATE auth.tenant t SET is_active = false WHERE t.tenant_id = _tenant_id AND t.is_active;
+END;
+$$;
+COMMENT ON FUNCTION auth.deactivate_tenant(uuid) IS
+    'Deactivates a tenant: every check in it fails, the owner''s included, until reactivated. Idempotent.';
+
+CREATE OR REPLACE FUNCTION auth.activate_tenant(_tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    UPDATE auth.tenant t SET is_active = true WHERE t.tenant_id = _tenant_id AND NOT t.is_active;
+END;
+$$;
+COMMENT ON FUNCTION auth.activate_tenant(uuid) IS 'Reactivates a deactivated tenant. Idempotent.';
+
+CREATE OR REPLACE FUNCTION auth.delete_tenant(_tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    DELETE FROM auth.tenant t WHERE t.tenant_id = _tenant_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.delete_tenant(uuid) IS
+    'Deletes a tenant with its memberships, groups, sets, assignments, ownerships and preferences. '
+    'Its audit history is kept.';
+
+CREATE OR REPLACE FUNCTION auth.add_user_to_tenant(_tenant_id uuid, _user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user(_user_id);
+    -- One statement, so a concurrent call cannot slip in between a check and the write.
+    INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
+    VALUES (_tenant_id, _user_id)
+    ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'already a tenant member'
+            USING ERRCODE = 'QD006',
+                  DETAIL = format('User %s is already an active member of tenant %s.', _user_id, _tenant_id),
+                  HINT = 'Nothing to do.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.add_user_to_tenant(uuid, uuid) IS
+    'Makes the user an active member of the tenant, reactivating an inactive membership '
+    '(joined_at is kept). QD006 when already an active member.';
+
+CREATE OR REPLACE FUNCTION auth.remove_user_from_tenant(_tenant_id uuid, _user_id uuid, _hard boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user(_user_id);
+    PERFORM auth.assert_given(_hard, '_hard');
+    PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
+    -- A tenant must not silently lose its owner, softly or not.
+    IF EXISTS (SELECT FROM auth.owner o
+                WHERE o.tenant_id = _tenant_id AND o.user_id = _user_id AND o.user_group_id IS NULL) THEN
+        RAISE EXCEPTION 'user is a tenant owner'
+            USING ERRCODE = 'QS002',
+                  DETAIL = format('User %s owns tenant %s.', _user_id, _tenant_id),
+                  HINT = 'Transfer ownership first with auth.transfer_tenant_ownership.';
+    END IF;
+
+    IF _hard THEN
+        DELETE FROM auth.tenant_user tu WHERE tu.tenant_id = _tenant_id AND tu.user_id = _user_id;
+    ELSE
+        UPDATE auth.tenant_user tu SET is_active = false
+         WHERE tu.tenant_id = _tenant_id AND tu.user_id = _user_id AND tu.is_active;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.remove_user_from_tenant(uuid, uuid, boolean) IS
+    'Removes a member from a tenant. Soft (default): deactivates the membership and keeps its groups '
+    'and assignments. Hard: deletes the membership with its group memberships, group ownerships, '
+    'assignments and preferences in that tenant. QN006 when not a member; QS002 for a tenant owner.';
+
+CREATE OR REPLACE FUNCTION auth.get_tenant_users(_tenant_id uuid, _include_inactive boolean DEFAULT false)
+RETURNS TABLE (user_id uuid, username text, email text, display_name text, is_active boolean, joined_at timestamptz)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_given(_include_inactive, '_include_inactive');
+    RETURN QUERY
+    SELECT u.user_id, u.username, u.email, u.display_name,
+           tu.is_active AND u.is_active,
+           tu.joined_at
+      FROM auth.tenant_user tu
+      JOIN auth.user_info u ON u.user_id = tu.user_id
+     WHERE tu.tenant_id = _tenant_id
+       AND (_include_inactive OR (tu.is_active AND u.is_active))
+     ORDER BY u.display_name, u.username;
+END;
+$$;
+COMMENT ON FUNCTION auth.get_tenant_users(uuid, boolean) IS
+    'Members of a tenant ordered by display name. By default only active members who are active users; '
+    'with _include_inactive, all of them (is_active is then false for an inactive membership or user).';
+
+CREATE OR REPLACE FUNCTION auth.assign_tenant_owner(_tenant_id uuid, _user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _constraint text;
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user(_user_id);
+    -- An owner acts through a live membership: add it, or reactivate it.
+    INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
+    VALUES (_tenant_id, _user_id)
+    ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    BEGIN
+        INSERT INTO auth.owner (tenant_id, user_id) VALUES (_tenant_id, _user_id);
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint IS DISTINCT FROM 'owner_tenant_owner_key' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'already an owner'
+            USING ERRCODE = 'QD009',
+                  DETAIL = format('User %s already owns tenant %s.', _user_id, _tenant_id),
+                  HINT = 'Nothing to do.';
+    END;
+END;
+$$;
+COMMENT ON FUNCTION auth.assign_tenant_owner(uuid, uuid) IS
+    'Adds a tenant owner (a tenant may have several), adding or reactivating the membership. QD009 when already an owner.';
+
+CREATE OR REPLACE FUNCTION auth.transfer_tenant_ownership(_tenant_id uuid, _new_owner_user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_given(_new_owner_user_id, '_new_owner_user_id');
+    PERFORM auth.assert_user(_new_owner_user_id);
+    INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
+    VALUES (_tenant_id, _new_owner_user_id)
+    ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+
+    DELETE FROM auth.owner o
+     WHERE o.tenant_id = _tenant_id AND o.user_group_id IS NULL AND o.user_id <> _new_owner_user_id;
+    INSERT INTO auth.owner (tenant_id, user_id)
+    VALUES (_tenant_id, _new_owner_user_id)
+    ON CONFLICT (tenant_id, user_id) WHERE user_group_id IS NULL DO NOTHING;
+END;
+$$;
+COMMENT ON FUNCTION auth.transfer_tenant_ownership(uuid, uuid) IS
+    'Makes the user the only tenant owner, replacing every other one (they stay members). '
+    'Adds or reactivates the new owner''s membership. Group ownerships are unaffected.';
+
+CREATE OR REPLACE FUNCTION auth.get_tenant_statistics(_tenant_id uuid)
+RETURNS TABLE (tenant_name text, user_count bigint, group_count bigint,
+               permission_set_count bigint, assignment_count bigint)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    -- Independent counts rather than one join, which would multiply rows before counting.
+    RETURN QUERY
+    SELECT t.name,
+           (SELECT count(*) FROM auth.tenant_user tu WHERE tu.tenant_id = t.tenant_id AND tu.is_active),
+           (SELECT count(*) FROM auth.user_group g WHERE g.tenant_id = t.tenant_id),
+           (SELECT count(*) FROM auth.perm_set ps WHERE ps.tenant_id = t.tenant_id),
+           (SELECT count(*) FROM auth.permission_assignment a WHERE a.tenant_id = t.tenant_id)
+      FROM auth.tenant t
+     WHERE t.tenant_id = _tenant_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.get_tenant_statistics(uuid) IS
+    'Name of the tenant with its number of active memberships, groups, permission sets and assignments.';
+
+CREATE OR REPLACE FUNCTION auth.tg_tenant_copy_templates()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    -- Every new tenant, however inserted, gets its own copy of each template set.
+    WITH copied AS (
+        INSERT INTO auth.perm_set (tenant_id, code, name, description)
+        SELECT n.tenant_id, tpl.code, tpl.name, tpl.description
+          FROM new_rows n
+         CROSS JOIN auth.perm_set tpl
+         WHERE tpl.tenant_id IS NULL
+        RETURNING perm_set_id, code
+    )
+    INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
+    SELECT c.perm_set_id, sp.permission_id
+      FROM copied c
+      JOIN auth.perm_set tpl ON tpl.tenant_id IS NULL AND tpl.code = c.code
+      JOIN auth.perm_set_permission sp ON sp.perm_set_id = tpl.perm_set_id;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_tenant_copy_templates() IS
+    'Trigger (AFTER INSERT on auth.tenant, statement): copies every template permission set, with its codes, into the new tenants.';

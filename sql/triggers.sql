@@ -1,0 +1,163 @@
+-- Every trigger of the auth schema. CREATE OR REPLACE TRIGGER (PostgreSQL 14+) makes this
+-- file safe to re-apply. The functions they run are in functions/*.sql.
+--
+-- Effective-access triggers are statement-level with transition tables, so a statement
+-- touching 10,000 rows refreshes the cache once, set-based. PostgreSQL allows transition
+-- tables only on single-event triggers, hence one trigger per event.
+
+-- Catalogue: fill ancestors on insert; codes and internal numbers never change. --------
+
+CREATE OR REPLACE TRIGGER permission_before_insert
+    BEFORE INSERT ON auth.permission
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_permission_before_insert();
+
+CREATE OR REPLACE TRIGGER permission_immutable
+    BEFORE UPDATE OF code, permission_no, ancestor_nos ON auth.permission
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('code', 'permission_no', 'ancestor_nos');
+
+-- A set or group never moves to another tenant (composite keys would dangle). ---------
+
+CREATE OR REPLACE TRIGGER perm_set_immutable
+    BEFORE UPDATE OF tenant_id ON auth.perm_set
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
+
+CREATE OR REPLACE TRIGGER user_group_immutable
+    BEFORE UPDATE OF tenant_id ON auth.user_group
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
+
+-- updated_at follows every real change, direct UPDATEs included. -----------------------
+
+CREATE OR REPLACE TRIGGER tenant_touch
+    BEFORE UPDATE ON auth.tenant
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_touch_updated_at();
+CREATE OR REPLACE TRIGGER user_info_touch
+    BEFORE UPDATE ON auth.user_info
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_touch_updated_at();
+CREATE OR REPLACE TRIGGER perm_set_touch
+    BEFORE UPDATE ON auth.perm_set
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_touch_updated_at();
+CREATE OR REPLACE TRIGGER user_group_touch
+    BEFORE UPDATE ON auth.user_group
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_touch_updated_at();
+CREATE OR REPLACE TRIGGER user_tenant_preference_touch
+    BEFORE UPDATE ON auth.user_tenant_preference
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_touch_updated_at();
+
+-- New tenants get a copy of every template set. ----------------------------------------
+
+CREATE OR REPLACE TRIGGER tenant_copy_templates
+    AFTER INSERT ON auth.tenant
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_tenant_copy_templates();
+
+-- Effective access. Deletes of tenants, users, tenant_user, groups and sets need no
+-- trigger here: they cascade to the rows below (or to effective_access itself). --------
+
+CREATE OR REPLACE TRIGGER tenant_refresh_update
+    AFTER UPDATE ON auth.tenant
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_tenant_refresh();
+
+CREATE OR REPLACE TRIGGER user_info_refresh_update
+    AFTER UPDATE ON auth.user_info
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_user_info_refresh();
+
+CREATE OR REPLACE TRIGGER tenant_user_refresh_insert
+    AFTER INSERT ON auth.tenant_user
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_tenant_user_refresh();
+CREATE OR REPLACE TRIGGER tenant_user_refresh_update
+    AFTER UPDATE ON auth.tenant_user
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_tenant_user_refresh();
+
+CREATE OR REPLACE TRIGGER owner_refresh_insert
+    AFTER INSERT ON auth.owner
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_refresh_pairs();
+CREATE OR REPLACE TRIGGER owner_refresh_update
+    AFTER UPDATE ON auth.owner
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_refresh_pairs();
+CREATE OR REPLACE TRIGGER owner_refresh_delete
+    AFTER DELETE ON auth.owner
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_refresh_pairs();
+
+CREATE OR REPLACE TRIGGER user_group_refresh_update
+    AFTER UPDATE ON auth.user_group
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_user_group_refresh();
+
+CREATE OR REPLACE TRIGGER user_group_member_refresh_insert
+    AFTER INSERT ON auth.user_group_member
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_refresh_pairs();
+CREATE OR REPLACE TRIGGER user_group_member_refresh_update
+    AFTER UPDATE ON auth.user_group_member
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_refresh_pairs();
+CREATE OR REPLACE TRIGGER user_group_member_refresh_delete
+    AFTER DELETE ON auth.user_group_member
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_refresh_pairs();
+
+CREATE OR REPLACE TRIGGER permission_assignment_refresh_insert
+    AFTER INSERT ON auth.permission_assignment
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_assignment_refresh();
+CREATE OR REPLACE TRIGGER permission_assignment_refresh_update
+    AFTER UPDATE ON auth.permission_assignment
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_assignment_refresh();
+CREATE OR REPLACE TRIGGER permission_assignment_refresh_delete
+    AFTER DELETE ON auth.permission_assignment
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_assignment_refresh();
+
+CREATE OR REPLACE TRIGGER perm_set_permission_refresh_insert
+    AFTER INSERT ON auth.perm_set_permission
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_perm_set_permission_refresh();
+CREATE OR REPLACE TRIGGER perm_set_permission_refresh_update
+    AFTER UPDATE ON auth.perm_set_permission
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_perm_set_permission_refresh();
+CREATE OR REPLACE TRIGGER perm_set_permission_refresh_delete
+    AFTER DELETE ON auth.perm_set_permission
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_perm_set_permission_refresh();
+
+-- Audit: one row per changed row of every audited table. --------------------------------
+
+CREATE OR REPLACE TRIGGER tenant_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.tenant
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_info_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.user_info
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER tenant_user_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.tenant_user
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER owner_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.owner
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER permission_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.permission
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER perm_set_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.perm_set
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER perm_set_permission_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.perm_set_permission
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_group_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.user_group
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_group_member_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.user_group_member
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER permission_assignment_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.permission_assignment
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

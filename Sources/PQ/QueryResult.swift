@@ -68,3 +68,15 @@ public struct Row: Sendable {
         columns.firstIndex(where: { $0.name == name }).flatMap { values[$0] }
     }
 }
+
+extension QueryResult {
+    /// The only row.
+    ///
+    /// - Throws: ``PostgresError`` of kind `.decoding` when there is not exactly one row.
+    public func single() throws -> Row {
+        guard rows.count == 1 else {
+            throw PostgresError(kind: .decoding, message: "expected exactly one row, got \(rows.count)")
+        }
+        return rows[0]
+    }
+}

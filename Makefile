@@ -1,0 +1,23 @@
+# The two commands of the README, and a few helpers.
+.PHONY: up down test deps build sql
+
+deps:
+	@scripts/install-deps
+
+## Bring the system up: a local PostgreSQL (or $$DATABASE_URL) with the auth schema installed.
+up: deps
+	swift run pgperm up
+
+down:
+	swift run pgperm down
+
+## Run every test against a disposable PostgreSQL the tests start themselves.
+test: deps
+	swift test
+
+build: deps
+	swift build
+
+## Print the full install script for psql.
+sql:
+	@swift run --quiet pgperm sql

@@ -1,0 +1,22 @@
+import PQ
+
+extension AuthClient {
+    /// Adds a code to the global permission catalogue, creating missing ancestors
+    /// (`users.create_user` also creates `users`).
+    ///
+    /// - Parameters:
+    ///   - code: lower-case dotted segments of letters, digits and `_`.
+    /// - Returns: the permission's id.
+    /// - Throws: `.invalidPermissionCode`, `.permissionExists`, `.invalidArgument`.
+    public func createPermission(code: String, name: String, description: String? = nil) async throws -> PermissionID {
+        try await value(PermissionID.self, "SELECT auth.create_permission(_code := $1, _name := $2, _description := $3)",
+                        [code, name, description])
+    }
+
+    /// Deletes a code and its descendants from the catalogue.
+    ///
+    /// - Throws: `.unknownPermission`, `.permissionInUse` when a set or an assignment uses any of them.
+    public func deletePermission(code: String) async throws {
+        try await call("SELECT auth.delete_permission(_code := $1)", [code])
+    }
+}

@@ -1,0 +1,73 @@
+import PQ
+
+extension AuthClient {
+    /// Creates a group of users in a tenant.
+    ///
+    /// - Returns: the group's id.
+    /// - Throws: `.unknownTenant`, `.invalidCode`, `.userGroupCodeTaken`, `.invalidArgument`.
+    public func createUserGroup(tenant: TenantID, code: String, name: String) async throws -> UserGroupID {
+        try await value(UserGroupID.self, "SELECT auth.create_user_group(_tenant_id := $1, _code := $2, _name := $3)",
+                        [tenant, code, name])
+    }
+
+    /// Adds a tenant member to a group.
+    ///
+    /// - Throws: `.unknownUserGroup`, `.notTenantMember`, `.alreadyGroupMember`.
+    public func addUserToGroup(tenant: TenantID, group: UserGroupID, user: UserID) async throws {
+        try await call("SELECT auth.add_user_to_group(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
+                       [tenant, group, user])
+    }
+
+    /// Removes a user from a group.
+    ///
+    /// - Throws: `.unknownUserGroup`, `.notGroupMember`.
+    public func removeUserFromGroup(tenant: TenantID, group: UserGroupID, user: UserID) async throws {
+        try await call("SELECT auth.remove_user_from_group(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
+                       [tenant, group, user])
+    }
+
+    /// Deactivates a group: what it grants stops counting until it is reactivated.
+    ///
+    /// - Throws: `.unknownUserGroup`.
+    public func deactivateUserGroup(tenant: TenantID, group: UserGroupID) async throws {
+        try await call("SELECT auth.deactivate_user_group(_tenant_id := $1, _user_group_id := $2)", [tenant, group])
+    }
+
+    /// Reactivates a group.
+    ///
+    /// - Throws: `.unknownUserGroup`.
+    public func activateUserGroup(tenant: TenantID, group: UserGroupID) async throws {
+        try await call("SELECT auth.activate_user_group(_tenant_id := $1, _user_group_id := $2)", [tenant, group])
+    }
+
+    /// Deletes a group with its memberships, assignments and owners.
+    ///
+    /// - Throws: `.unknownUserGroup`.
+    public func deleteUserGroup(tenant: TenantID, group: UserGroupID) async throws {
+        try await call("SELECT auth.delete_user_group(_tenant_id := $1, _user_group_id := $2)", [tenant, group])
+    }
+
+    /// Makes a tenant member an owner of a group. Owning a group grants no permission.
+    ///
+    /// - Throws: `.unknownUserGroup`, `.notTenantMember`, `.alreadyOwner`.
+    public func assignGroupOwner(tenant: TenantID, group: UserGroupID, user: UserID) async throws {
+        try await call("SELECT auth.assign_group_owner(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
+                       [tenant, group, user])
+    }
+
+    /// Removes a group owner; nothing happens when the user does not own the group.
+    ///
+    /// - Throws: `.unknownUserGroup`.
+    public func removeGroupOwner(tenant: TenantID, group: UserGroupID, user: UserID) async throws {
+        try await call("SELECT auth.remove_group_owner(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
+                       [tenant, group, user])
+    }
+
+    /// Whether the user owns the group.
+    ///
+    /// - Throws: `.unknownUserGroup`.
+    public func isGroupOwner(tenant: TenantID, group: UserGroupID, user: UserID) async throws -> Bool {
+        try await value(Bool.self, "SELECT auth.is_group_owner(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
+                        [tenant, group, user])
+    }
+}

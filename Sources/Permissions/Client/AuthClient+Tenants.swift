@@ -1,0 +1,101 @@
+import PQ
+
+extension AuthClient {
+    /// Creates a tenant (`auth.create_tenant`); it receives a copy of every template
+    /// permission set.
+    ///
+    /// - Parameters:
+    ///   - name: display name.
+    ///   - code: unique code: letters, digits, `_` and `-`, starting with a letter or digit.
+    ///   - owner: added as a member and recorded as the tenant's owner. Default none.
+    /// - Returns: the new tenant's id.
+    /// - Throws: `.invalidArgument`, `.invalidCode`, `.tenantCodeTaken`, `.unknownUser`.
+    public func createTenant(name: String, code: String, owner: UserID? = nil) async throws -> TenantID {
+        try await value(TenantID.self, "SELECT auth.create_tenant(_name := $1, _code := $2, _owner_user_id := $3)",
+                        [name, code, owner])
+    }
+
+    /// Renames a tenant or changes its code (`auth.update_tenant`); `nil` leaves a field unchanged.
+    ///
+    /// - Throws: `.unknownTenant`, `.invalidCode`, `.tenantCodeTaken`.
+    public func updateTenant(_ tenant: TenantID, name: String? = nil, code: String? = nil) async throws {
+        try await call("SELECT auth.update_tenant(_tenant_id := $1, _name := $2, _code := $3)", [tenant, name, code])
+    }
+
+    /// Deactivates a tenant: every check in it is denied until it is reactivated.
+    ///
+    /// - Throws: `.unknownTenant`.
+    public func deactivateTenant(_ tenant: TenantID) async throws {
+        try await call("SELECT auth.deactivate_tenant(_tenant_id := $1)", [tenant])
+    }
+
+    /// Reactivates a tenant (`auth.activate_tenant`).
+    ///
+    /// - Throws: `.unknownTenant`.
+    public func activateTenant(_ tenant: TenantID) async throws {
+        try await call("SELECT auth.activate_tenant(_tenant_id := $1)", [tenant])
+    }
+
+    /// Deletes a tenant with its memberships, groups, sets, assignments and preferences.
+    /// Its audit history stays.
+    ///
+    /// - Throws: `.unknownTenant`.
+    public func deleteTenant(_ tenant: TenantID) async throws {
+        try await call("SELECT auth.delete_tenant(_tenant_id := $1)", [tenant])
+    }
+
+    /// Adds a user to a tenant, or reactivates their inactive membership.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUser`, `.alreadyTenantMember`.
+    public func addUserToTenant(_ tenant: TenantID, user: UserID) async throws {
+        try await call("SELECT auth.add_user_to_tenant(_tenant_id := $1, _user_id := $2)", [tenant, user])
+    }
+
+    /// Removes a user from a tenant.
+    ///
+    /// - Parameter hard: `false` (default) deactivates the membership; `true` deletes it with
+    ///   the user's group memberships, direct assignments and preferences in the tenant.
+    /// - Throws: `.notTenantMember`, `.userIsTenantOwner` (transfer ownership first).
+    public func removeUserFromTenant(_ tenant: TenantID, user: UserID, hard: Bool = false) async throws {
+        try await call("SELECT auth.remove_user_from_tenant(_tenant_id := $1, _user_id := $2, _hard := $3)",
+                       [tenant, user, hard])
+    }
+
+    /// The members of a tenant, ordered by display name.
+    ///
+    /// - Parameter includeInactive: also list deactivated memberships and users. Default `false`.
+    /// - Throws: `.unknownTenant`.
+    public func tenantUsers(_ tenant: TenantID, includeInactive: Bool = false) async throws -> [TenantUser] {
+        try await call("""
+            SELECT user_id, username, email, display_name, is_active, joined_at
+            FROM auth.get_tenant_users(_tenant_id := $1, _include_inactive := $2)
+            """, [tenant, includeInactive]).map(TenantUser.init(row:))
+    }
+
+    /// Makes a user an owner of the tenant (adding the membership if needed). An owner passes
+    /// every check in the tenant while tenant, user and membership are active.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUser`, `.alreadyOwner`.
+    public func assignTenantOwner(_ tenant: TenantID, user: UserID) async throws {
+        try await call("SELECT auth.assign_tenant_owner(_tenant_id := $1, _user_id := $2)", [tenant, user])
+    }
+
+    /// Replaces every owner of the tenant by `newOwner`.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUser`.
+    public func transferTenantOwnership(_ tenant: TenantID, to newOwner: UserID) async throws {
+        try await call("SELECT auth.transfer_tenant_ownership(_tenant_id := $1, _new_owner_user_id := $2)",
+                       [tenant, newOwner])
+    }
+
+    /// Counts of a tenant's active users, groups, permission sets and assignments.
+    ///
+    /// - Throws: `.unknownTenant`.
+    public func tenantStatistics(_ tenant: TenantID) async throws -> TenantStatistics {
+        let rows = try await call("""
+            SELECT tenant_name, user_count, group_count, permission_set_count, assignment_count
+            FROM auth.get_tenant_statistics(_tenant_id := $1)
+            """, [tenant])
+        return try TenantStatistics(row: try rows.single())
+    }
+}

@@ -1,0 +1,41 @@
+import PQ
+
+/// Typed access to every function of the `auth` schema.
+///
+/// An `AuthClient` runs on a ``ConnectionPool`` (each call leases a connection) or on one
+/// ``Connection``, for example inside a transaction:
+/// ```swift
+/// let auth = AuthClient(pool)
+/// if try await auth.hasPermission(tenant: tenant, user: user, code: "users.create_user") { ... }
+///
+/// try await pool.withTransaction { connection in
+///     let auth = AuthClient(connection)
+///     try await auth.setActor(admin)
+///     let group = try await auth.createUserGroup(tenant: tenant, code: "ADMINS", name: "Administrators")
+///     try await auth.assignPermission(tenant: tenant, to: .group(group), grant: .permSet("FULL_ACCESS"))
+/// }
+/// ```
+/// Errors raised by the schema are thrown as ``PermissionsError``; anything else as
+/// ``PostgresError``.
+public struct AuthClient: Sendable {
+    public let executor: any QueryExecutor
+
+    public init(_ executor: any QueryExecutor) {
+        self.executor = executor
+    }
+
+    /// Runs one call of an `auth` function, mapping the schema's SQLSTATEs to ``PermissionsError``.
+    @discardableResult
+    func call(_ sql: String, _ binds: [any PostgresEncodable]) async throws -> QueryResult {
+        do {
+            return try await executor.query(sql, binds)
+        } catch let error as PostgresError {
+            throw PermissionsError(error) ?? error
+        }
+    }
+
+    /// Runs a call whose single result is one value.
+    func value<T: PostgresDecodable>(_ type: T.Type, _ sql: String, _ binds: [any PostgresEncodable]) async throws -> T {
+        try await call(sql, binds).scalar(T.self)
+    }
+}

@@ -1,0 +1,72 @@
+import PQ
+
+/// An error raised by an `auth.*` function with one of the schema's own SQLSTATEs (class
+/// `Q*`), or `42501` when a permission is required and missing.
+///
+/// Catch a specific case without string matching:
+/// ```swift
+/// do { try await auth.createTenant(name: "Acme", code: "ACME") }
+/// catch let error as PermissionsError where error.code == .tenantCodeTaken { ... }
+/// ```
+/// Other failures (connection lost, constraint errors from direct SQL) stay ``PostgresError``.
+public struct PermissionsError: Error, Sendable, CustomStringConvertible {
+    /// The SQLSTATEs of the auth schema; the README lists them all.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let sqlState: SQLState
+        public init(_ sqlState: SQLState) { self.sqlState = sqlState }
+        public var description: String { sqlState.rawValue }
+
+        /// A required argument is NULL or empty.
+        public static let invalidArgument = Code("QI001")
+        /// A permission code is not lower-case dotted segments (`users.create_user`).
+        public static let invalidPermissionCode = Code("QI002")
+        /// A tenant, permission set or group code has the wrong format.
+        public static let invalidCode = Code("QI003")
+        /// An assignment needs exactly one of user/group and one of set/permission.
+        public static let invalidAssignment = Code("QI004")
+        public static let unknownTenant = Code("QN001")
+        public static let unknownUser = Code("QN002")
+        /// The permission code is well-formed but not in the catalogue.
+        public static let unknownPermission = Code("QN003")
+        /// No such permission set in this tenant (a set of another tenant counts as unknown).
+        public static let unknownPermSet = Code("QN004")
+        /// No such group in this tenant (a group of another tenant counts as unknown).
+        public static let unknownUserGroup = Code("QN005")
+        public static let notTenantMember = Code("QN006")
+        public static let unknownAssignment = Code("QN007")
+        public static let notGroupMember = Code("QN008")
+        public static let tenantCodeTaken = Code("QD001")
+        public static let usernameTaken = Code("QD002")
+        public static let permSetCodeTaken = Code("QD003")
+        public static let userGroupCodeTaken = Code("QD004")
+        public static let permissionExists = Code("QD005")
+        public static let alreadyTenantMember = Code("QD006")
+        public static let alreadyGroupMember = Code("QD007")
+        public static let alreadyAssigned = Code("QD008")
+        public static let alreadyOwner = Code("QD009")
+        /// The permission (or a descendant) is used by a set or an assignment.
+        public static let permissionInUse = Code("QS001")
+        /// The user owns the tenant; transfer ownership first.
+        public static let userIsTenantOwner = Code("QS002")
+        public static let immutableColumn = Code("QS003")
+        /// `require_permission` denied the user.
+        public static let insufficientPrivilege = Code("42501")
+    }
+
+    public let code: Code
+    /// The server's error, with message, detail and hint.
+    public let underlying: PostgresError
+
+    public var message: String { underlying.message }
+    public var detail: String? { underlying.detail }
+    public var hint: String? { underlying.hint }
+    public var description: String { underlying.description }
+
+    /// Converts a server error raised by the auth schema; `nil` for any other error.
+    public init?(_ error: PostgresError) {
+        guard error.kind == .server, let state = error.code,
+              state.rawValue.hasPrefix("Q") || state == .insufficientPrivilege else { return nil }
+        self.code = Code(state)
+        self.underlying = error
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Permissions
+import PostgresTestSupport
+import PQ
+import Testing
+
+/// A fresh database with the auth schema, a connection to it, and an ``AuthClient`` on that
+/// connection, plus shortcuts for the objects most tests need.
+struct AuthFixture {
+    let database: TestDatabase
+    let connection: Connection
+    let auth: AuthClient
+
+    /// Runs `body` against a new database cloned from the auth template.
+    static func run(_ body: (AuthFixture) async throws -> Void) async throws {
+        try await withTestDatabase(.auth) { database in
+            let connection = try await database.connect()
+            defer { Task { await connection.close() } }
+            try await body(AuthFixture(database: database, connection: connection, auth: AuthClient(connection)))
+        }
+    }
+
+    /// A new user with a unique username derived from `name`.
+    func user(_ name: String = "user") async throws -> UserID {
+        try await auth.createUser(username: "\(name)-\(UUID().uuidString.prefix(8))", email: "\(name)@example.com",
+                                  displayName: name.capitalized)
+    }
+
+    /// A new tenant with a unique code, owned by `owner` when given.
+    func tenant(_ name: String = "Tenant", owner: UserID? = nil) async throws -> TenantID {
+        try await auth.createTenant(name: name, code: "T-\(UUID().uuidString.prefix(8))", owner: owner)
+    }
+
+    /// A new user who is a member of `tenant`.
+    func member(of tenant: TenantID, _ name: String = "member") async throws -> UserID {
+        let user = try await user(name)
+        try await auth.addUserToTenant(tenant, user: user)
+        return user
+    }
+
+    /// Adds catalogue codes (and their ancestors) that do not exist yet.
+    func catalogue(_ codes: [String]) async throws {
+        for code in codes {
+            let exists = try await connection.query("SELECT 1 FROM auth.permission WHERE code::text = $1", [code])
+            if exists.isEmpty { _ = try await auth.createPermission(code: code, name: code) }
+        }
+    }
+
+    /// Runs raw SQL on the fixture's connection.
+    @discardableResult
+    func sql(_ text: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {
+        try await connection.query(text, binds)
+    }
+}
+
+/// Expects `body` to throw a ``PermissionsError`` with `code`.
+func expectError(
+    _ code: PermissionsError.Code,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
+    do {
+        try await body()
+        Issue.record("expected \(code), but nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as PermissionsError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}

@@ -14,6 +14,8 @@ public final class Connection: @unchecked Sendable {
     private let queue: DispatchQueue
     private let notices: NoticeSink
     private var isClosed = false
+    /// Statements prepared on this connection, by SQL text. Touched only on `queue`.
+    private var preparedNames: [String: String] = [:]
     public let logger: Logger
 
     private init(handle: OpaquePointer, queue: DispatchQueue, logger: Logger) {
@@ -67,19 +69,47 @@ public final class Connection: @unchecked Sendable {
     /// - Parameters:
     ///   - sql: a single SQL statement.
     ///   - binds: parameter values; use `Optional.none` or ``PostgresNull`` for NULL.
+    ///   - prepared: prepare the statement once on this connection and reuse it by name on
+    ///     later calls with the same text (saves parsing and planning). Use it for fixed
+    ///     statements run often; avoid it for `SELECT *` over tables whose columns change.
+    ///     Default `false`.
     /// - Returns: all rows, decoded lazily with ``Row/decode(_:at:)``.
     /// - Throws: ``PostgresError``: `.server` with the SQLSTATE, `.connection` if the link broke.
     @discardableResult
-    public func query(_ sql: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {
+    public func query(_ sql: String, _ binds: [any PostgresEncodable] = [], prepared: Bool = false) async throws -> QueryResult {
         let texts = binds.map(\.postgresText)
         return try await run { handle in
             let values = texts.map { $0.flatMap { UnsafePointer(strdup($0)) } }
             defer { values.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
-            let result = values.withUnsafeBufferPointer { buffer in
-                PQexecParams(handle, sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+            return try values.withUnsafeBufferPointer { buffer in
+                guard prepared else {
+                    return try Self.consume(PQexecParams(handle, sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0),
+                                            handle: handle)
+                }
+                do {
+                    return try self.executePrepared(sql, values: buffer, handle: handle)
+                } catch let error as PostgresError where error.code == SQLState("26000") {
+                    // The server forgot the statement (DISCARD ALL, a pooler): prepare it again.
+                    self.preparedNames[sql] = nil
+                    return try self.executePrepared(sql, values: buffer, handle: handle)
+                }
             }
-            return try Self.consume(result, handle: handle)
         }
+    }
+
+    /// Runs on the connection's queue: prepares `sql` on first use, then executes it by name.
+    private func executePrepared(_ sql: String, values: UnsafeBufferPointer<UnsafePointer<CChar>?>,
+                                 handle: OpaquePointer) throws -> QueryResult {
+        let name: String
+        if let known = preparedNames[sql] {
+            name = known
+        } else {
+            name = "pgperm_\(preparedNames.count + 1)"
+            _ = try Self.consume(PQprepare(handle, name, sql, Int32(values.count), nil), handle: handle)
+            preparedNames[sql] = name
+        }
+        return try Self.consume(PQexecPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0),
+                                handle: handle)
     }
 
     /// Runs a script of several statements separated by `;` with the simple query protocol

@@ -34,6 +34,7 @@ public final class ConnectionPool: Sendable {
     public var connectionCount: Int { get async { await state.openCount } }
 
     /// Leases a connection for the duration of `body`.
+    @discardableResult
     public func withConnection<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Connection) async throws -> T
@@ -61,10 +62,10 @@ public final class ConnectionPool: Sendable {
         }
     }
 
-    /// Runs one statement on a leased connection.
+    /// Runs one statement on a leased connection; see ``Connection/query(_:_:prepared:)``.
     @discardableResult
-    public func query(_ sql: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {
-        try await withConnection { try await $0.query(sql, binds) }
+    public func query(_ sql: String, _ binds: [any PostgresEncodable] = [], prepared: Bool = false) async throws -> QueryResult {
+        try await withConnection { try await $0.query(sql, binds, prepared: prepared) }
     }
 
     /// Closes idle connections, fails waiting tasks, and refuses new leases. Leased

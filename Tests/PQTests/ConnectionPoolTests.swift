@@ -34,7 +34,7 @@ struct ConnectionPoolTests {
             try await Task.sleep(for: .milliseconds(100))
             let error = try await #require(throws: PostgresError.self) { try await pool.query("SELECT 1") }
             #expect(error.kind == .pool)
-            try await holder.value
+            _ = try await holder.value
             #expect(try await pool.query("SELECT 1").scalar(Int.self) == 1)
             await pool.close()
         }

@@ -24,11 +24,12 @@ public struct AuthClient: Sendable {
         self.executor = executor
     }
 
-    /// Runs one call of an `auth` function, mapping the schema's SQLSTATEs to ``PermissionsError``.
+    /// Runs one call of an `auth` function as a prepared statement (the text is fixed),
+    /// mapping the schema's SQLSTATEs to ``PermissionsError``.
     @discardableResult
     func call(_ sql: String, _ binds: [any PostgresEncodable]) async throws -> QueryResult {
         do {
-            return try await executor.query(sql, binds)
+            return try await executor.query(sql, binds, prepared: true)
         } catch let error as PostgresError {
             throw PermissionsError(error) ?? error
         }

@@ -25,6 +25,19 @@ CREATE OR REPLACE TRIGGER user_group_immutable
     BEFORE UPDATE OF tenant_id ON auth.user_group
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
 
+-- A tenant owner is a member: direct DML naming a new tenant owner adds the membership. --
+
+CREATE OR REPLACE TRIGGER owner_membership
+    BEFORE INSERT OR UPDATE OF tenant_id, user_id, user_group_id ON auth.owner
+    FOR EACH ROW WHEN (NEW.user_group_id IS NULL AND NEW.tenant_id IS NOT NULL AND NEW.user_id IS NOT NULL)
+    EXECUTE FUNCTION auth.tg_owner_membership();
+
+-- A set's codes go before the set, so their audit rows still find its tenant. -----------
+
+CREATE OR REPLACE TRIGGER perm_set_delete_contents
+    BEFORE DELETE ON auth.perm_set
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_perm_set_delete_contents();
+
 -- updated_at follows every real change, direct UPDATEs included. -----------------------
 
 CREATE OR REPLACE TRIGGER tenant_touch
@@ -160,4 +173,7 @@ CREATE OR REPLACE TRIGGER user_group_member_audit
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
 CREATE OR REPLACE TRIGGER permission_assignment_audit
     AFTER INSERT OR UPDATE OR DELETE ON auth.permission_assignment
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_tenant_preference_audit
+    AFTER INSERT OR UPDATE OR DELETE ON auth.user_tenant_preference
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

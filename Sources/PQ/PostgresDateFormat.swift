@@ -5,7 +5,10 @@ import Foundation
 enum PostgresDateFormat {
     /// `2026-11-22 12:41:12.123456+00`: UTC, microseconds.
     static func format(_ date: Date) -> String {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
+        // Nearest, not down: a Date decoded from a timestamp is a binary approximation that may
+        // lie a fraction of a microsecond below it, and must encode back to the same timestamp.
+        // (PostgreSQL also rounds extra digits to the nearest microsecond.)
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         let seconds = Int((micros / 1_000_000).rounded(.down))
         let fraction = Int(micros) - seconds * 1_000_000
         var calendar = Calendar(identifier: .gregorian)

@@ -81,10 +81,13 @@ COMMENT ON FUNCTION auth.has_permissions(uuid, uuid, text[], boolean) IS
     'auth.has_permission for several codes: true when the user holds any of them (or all of them with '
     '_require_all). Every code must be in the catalogue (QN003); an empty array is QI001.';
 
+-- VOLATILE, not STABLE: it is called for its effect (raising), and the planner drops an
+-- unreferenced STABLE call, e.g. in INSERT ... SELECT ... FROM (SELECT auth.require_permission(...)) g,
+-- so the guarded write would go through. It still only reads: fine in read-only transactions.
 CREATE OR REPLACE FUNCTION auth.require_permission(_tenant_id uuid, _user_id uuid, _perm_code text)
 RETURNS void
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 AS $$
 BEGIN
     IF NOT auth.has_permission(_tenant_id, _user_id, _perm_code) THEN

@@ -107,6 +107,23 @@ $$;
 COMMENT ON FUNCTION auth.delete_perm_set(uuid, text) IS
     'Deletes a set and every assignment of it. Deleting a template leaves the tenants'' copies alone.';
 
+CREATE OR REPLACE FUNCTION auth.tg_perm_set_delete_contents()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    -- Empty the set while it still exists. Left to the ON DELETE CASCADE, its codes would be
+    -- deleted after the set, and their audit rows could no longer find the set's tenant.
+    DELETE FROM auth.perm_set_permission sp WHERE sp.perm_set_id = OLD.perm_set_id;
+    RETURN OLD;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_perm_set_delete_contents() IS
+    'Trigger (BEFORE DELETE on auth.perm_set, row): deletes the set''s codes first, so that their audit '
+    'rows carry the set''s tenant, however the set is deleted (function, direct DML, tenant deletion).';
+
 CREATE OR REPLACE FUNCTION auth.duplicate_perm_set(_from_tenant_id uuid, _to_tenant_id uuid, _perm_set_code text)
 RETURNS uuid
 LANGUAGE plpgsql

@@ -309,3 +309,28 @@ END;
 $$;
 COMMENT ON FUNCTION auth.tg_tenant_copy_templates() IS
     'Trigger (AFTER INSERT on auth.tenant, statement): copies every template permission set, with its codes, into the new tenants.';
+
+CREATE OR REPLACE FUNCTION auth.tg_owner_membership()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    -- A tenant owner acts through a membership (the owner_member_fkey foreign key). Direct DML
+    -- that makes a user a tenant owner, such as the reference's transfer
+    -- "UPDATE auth.owner SET user_id = ... WHERE tenant_id = ...", adds the missing membership,
+    -- as auth.assign_tenant_owner and auth.transfer_tenant_ownership do. An existing inactive
+    -- membership is left as it is: that owner fails every check until it is reactivated.
+    IF TG_OP = 'UPDATE' AND OLD.user_group_id IS NULL
+       AND (NEW.tenant_id, NEW.user_id) IS NOT DISTINCT FROM (OLD.tenant_id, OLD.user_id) THEN
+        RETURN NEW;
+    END IF;
+    INSERT INTO auth.tenant_user (tenant_id, user_id)
+    VALUES (NEW.tenant_id, NEW.user_id)
+    ON CONFLICT (tenant_id, user_id) DO NOTHING;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_owner_membership() IS
+    'Trigger (BEFORE INSERT/UPDATE on auth.owner, row, tenant owners only): adds the membership a new tenant owner lacks.';

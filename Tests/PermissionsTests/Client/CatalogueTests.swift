@@ -1,0 +1,200 @@
+import Foundation
+import Permissions
+import PQ
+import Testing
+
+@Suite("Permission catalogue")
+struct CatalogueTests {
+    struct StoredPermission: Equatable {
+        var id: PermissionID
+        var name: String
+        var description: String?
+    }
+
+    static func stored(_ f: AuthFixture, _ code: String) async throws -> StoredPermission? {
+        let rows = try await f.sql(
+            "SELECT permission_id, name, description FROM auth.permission WHERE code::text = $1", [code])
+        guard let row = rows.rows.first else { return nil }
+        return StoredPermission(id: try row.decode(at: 0), name: try row.decode(at: 1), description: try row.decode(at: 2))
+    }
+
+    /// Every code in the catalogue, sorted.
+    static func codes(_ f: AuthFixture) async throws -> [String] {
+        try await f.sql("SELECT code::text FROM auth.permission ORDER BY code::text COLLATE \"C\"").map { try $0.decode(String.self, at: 0) }
+    }
+
+    // MARK: create_permission
+
+    @Test("create_permission stores the code with its name and description and returns its id")
+    func create() async throws {
+        try await AuthFixture.run { f in
+            let id = try await f.auth.createPermission(code: "users", name: "Users", description: "User administration")
+            #expect(try await Self.stored(f, "users")
+                    == StoredPermission(id: id, name: "Users", description: "User administration"))
+            let other = try await f.auth.createPermission(code: "groups", name: "Groups")
+            #expect(try await Self.stored(f, "groups") == StoredPermission(id: other, name: "Groups", description: nil))
+            #expect(try await Self.codes(f) == ["groups", "users"])
+        }
+    }
+
+    @Test("create_permission creates the missing ancestors, named after their last segment")
+    func createAncestors() async throws {
+        try await AuthFixture.run { f in
+            let id = try await f.auth.createPermission(code: "reports.export.pdf", name: "Export as PDF")
+            #expect(try await Self.codes(f) == ["reports", "reports.export", "reports.export.pdf"])
+            #expect(try await Self.stored(f, "reports.export.pdf")?.id == id)
+            #expect(try await Self.stored(f, "reports")?.name == "reports")
+            #expect(try await Self.stored(f, "reports.export")?.name == "export")
+        }
+    }
+
+    @Test("create_permission keeps an existing ancestor as it is")
+    func createUnderExistingAncestor() async throws {
+        try await AuthFixture.run { f in
+            let users = try await f.auth.createPermission(code: "users", name: "Users", description: "All of it")
+            _ = try await f.auth.createPermission(code: "users.create_user", name: "Create users")
+            #expect(try await Self.stored(f, "users") == StoredPermission(id: users, name: "Users", description: "All of it"))
+            #expect(try await Self.codes(f) == ["users", "users.create_user"])
+        }
+    }
+
+    @Test("a code created below a granted code is granted at once; its parent is not")
+    func createUnderGrantedCode() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["reports"])
+            let tenant = try await f.tenant()
+            let user = try await f.member(of: tenant)
+            try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("reports"))
+            _ = try await f.auth.createPermission(code: "reports.export.pdf", name: "PDF")
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "reports.export.pdf"))
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "reports.export"))
+
+            let other = try await f.member(of: tenant)
+            try await f.auth.assignPermission(tenant: tenant, to: .user(other), grant: .permission("reports.export"))
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: other, code: "reports.export.pdf"))
+            #expect(try await !f.auth.hasPermission(tenant: tenant, user: other, code: "reports"))
+        }
+    }
+
+    @Test("create_permission refuses malformed codes and creates nothing, not even a valid prefix")
+    func createMalformed() async throws {
+        try await AuthFixture.run { f in
+            for code in ["Users", "users.", ".users", "users..list", "users-list", "users list", "users.List",
+                         "users.list!", "ok.Bad", "ok.bad.", "üsers", "users.*"] {
+                await expectError(.invalidPermissionCode) { _ = try await f.auth.createPermission(code: code, name: "X") }
+            }
+            let codes = try await Self.codes(f)
+            #expect(codes.isEmpty)
+        }
+    }
+
+    @Test("create_permission refuses an empty code or a blank name and creates nothing")
+    func createMissingArguments() async throws {
+        try await AuthFixture.run { f in
+            await expectError(.invalidArgument) { _ = try await f.auth.createPermission(code: "", name: "X") }
+            await expectError(.invalidArgument) { _ = try await f.auth.createPermission(code: "a.b", name: "") }
+            await expectError(.invalidArgument) { _ = try await f.auth.createPermission(code: "a.b", name: "  ") }
+            let codes = try await Self.codes(f)
+            #expect(codes.isEmpty)
+        }
+    }
+
+    @Test("create_permission refuses an existing code, an automatically created ancestor included")
+    func createDuplicate() async throws {
+        try await AuthFixture.run { f in
+            let id = try await f.auth.createPermission(code: "users.create_user", name: "Create users")
+            let parent = try #require(try await Self.stored(f, "users"))
+            await expectError(.permissionExists) {
+                _ = try await f.auth.createPermission(code: "users.create_user", name: "Again", description: "dup")
+            }
+            await expectError(.permissionExists) { _ = try await f.auth.createPermission(code: "users", name: "Users") }
+            #expect(try await Self.stored(f, "users.create_user")
+                    == StoredPermission(id: id, name: "Create users", description: nil))
+            #expect(try await Self.stored(f, "users") == parent)
+            #expect(try await Self.codes(f) == ["users", "users.create_user"])
+        }
+    }
+
+    // MARK: delete_permission
+
+    @Test("delete_permission deletes the code and its descendants, and keeps its parent and siblings")
+    func delete() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["reports.export.pdf", "reports.export.csv", "reports.view", "reportsx"])
+            try await f.auth.deletePermission(code: "reports.export")
+            #expect(try await Self.codes(f) == ["reports", "reports.view", "reportsx"])
+            try await f.auth.deletePermission(code: "reports")
+            #expect(try await Self.codes(f) == ["reportsx"])
+        }
+    }
+
+    @Test("a deleted code is unknown to checks until it is created again")
+    func deleteThenRecreate() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read"])
+            let tenant = try await f.tenant()
+            let user = try await f.member(of: tenant)
+            try await f.auth.deletePermission(code: "docs.read")
+            await expectError(.unknownPermission) { _ = try await f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read") }
+            _ = try await f.auth.createPermission(code: "docs.read", name: "Read")
+            #expect(try await !f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read"))
+        }
+    }
+
+    @Test("delete_permission refuses a code, or a parent of a code, that a tenant's set uses, and deletes nothing")
+    func deleteUsedBySet() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read", "docs.write"])
+            let tenant = try await f.tenant()
+            _ = try await f.auth.createPermSet(tenant: tenant, code: "READERS", name: "Readers")
+            try await f.auth.addPermSetPermissions(tenant: tenant, permSet: "READERS", codes: ["docs.read"])
+            let before = try await Self.codes(f)
+
+            await expectError(.permissionInUse) { try await f.auth.deletePermission(code: "docs.read") }
+            await expectError(.permissionInUse) { try await f.auth.deletePermission(code: "docs") }
+            #expect(try await Self.codes(f) == before)
+
+            // The unused sibling can go; once removed from the set, the rest can too.
+            try await f.auth.deletePermission(code: "docs.write")
+            try await f.auth.removePermSetPermissions(tenant: tenant, permSet: "READERS", codes: ["docs.read"])
+            try await f.auth.deletePermission(code: "docs")
+            #expect(try await Self.codes(f).isEmpty)
+        }
+    }
+
+    @Test("delete_permission refuses a code used by a template set")
+    func deleteUsedByTemplate() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read"])
+            _ = try await f.auth.createPermSet(tenant: nil, code: "STANDARD", name: "Standard")
+            try await f.auth.addPermSetPermissions(tenant: nil, permSet: "STANDARD", codes: ["docs.read"])
+            await expectError(.permissionInUse) { try await f.auth.deletePermission(code: "docs") }
+            #expect(try await Self.codes(f) == ["docs", "docs.read"])
+        }
+    }
+
+    @Test("delete_permission refuses a code assigned directly, and deletes nothing")
+    func deleteUsedByAssignment() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["billing.refund"])
+            let tenant = try await f.tenant()
+            let user = try await f.member(of: tenant)
+            try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("billing.refund"))
+            await expectError(.permissionInUse) { try await f.auth.deletePermission(code: "billing.refund") }
+            await expectError(.permissionInUse) { try await f.auth.deletePermission(code: "billing") }
+            #expect(try await Self.codes(f) == ["billing", "billing.refund"])
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "billing.refund"))
+        }
+    }
+
+    @Test("delete_permission of an unknown, malformed or empty code fails with the matching error")
+    func deleteUnknown() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read"])
+            await expectError(.unknownPermission) { try await f.auth.deletePermission(code: "docs.write") }
+            await expectError(.invalidPermissionCode) { try await f.auth.deletePermission(code: "Docs.Read") }
+            await expectError(.invalidArgument) { try await f.auth.deletePermission(code: "") }
+            #expect(try await Self.codes(f) == ["docs", "docs.read"])
+        }
+    }
+}

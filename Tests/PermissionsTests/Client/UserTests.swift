@@ -1,0 +1,222 @@
+import Foundation
+import Permissions
+import PQ
+import Testing
+
+@Suite("Users")
+struct UserTests {
+    /// A user's row as stored in `auth.user_info`.
+    struct StoredUser: Equatable {
+        var username: String
+        var email: String?
+        var displayName: String?
+        var isActive: Bool
+    }
+
+    static func stored(_ f: AuthFixture, _ user: UserID) async throws -> StoredUser? {
+        let rows = try await f.sql(
+            "SELECT username, email, display_name, is_active FROM auth.user_info WHERE user_id = $1", [user])
+        guard let row = rows.rows.first else { return nil }
+        return StoredUser(username: try row.decode(at: 0), email: try row.decode(at: 1),
+                          displayName: try row.decode(at: 2), isActive: try row.decode(at: 3))
+    }
+
+    static func userCount(_ f: AuthFixture) async throws -> Int {
+        try await f.sql("SELECT count(*) FROM auth.user_info").scalar(Int.self)
+    }
+
+    /// A tenant with `user` as a member holding `code` directly.
+    static func grantedTenant(_ f: AuthFixture, _ user: UserID, code: String) async throws -> TenantID {
+        let tenant = try await f.tenant()
+        try await f.auth.addUserToTenant(tenant, user: user)
+        try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission(code))
+        return tenant
+    }
+
+    // MARK: create_user
+
+    @Test("create_user stores an active user with the username, email and display name given")
+    func createStoresUser() async throws {
+        try await AuthFixture.run { f in
+            let alice = try await f.auth.createUser(username: "alice", email: "alice@example.com", displayName: "Alice A.")
+            let bob = try await f.auth.createUser(username: "bob")
+            #expect(alice != bob)
+            #expect(try await Self.stored(f, alice)
+                    == StoredUser(username: "alice", email: "alice@example.com", displayName: "Alice A.", isActive: true))
+            #expect(try await Self.stored(f, bob)
+                    == StoredUser(username: "bob", email: nil, displayName: nil, isActive: true))
+        }
+    }
+
+    @Test("create_user stores an empty email or display name as NULL")
+    func createEmptyOptionalsAreNull() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.auth.createUser(username: "carol", email: "", displayName: "")
+            let row = try #require(try await Self.stored(f, user))
+            #expect(row.email == nil)
+            #expect(row.displayName == nil)
+        }
+    }
+
+    @Test("create_user refuses an empty or blank username and creates nothing")
+    func createBlankUsername() async throws {
+        try await AuthFixture.run { f in
+            let before = try await Self.userCount(f)
+            await expectError(.invalidArgument) { _ = try await f.auth.createUser(username: "") }
+            await expectError(.invalidArgument) { _ = try await f.auth.createUser(username: "   ") }
+            #expect(try await Self.userCount(f) == before)
+        }
+    }
+
+    @Test("create_user refuses a username that differs from an existing one only in case")
+    func createCaseInsensitiveDuplicate() async throws {
+        try await AuthFixture.run { f in
+            let alice = try await f.auth.createUser(username: "Alice", email: "a@example.com")
+            await expectError(.usernameTaken) { _ = try await f.auth.createUser(username: "alice") }
+            await expectError(.usernameTaken) { _ = try await f.auth.createUser(username: "ALICE", email: "b@example.com") }
+            await expectError(.usernameTaken) { _ = try await f.auth.createUser(username: "Alice") }
+            #expect(try await Self.userCount(f) == 1)
+            #expect(try await Self.stored(f, alice)?.email == "a@example.com")
+        }
+    }
+
+    // MARK: update_user
+
+    @Test("update_user changes the fields given and leaves the nil ones unchanged")
+    func updateChangesGivenFields() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.auth.createUser(username: "dave", email: "dave@example.com", displayName: "Dave")
+            try await f.auth.updateUser(user, email: "d@example.org")
+            #expect(try await Self.stored(f, user)
+                    == StoredUser(username: "dave", email: "d@example.org", displayName: "Dave", isActive: true))
+            try await f.auth.updateUser(user, username: "david", displayName: "David")
+            #expect(try await Self.stored(f, user)
+                    == StoredUser(username: "david", email: "d@example.org", displayName: "David", isActive: true))
+        }
+    }
+
+    @Test("update_user with an empty string clears the email and the display name")
+    func updateClearsOptionals() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.auth.createUser(username: "erin", email: "erin@example.com", displayName: "Erin")
+            try await f.auth.updateUser(user, email: "", displayName: "")
+            #expect(try await Self.stored(f, user)
+                    == StoredUser(username: "erin", email: nil, displayName: nil, isActive: true))
+        }
+    }
+
+    @Test("update_user may change the case of the user's own username")
+    func updateOwnUsernameCase() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.auth.createUser(username: "frank")
+            try await f.auth.updateUser(user, username: "Frank")
+            #expect(try await Self.stored(f, user)?.username == "Frank")
+        }
+    }
+
+    @Test("update_user refuses another user's username in any case and changes nothing")
+    func updateTakenUsername() async throws {
+        try await AuthFixture.run { f in
+            _ = try await f.auth.createUser(username: "grace")
+            let heidi = try await f.auth.createUser(username: "heidi", email: "heidi@example.com")
+            await expectError(.usernameTaken) { try await f.auth.updateUser(heidi, username: "GRACE", email: "x@example.com") }
+            #expect(try await Self.stored(f, heidi)
+                    == StoredUser(username: "heidi", email: "heidi@example.com", displayName: nil, isActive: true))
+        }
+    }
+
+    @Test("update_user refuses a blank username and changes nothing")
+    func updateBlankUsername() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.auth.createUser(username: "ivan", displayName: "Ivan")
+            await expectError(.invalidArgument) { try await f.auth.updateUser(user, username: "", displayName: "X") }
+            await expectError(.invalidArgument) { try await f.auth.updateUser(user, username: "  ") }
+            #expect(try await Self.stored(f, user)
+                    == StoredUser(username: "ivan", email: nil, displayName: "Ivan", isActive: true))
+        }
+    }
+
+    @Test("update_user of an unknown user fails with unknownUser")
+    func updateUnknownUser() async throws {
+        try await AuthFixture.run { f in
+            let before = try await Self.userCount(f)
+            await expectError(.unknownUser) { try await f.auth.updateUser(UserID(UUID()), username: "nobody") }
+            #expect(try await Self.userCount(f) == before)
+        }
+    }
+
+    // MARK: deactivate_user / activate_user
+
+    @Test("deactivate_user denies every check of the user in every tenant, owned ones included")
+    func deactivateDeniesEverywhere() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read"])
+            let user = try await f.user("judy")
+            let other = try await f.user("other")
+            let first = try await Self.grantedTenant(f, user, code: "docs.read")
+            let second = try await Self.grantedTenant(f, user, code: "docs.read")
+            let owned = try await f.tenant(owner: user)
+            try await f.auth.addUserToTenant(first, user: other)
+            try await f.auth.assignPermission(tenant: first, to: .user(other), grant: .permission("docs.read"))
+            for tenant in [first, second, owned] {
+                #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read"))
+            }
+
+            try await f.auth.deactivateUser(user)
+
+            #expect(try await Self.stored(f, user)?.isActive == false)
+            for tenant in [first, second, owned] {
+                #expect(try await !f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read"))
+                #expect(try await !f.auth.checkTenantAccess(tenant: tenant, user: user))
+            }
+            // The membership itself is untouched, and other users keep their access.
+            #expect(try await f.sql("SELECT bool_and(is_active) FROM auth.tenant_user WHERE user_id = $1",
+                                    [user]).scalar(Bool.self))
+            #expect(try await f.auth.hasPermission(tenant: first, user: other, code: "docs.read"))
+        }
+    }
+
+    @Test("deactivate_user twice is harmless and records one change")
+    func deactivateIdempotent() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.user("ken")
+            try await f.auth.deactivateUser(user)
+            try await f.auth.deactivateUser(user)
+            #expect(try await Self.stored(f, user)?.isActive == false)
+            let updates = try await f.sql("""
+                SELECT count(*) FROM auth.audit_log
+                WHERE action = 'user_info.update' AND details -> 'new' ->> 'user_id' = ($1::uuid)::text
+                """, [user]).scalar(Int.self)
+            #expect(updates == 1)
+        }
+    }
+
+    @Test("activate_user restores the user's access, and is harmless when already active")
+    func activateRestores() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read"])
+            let user = try await f.user("leo")
+            let tenant = try await Self.grantedTenant(f, user, code: "docs.read")
+            try await f.auth.deactivateUser(user)
+            #expect(try await !f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read"))
+
+            try await f.auth.activateUser(user)
+            #expect(try await Self.stored(f, user)?.isActive == true)
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read"))
+            #expect(try await f.auth.checkTenantAccess(tenant: tenant, user: user))
+
+            try await f.auth.activateUser(user)
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "docs.read"))
+        }
+    }
+
+    @Test("deactivate_user and activate_user of an unknown user fail with unknownUser")
+    func activationUnknownUser() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.user("mia")
+            await expectError(.unknownUser) { try await f.auth.deactivateUser(UserID(UUID())) }
+            await expectError(.unknownUser) { try await f.auth.activateUser(UserID(UUID())) }
+            #expect(try await Self.stored(f, user)?.isActive == true)
+        }
+    }
+}

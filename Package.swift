@@ -40,10 +40,15 @@ let package = Package(
             dependencies: ["PQ", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSQL"]
         ),
+        // `pgperm bench`: the check against a one-lookup baseline, end to end, and write costs.
+        .target(
+            name: "Benchmark",
+            dependencies: ["PQ", "Permissions", "LocalPostgres"]
+        ),
         .executableTarget(
             name: "pgperm",
             dependencies: [
-                "PQ", "Permissions", "LocalPostgres",
+                "PQ", "Permissions", "LocalPostgres", "Benchmark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -9,7 +9,7 @@ import Glibc
 /// Uses `posix_spawn` and `waitpid` directly: the child's output goes to a file, never a
 /// pipe, because a server started by `pg_ctl` inherits the descriptors and would hold a pipe
 /// open forever.
-enum ProcessRunner {
+public enum ProcessRunner {
     static var isRoot: Bool { geteuid() == 0 }
 
     /// The OS user that owns clusters we create: `postgres` under root, else ourselves.
@@ -22,7 +22,7 @@ enum ProcessRunner {
     /// Runs `executable` (a path, or a name looked up on PATH), waits, and returns its output.
     /// - Throws: ``LocalPostgresError/commandFailed(command:status:output:)`` on a non-zero exit.
     @discardableResult
-    static func output(of executable: String, _ arguments: [String], asServerUser: Bool = false) throws -> String {
+    public static func output(of executable: String, _ arguments: [String], asServerUser: Bool = false) throws -> String {
         var command = [executable] + arguments
         if asServerUser, isRoot {
             command = ["runuser", "-u", "postgres", "--"] + command

@@ -42,7 +42,7 @@ public final class Connection: @unchecked Sendable {
     ///     defaults and environment (`PGHOST`, `PGDATABASE`, `.pgpass`, service files).
     ///   - logger: receives server notices at debug level.
     /// - Throws: ``PostgresError`` of kind `.connection` carrying libpq's own message.
-    public static func connect(_ conninfo: String, logger: Logger = Logger(label: "pgperm.pq")) async throws -> Connection {
+    public static func connect(_ conninfo: String, logger: Logger = .disabled) async throws -> Connection {
         let queue = DispatchQueue(label: "pgperm.pq.connection")
         let handle: OpaquePointer = try await withCheckedThrowingContinuation { continuation in
             queue.async {

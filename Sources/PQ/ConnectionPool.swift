@@ -25,7 +25,7 @@ public final class ConnectionPool: Sendable {
     public let configuration: Configuration
     private let state: PoolState
 
-    public init(_ configuration: Configuration, logger: Logger = Logger(label: "pgperm.pool")) {
+    public init(_ configuration: Configuration, logger: Logger = .disabled) {
         self.configuration = configuration
         self.state = PoolState(configuration: configuration, logger: logger)
     }

@@ -12,7 +12,7 @@ public struct SchemaInstaller: Sendable {
     public let manifest: SQLManifest
     private let logger: Logger
 
-    public init(manifest: SQLManifest, logger: Logger = Logger(label: "pgperm.installer")) {
+    public init(manifest: SQLManifest, logger: Logger = .disabled) {
         self.manifest = manifest
         self.logger = logger
     }

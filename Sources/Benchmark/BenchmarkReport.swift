@@ -1,0 +1,48 @@
+import Foundation
+
+/// The results of one benchmark run, printable as the README's table.
+public struct BenchmarkReport: Sendable, CustomStringConvertible {
+    let configuration: PermissionsBenchmark.Configuration
+    let loadTime: Duration
+    let baseline: LatencySummary
+    let check: LatencySummary
+    let swift: LatencySummary
+    let writes: [(String, Duration)]
+    let bufferHits: Int?
+    let deniedShare: Double
+    let serverVersion: String
+
+    /// `has_permission` throughput over the baseline's (target: at least 0.85).
+    public var checkToBaseline: Double { check.callsPerSecond / baseline.callsPerSecond }
+    /// Swift end-to-end throughput over pgbench's for the same check (target: at least 0.70).
+    public var swiftToPgbench: Double { swift.callsPerSecond / check.callsPerSecond }
+
+    public var description: String {
+        func row(_ summary: LatencySummary, _ ratio: String) -> String {
+            "| \(summary.name) | \(Int(summary.callsPerSecond).formatted()) | "
+                + String(format: "%.3f | %.3f | %.3f", summary.p50, summary.p95, summary.p99) + " | \(ratio) |"
+        }
+        let percent = { (value: Double) in String(format: "%.0f%%", value * 100) }
+        var lines = [
+            "pgperm bench: \(configuration.scale), \(configuration.clients) clients, \(configuration.seconds) s per run, "
+                + "PostgreSQL \(serverVersion), \(ProcessInfo.processInfo.activeProcessorCount) cores",
+            "",
+            "| check | calls/s | p50 ms | p95 ms | p99 ms | ratio |",
+            "|---|---:|---:|---:|---:|---:|",
+            row(baseline, "100%"),
+            row(check, percent(checkToBaseline) + " of baseline"),
+            row(swift, percent(swiftToPgbench) + " of pgbench"),
+            "",
+            "| write | seconds |",
+            "|---|---:|",
+        ]
+        lines += writes.map { "| \($0.0) | \(BenchmarkDataSet.seconds($0.1)) |" }
+        lines += [
+            "",
+            "bulk load of the data set: \(BenchmarkDataSet.seconds(loadTime)) s",
+            "random checks denied: \(percent(deniedShare))",
+            "shared buffer hits of one check (EXPLAIN ANALYZE, BUFFERS): \(bufferHits.map(String.init) ?? "n/a")",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Benchmark
+import Foundation
+import LocalPostgres
+import PQ
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure auth.has_permission against a one-lookup baseline, and the cost of writes.",
+        discussion: """
+            Generates the data set into a disposable PostgreSQL cluster (or, with --database-url, into \
+            an empty database you provide), then runs pgbench with a baseline script and a \
+            has_permission script, a Swift loop through AuthClient, and timed writes, and prints \
+            one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
+            """)
+
+    @Option(name: .customLong("database-url"), help: "An empty database to use instead of a disposable cluster.")
+    var databaseURL: String?
+
+    @Option(help: "Users in the data set.")
+    var users = 100_000
+
+    @Option(help: "Tenants in the data set (users are spread evenly).")
+    var tenants = 1_000
+
+    @Option(help: "Seconds per measured run.")
+    var seconds = 20
+
+    @Option(help: "Concurrent clients and connections.")
+    var clients = 2
+
+    func validate() throws {
+        guard users >= tenants, tenants >= 1, users % tenants == 0 else {
+            throw ValidationError("--users must be a positive multiple of --tenants")
+        }
+        guard seconds >= 1, clients >= 1 else { throw ValidationError("--seconds and --clients must be at least 1") }
+    }
+
+    func run() async throws {
+        let binaries = try PostgresBinaries.locate()
+        var cluster: LocalCluster?
+        let conninfo: String
+        if let databaseURL {
+            conninfo = databaseURL
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appending(path: "pgperm-bench-\(UUID().uuidString.prefix(8))")
+            print("Starting a disposable PostgreSQL cluster in \(directory.path) ...")
+            let local = try LocalCluster(directory: directory, binaries: binaries)
+            try local.initialize(.init(extra: ["shared_buffers": "'1GB'", "max_wal_size": "'8GB'", "checkpoint_timeout": "'30min'"]))
+            try local.removeWhenProcessExits(ProcessInfo.processInfo.processIdentifier)
+            try local.start()
+            let admin = try await Connection.connect(local.conninfo())
+            try await admin.query("CREATE DATABASE bench")
+            await admin.close()
+            cluster = local
+            conninfo = local.conninfo(database: "bench")
+        }
+        let benchmark = PermissionsBenchmark(
+            configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients),
+            conninfo: conninfo, binaries: binaries, progress: { print($0) })
+        let report = try await benchmark.run()
+        print("\n\(report)")
+        try cluster?.stop(mode: "immediate")
+    }
+}

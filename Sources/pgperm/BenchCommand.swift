@@ -44,7 +44,7 @@ struct Bench: AsyncParsableCommand {
             conninfo = databaseURL
         } else {
             let directory = FileManager.default.temporaryDirectory.appending(path: "pgperm-bench-\(UUID().uuidString.prefix(8))")
-            print("Starting a disposable PostgreSQL cluster in \(directory.path) ...")
+            say("Starting a disposable PostgreSQL cluster in \(directory.path) ...")
             let local = try LocalCluster(directory: directory, binaries: binaries)
             try local.initialize(.init(extra: ["shared_buffers": "'1GB'", "max_wal_size": "'8GB'", "checkpoint_timeout": "'30min'"]))
             try local.removeWhenProcessExits(ProcessInfo.processInfo.processIdentifier)
@@ -57,9 +57,14 @@ struct Bench: AsyncParsableCommand {
         }
         let benchmark = PermissionsBenchmark(
             configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients),
-            conninfo: conninfo, binaries: binaries, progress: { print($0) })
+            conninfo: conninfo, binaries: binaries, progress: say)
         let report = try await benchmark.run()
         print("\n\(report)")
         try cluster?.stop(mode: "immediate")
     }
+}
+
+/// Writes a progress line at once (unbuffered), even when output goes to a file.
+@Sendable func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

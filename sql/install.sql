@@ -30,6 +30,7 @@ SELECT pgperm.record_applied('auth', 'migrations/0001_auth_schema.sql');
 \ir functions/perm_sets.sql
 \ir functions/groups.sql
 \ir functions/assignments.sql
+\ir functions/permission_lookup.sql
 \ir functions/checks.sql
 \ir functions/preferences.sql
 \ir functions/audit.sql

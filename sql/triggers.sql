@@ -11,6 +11,11 @@ CREATE OR REPLACE TRIGGER permission_before_insert
     BEFORE INSERT ON auth.permission
     FOR EACH ROW EXECUTE FUNCTION auth.tg_permission_before_insert();
 
+-- The compiled catalogue (auth.permission_ancestors) follows every catalogue change.
+CREATE OR REPLACE TRIGGER permission_lookup_rebuild
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON auth.permission
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_lookup_rebuild();
+
 CREATE OR REPLACE TRIGGER permission_immutable
     BEFORE UPDATE OF code, permission_no, ancestor_nos ON auth.permission
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('code', 'permission_no', 'ancestor_nos');

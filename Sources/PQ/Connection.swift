@@ -11,6 +11,8 @@ import Logging
 /// Cancelling the calling task sends a cancel request to the server.
 public final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
+    /// libpq's cancel request for this connection, made once; usable from any thread.
+    private let cancelRequest: OpaquePointer?
     private let queue: DispatchQueue
     private let notices: NoticeSink
     private var isClosed = false
@@ -20,6 +22,7 @@ public final class Connection: @unchecked Sendable {
 
     private init(handle: OpaquePointer, queue: DispatchQueue, logger: Logger) {
         self.handle = handle
+        self.cancelRequest = PQgetCancel(handle)
         self.queue = queue
         self.logger = logger
         self.notices = NoticeSink(logger: logger)
@@ -32,6 +35,7 @@ public final class Connection: @unchecked Sendable {
 
     deinit {
         if !isClosed { PQfinish(handle) }
+        if let cancelRequest { PQfreeCancel(cancelRequest) }
     }
 
     /// Opens a connection.
@@ -182,7 +186,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` on the connection's queue; a cancelled task sends PQcancel to the server.
     private func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
-        let cancel = CancelToken()
+        let cancel = CancelToken(cancelRequest)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 queue.async {
@@ -190,7 +194,7 @@ public final class Connection: @unchecked Sendable {
                         continuation.resume(throwing: PostgresError(kind: .usage, message: "the connection is closed"))
                         return
                     }
-                    cancel.arm(PQgetCancel(self.handle))
+                    cancel.arm()
                     defer { cancel.disarm() }
                     continuation.resume(with: Result { try body(self.handle) })
                 }
@@ -265,36 +269,36 @@ private final class NoticeSink: @unchecked Sendable {
     }
 }
 
-/// Holds the libpq cancel object of the statement in flight, so another thread can cancel it.
+/// Cancels the statement of one call if its task is cancelled while it runs (or before).
 private final class CancelToken: @unchecked Sendable {
     private let lock = NSLock()
-    private var cancel: OpaquePointer?
+    private let request: OpaquePointer?
+    private var running = false
     private var fired = false
 
-    func arm(_ cancel: OpaquePointer?) {
+    init(_ request: OpaquePointer?) { self.request = request }
+
+    func arm() {
         lock.withLock {
-            self.cancel = cancel
+            running = true
             if fired { send() }
         }
     }
 
     func disarm() {
-        lock.withLock {
-            if let cancel { PQfreeCancel(cancel) }
-            cancel = nil
-        }
+        lock.withLock { running = false }
     }
 
     func fire() {
         lock.withLock {
             fired = true
-            send()
+            if running { send() }
         }
     }
 
     private func send() {
-        guard let cancel else { return }
+        guard let request else { return }
         var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+        _ = PQcancel(request, &buffer, Int32(buffer.count))
     }
 }

@@ -1,11 +1,13 @@
 import Logging
+import Synchronization
 
-/// A fixed-size pool of connections that any number of tasks can share.
+/// A pool of connections that any number of tasks can share.
 ///
 /// Connections open on demand up to ``Configuration/maximumConnections``. A task that finds
 /// every connection busy waits in line, up to ``Configuration/acquireTimeout``, then gets an
 /// error of kind `.pool` rather than hanging. A connection returned broken or inside a
-/// transaction is closed, never handed to the next task.
+/// transaction is closed, never handed to the next task. Leasing takes a lock, not an actor
+/// hop: checks through the pool are on the hot path of applications.
 public final class ConnectionPool: Sendable {
     public struct Configuration: Sendable {
         /// A URL or `key=value` conninfo, as for ``Connection/connect(_:logger:)``.
@@ -23,15 +25,24 @@ public final class ConnectionPool: Sendable {
     }
 
     public let configuration: Configuration
-    private let state: PoolState
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State: ~Copyable {
+        var idle: [Connection] = []
+        var openCount = 0
+        var waiters: [(id: Int, continuation: CheckedContinuation<Connection, any Error>)] = []
+        var nextWaiterID = 0
+        var isClosed = false
+    }
 
     public init(_ configuration: Configuration, logger: Logger = .disabled) {
         self.configuration = configuration
-        self.state = PoolState(configuration: configuration, logger: logger)
+        self.logger = logger
     }
 
     /// Open connections, busy or idle.
-    public var connectionCount: Int { get async { await state.openCount } }
+    public var connectionCount: Int { state.withLock { $0.openCount } }
 
     /// Leases a connection for the duration of `body`.
     @discardableResult
@@ -39,13 +50,13 @@ public final class ConnectionPool: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Connection) async throws -> T
     ) async throws -> T {
-        let connection = try await state.lease()
+        let connection = try await lease()
         do {
             let value = try await body(connection)
-            await state.release(connection)
+            await release(connection)
             return value
         } catch {
-            await state.release(connection)
+            await release(connection)
             throw error
         }
     }
@@ -71,75 +82,77 @@ public final class ConnectionPool: Sendable {
     /// Closes idle connections, fails waiting tasks, and refuses new leases. Leased
     /// connections close when they come back.
     public func close() async {
-        await state.close()
-    }
-}
-
-/// The pool's bookkeeping: idle connections, the count, and the tasks waiting in line.
-private actor PoolState {
-    let configuration: ConnectionPool.Configuration
-    private let logger: Logger
-    private var idle: [Connection] = []
-    private(set) var openCount = 0
-    private var waiters: [(id: Int, continuation: CheckedContinuation<Connection, any Error>)] = []
-    private var nextWaiterID = 0
-    private var isClosed = false
-
-    init(configuration: ConnectionPool.Configuration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
-    }
-
-    func close() async {
-        isClosed = true
-        for waiter in waiters {
-            waiter.continuation.resume(throwing: Self.closedError)
+        let (idle, waiters) = state.withLock { state in
+            state.isClosed = true
+            defer { state.idle.removeAll(); state.waiters.removeAll() }
+            state.openCount -= state.idle.count
+            return (state.idle, state.waiters)
         }
-        waiters.removeAll()
-        let connections = idle
-        idle.removeAll()
-        openCount -= connections.count
-        for connection in connections { await connection.close() }
+        for waiter in waiters { waiter.continuation.resume(throwing: Self.closedError) }
+        for connection in idle { await connection.close() }
     }
 
     // MARK: - Leasing
 
-    func lease() async throws -> Connection {
-        guard !isClosed else { throw Self.closedError }
-        if let connection = idle.popLast() { return connection }
-        if openCount < configuration.maximumConnections {
-            openCount += 1
-            do {
-                return try await Connection.connect(configuration.conninfo, logger: logger)
-            } catch {
-                openCount -= 1
-                throw error
-            }
+    private enum Lease { case idle(Connection), open, wait, closed }
+
+    private func lease() async throws -> Connection {
+        let decision: Lease = state.withLock { state in
+            if state.isClosed { return .closed }
+            if let connection = state.idle.popLast() { return .idle(connection) }
+            guard state.openCount < configuration.maximumConnections else { return .wait }
+            state.openCount += 1
+            return .open
         }
-        return try await waitForConnection()
+        switch decision {
+        case .idle(let connection): return connection
+        case .closed: throw Self.closedError
+        case .open: return try await open()
+        case .wait: return try await waitForConnection()
+        }
+    }
+
+    /// Opens a connection for a slot already counted in `openCount`.
+    private func open() async throws -> Connection {
+        do {
+            return try await Connection.connect(configuration.conninfo, logger: logger)
+        } catch {
+            state.withLock { $0.openCount -= 1 }
+            throw error
+        }
     }
 
     private func waitForConnection() async throws -> Connection {
-        nextWaiterID += 1
-        let id = nextWaiterID
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
         let timeout = configuration.acquireTimeout
         let timer = Task { [weak self] in
             try await Task.sleep(for: timeout)
-            await self?.expire(id)
+            self?.expire(id, cancelled: false)
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                waiters.append((id, continuation))
+                // A connection may have come back between the decision to wait and now.
+                let ready: Connection? = state.withLock { state in
+                    if let connection = state.idle.popLast() { return connection }
+                    state.waiters.append((id, continuation))
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            Task { await self.expire(id, cancelled: true) }
+            self.expire(id, cancelled: true)
         }
     }
 
-    private func expire(_ id: Int, cancelled: Bool = false) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        let waiter = waiters.remove(at: index)
+    private func expire(_ id: Int, cancelled: Bool) {
+        let waiter = state.withLock { state in
+            state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+        }
+        guard let waiter else { return }
         if cancelled {
             waiter.continuation.resume(throwing: CancellationError())
         } else {
@@ -151,34 +164,46 @@ private actor PoolState {
         }
     }
 
-    func release(_ connection: Connection) async {
-        guard !isClosed, connection.isUsable, connection.transactionState == .idle else {
-            openCount -= 1
-            await connection.close()
-            if !isClosed { await refillForWaiter() }
+    private func release(_ connection: Connection) async {
+        guard connection.isUsable, connection.transactionState == .idle else {
+            await discard(connection)
             return
         }
-        if waiters.isEmpty {
-            idle.append(connection)
-        } else {
-            waiters.removeFirst().continuation.resume(returning: connection)
+        enum Handoff { case waiter(CheckedContinuation<Connection, any Error>), kept, closed }
+        let handoff: Handoff = state.withLock { state in
+            if state.isClosed {
+                state.openCount -= 1
+                return .closed
+            }
+            if state.waiters.isEmpty {
+                state.idle.append(connection)
+                return .kept
+            }
+            return .waiter(state.waiters.removeFirst().continuation)
+        }
+        switch handoff {
+        case .waiter(let continuation): continuation.resume(returning: connection)
+        case .closed: await connection.close()
+        case .kept: break
         }
     }
 
-    /// A discarded connection frees a slot: open a new one for the first waiting task.
-    private func refillForWaiter() async {
-        guard !waiters.isEmpty, openCount < configuration.maximumConnections else { return }
-        openCount += 1
-        do {
-            let connection = try await Connection.connect(configuration.conninfo, logger: logger)
-            if waiters.isEmpty {
-                idle.append(connection)
-            } else {
-                waiters.removeFirst().continuation.resume(returning: connection)
+    /// Closes a broken connection; its slot goes to the first waiting task, if any.
+    private func discard(_ connection: Connection) async {
+        await connection.close()
+        let waiter = state.withLock { state -> CheckedContinuation<Connection, any Error>? in
+            guard !state.isClosed, !state.waiters.isEmpty else {
+                state.openCount -= 1
+                return nil
             }
+            return state.waiters.removeFirst().continuation
+        }
+        guard let waiter else { return }
+        do {
+            waiter.resume(returning: try await Connection.connect(configuration.conninfo, logger: logger))
         } catch {
-            openCount -= 1
-            if !waiters.isEmpty { waiters.removeFirst().continuation.resume(throwing: error) }
+            state.withLock { $0.openCount -= 1 }
+            waiter.resume(throwing: error)
         }
     }
 

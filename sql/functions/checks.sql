@@ -10,6 +10,7 @@ LANGUAGE plpgsql
 STABLE
 AS $$
 DECLARE
+    _ancestor_nos int[];
     _granted boolean;
 BEGIN
     IF _tenant_id IS NULL OR _user_id IS NULL OR _perm_code IS NULL THEN
@@ -19,19 +20,23 @@ BEGIN
                   HINT = 'Pass a tenant id, a user id and a permission code.';
     END IF;
 
-    -- One query, two index lookups: the code (unique index on code::text) and the
-    -- user's row. Holding the code or any of its ancestors grants it; owners pass.
-    SELECT coalesce(ea.is_owner OR ea.permission_nos && p.ancestor_nos, false)
-      INTO _granted
-      FROM auth.permission p
-      LEFT JOIN auth.effective_access ea ON ea.tenant_id = _tenant_id AND ea.user_id = _user_id
-     WHERE p.code::text = _perm_code;
-    IF FOUND THEN
-        RETURN _granted;
+    -- The code and its ancestors from the compiled catalogue (no table read); the table
+    -- only for a code the compiled copy does not know, which then raises if truly unknown.
+    _ancestor_nos := auth.permission_ancestors(_perm_code);
+    IF _ancestor_nos IS NULL THEN
+        SELECT p.ancestor_nos INTO _ancestor_nos FROM auth.permission p WHERE p.code::text = _perm_code;
+        IF NOT FOUND THEN
+            PERFORM auth.raise_permission_not_found(_perm_code);
+        END IF;
     END IF;
 
-    PERFORM auth.raise_permission_not_found(_perm_code);
-    RETURN NULL;  -- not reached: the call above always raises
+    -- The one index lookup: the user's live membership row. Holding the code or any of its
+    -- ancestors grants it; owners pass.
+    SELECT ea.is_owner OR ea.permission_nos && _ancestor_nos
+      INTO _granted
+      FROM auth.effective_access ea
+     WHERE ea.tenant_id = _tenant_id AND ea.user_id = _user_id;
+    RETURN coalesce(_granted, false);
 END;
 $$;
 COMMENT ON FUNCTION auth.has_permission(uuid, uuid, text) IS

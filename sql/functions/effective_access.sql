@@ -83,7 +83,11 @@ BEGIN
             -- the member is in: a set contributes each of its codes. LATERAL keeps this to a
             -- few index lookups per member whatever the statistics say (they are often stale
             -- right after the bulk change that fired the refresh).
-            SELECT coalesce(array_agg(DISTINCT p.permission_no), '{}') AS permission_nos
+            -- Each code's number by primary key, as a scalar subquery: joined instead, the
+            -- planner may hash the whole catalogue once per member.
+            SELECT coalesce(array_agg(DISTINCT (SELECT p.permission_no FROM auth.permission p
+                                                 WHERE p.permission_id = coalesce(grant_row.permission_id, sp.permission_id))),
+                            '{}') AS permission_nos
               FROM (SELECT a.perm_set_id, a.permission_id
                       FROM auth.permission_assignment a
                      WHERE a.tenant_id = tu.tenant_id AND a.user_id = tu.user_id
@@ -94,7 +98,7 @@ BEGIN
                       JOIN auth.permission_assignment a ON a.tenant_id = m.tenant_id AND a.user_group_id = m.user_group_id
                      WHERE m.tenant_id = tu.tenant_id AND m.user_id = tu.user_id) AS grant_row
               LEFT JOIN auth.perm_set_permission sp ON sp.perm_set_id = grant_row.perm_set_id
-              JOIN auth.permission p ON p.permission_id = coalesce(grant_row.permission_id, sp.permission_id)
+             WHERE coalesce(grant_row.permission_id, sp.permission_id) IS NOT NULL  -- an empty set grants nothing
            ) AS granted
      WHERE tu.is_active AND t.is_active AND u.is_active
     ON CONFLICT (tenant_id, user_id) DO UPDATE

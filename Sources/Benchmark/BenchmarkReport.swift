@@ -25,6 +25,7 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
         let percent = { (value: Double) in String(format: "%.0f%%", value * 100) }
         var lines = [
             "pgperm bench: \(configuration.scale), \(configuration.clients) clients, \(configuration.seconds) s per run, "
+                + "median of \(configuration.rounds) alternating pgbench rounds, "
                 + "PostgreSQL \(serverVersion), \(ProcessInfo.processInfo.activeProcessorCount) cores",
             "",
             "| check | calls/s | p50 ms | p95 ms | p99 ms | ratio |",

@@ -20,4 +20,9 @@ public struct LatencySummary: Sendable {
         self.p95 = percentile(0.95)
         self.p99 = percentile(0.99)
     }
+
+    /// The run with the median throughput.
+    static func median(_ runs: [LatencySummary]) -> LatencySummary {
+        runs.sorted { $0.callsPerSecond < $1.callsPerSecond }[runs.count / 2]
+    }
 }

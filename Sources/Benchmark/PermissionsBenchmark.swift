@@ -12,10 +12,13 @@ public struct PermissionsBenchmark {
         public var seconds: Int
         /// Concurrent clients (and connections).
         public var clients: Int
-        public init(scale: BenchmarkScale, seconds: Int = 20, clients: Int = 2) {
+        /// Alternating baseline/check pgbench rounds; the median counts.
+        public var rounds: Int
+        public init(scale: BenchmarkScale, seconds: Int = 20, clients: Int = 2, rounds: Int = 3) {
             self.scale = scale
             self.seconds = seconds
             self.clients = clients
+            self.rounds = rounds
         }
     }
 
@@ -55,14 +58,26 @@ public struct PermissionsBenchmark {
         let baselineScript = PgbenchScripts.check("bench.baseline_lookup", scale: scale)
         let checkScript = PgbenchScripts.check("auth.has_permission", scale: scale)
 
+        progress("Settling: VACUUM ANALYZE and CHECKPOINT, so autovacuum does not run during the measurements ...")
+        try await connection.query("VACUUM ANALYZE")
+        try await connection.query("CHECKPOINT")
+
         progress("Warming up ...")
         _ = try pgbench.run(name: "warmup", script: baselineScript, seconds: 3, log: false)
         _ = try pgbench.run(name: "warmup", script: checkScript, seconds: 3, log: false)
-        progress("Measuring the baseline with pgbench (\(configuration.seconds) s) ...")
-        let baseline = try pgbench.run(name: "baseline: one primary-key lookup (pgbench)", script: baselineScript,
-                                       seconds: configuration.seconds)
-        progress("Measuring auth.has_permission with pgbench (\(configuration.seconds) s) ...")
-        let check = try pgbench.run(name: "auth.has_permission (pgbench)", script: checkScript, seconds: configuration.seconds)
+        // Baseline and check alternate, and the median round counts: the machine's own drift
+        // (other processes, CPU frequency) then weighs on both equally.
+        var baselineRuns: [LatencySummary] = []
+        var checkRuns: [LatencySummary] = []
+        for round in 1...configuration.rounds {
+            progress("Round \(round) of \(configuration.rounds): baseline, then auth.has_permission, with pgbench (\(configuration.seconds) s each) ...")
+            baselineRuns.append(try pgbench.run(name: "baseline: one primary-key lookup (pgbench)", script: baselineScript,
+                                                seconds: configuration.seconds))
+            checkRuns.append(try pgbench.run(name: "auth.has_permission (pgbench)", script: checkScript,
+                                             seconds: configuration.seconds))
+        }
+        let baseline = LatencySummary.median(baselineRuns)
+        let check = LatencySummary.median(checkRuns)
         progress("Measuring auth.has_permission through the Swift wrapper (\(configuration.seconds) s) ...")
         let swift = try await SwiftCheckLoop(conninfo: conninfo, clients: configuration.clients, scale: scale)
             .run(seconds: configuration.seconds)

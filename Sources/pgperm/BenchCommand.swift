@@ -29,11 +29,16 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Concurrent clients and connections.")
     var clients = 2
 
+    @Option(help: "Alternating baseline/check pgbench rounds; the median is reported.")
+    var rounds = 3
+
     func validate() throws {
         guard users >= tenants, tenants >= 1, users % tenants == 0 else {
             throw ValidationError("--users must be a positive multiple of --tenants")
         }
-        guard seconds >= 1, clients >= 1 else { throw ValidationError("--seconds and --clients must be at least 1") }
+        guard seconds >= 1, clients >= 1, rounds >= 1 else {
+            throw ValidationError("--seconds, --clients and --rounds must be at least 1")
+        }
     }
 
     func run() async throws {
@@ -56,7 +61,7 @@ struct Bench: AsyncParsableCommand {
             conninfo = local.conninfo(database: "bench")
         }
         let benchmark = PermissionsBenchmark(
-            configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients),
+            configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients, rounds: rounds),
             conninfo: conninfo, binaries: binaries, progress: say)
         let report = try await benchmark.run()
         print("\n\(report)")

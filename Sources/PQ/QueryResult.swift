@@ -21,10 +21,7 @@ public struct QueryResult: Sendable, Sequence {
     ///
     /// - Throws: ``PostgresError`` of kind `.decoding` when there is not exactly one row.
     public func scalar<T: PostgresDecodable>(_ type: T.Type = T.self) throws -> T {
-        guard rows.count == 1 else {
-            throw PostgresError(kind: .decoding, message: "expected exactly one row, got \(rows.count)")
-        }
-        return try rows[0].decode(T.self, at: 0)
+        try single().decode(T.self, at: 0)
     }
 }
 

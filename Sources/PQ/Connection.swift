@@ -194,7 +194,10 @@ public final class Connection: @unchecked Sendable {
                         continuation.resume(throwing: PostgresError(kind: .usage, message: "the connection is closed"))
                         return
                     }
-                    cancel.arm()
+                    guard cancel.arm() else {
+                        continuation.resume(throwing: CancellationError())  // cancelled before it was sent
+                        return
+                    }
                     defer { cancel.disarm() }
                     continuation.resume(with: Result { try body(self.handle) })
                 }
@@ -269,7 +272,10 @@ private final class NoticeSink: @unchecked Sendable {
     }
 }
 
-/// Cancels the statement of one call if its task is cancelled while it runs (or before).
+/// Cancels the statement of one call if its task is cancelled while it runs.
+///
+/// A cancel request that reaches the server just before the statement does is ignored, so
+/// the request is repeated until the statement ends.
 private final class CancelToken: @unchecked Sendable {
     private let lock = NSLock()
     private let request: OpaquePointer?
@@ -278,10 +284,11 @@ private final class CancelToken: @unchecked Sendable {
 
     init(_ request: OpaquePointer?) { self.request = request }
 
-    func arm() {
+    /// Marks the statement as about to run; `false` when the task is already cancelled.
+    func arm() -> Bool {
         lock.withLock {
-            running = true
-            if fired { send() }
+            running = !fired
+            return running
         }
     }
 
@@ -290,15 +297,15 @@ private final class CancelToken: @unchecked Sendable {
     }
 
     func fire() {
-        lock.withLock {
-            fired = true
-            if running { send() }
-        }
+        lock.withLock { fired = true }
+        sendWhileRunning()
     }
 
-    private func send() {
-        guard let request else { return }
+    private func sendWhileRunning() {
+        let stillRunning = lock.withLock { running }
+        guard stillRunning, let request else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         _ = PQcancel(request, &buffer, Int32(buffer.count))
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { self.sendWhileRunning() }
     }
 }

@@ -20,7 +20,13 @@ public actor TestPostgres {
         case auth = "template_auth"
     }
 
+    /// Tests that may hold a database at once. Swift Testing starts every test together;
+    /// unbounded, a slow run overlaps enough of them to exhaust the server's connections.
+    public static let concurrentDatabases = 24
+
     private var cluster: LocalCluster?
+    private var databasesInUse = 0
+    private var waitingForDatabase: [CheckedContinuation<Void, Never>] = []
     /// One preparation per template; concurrent callers await the same task.
     private var templates: [Template: Task<Void, any Error>] = [:]
     private var databaseCount = 0
@@ -37,19 +43,44 @@ public actor TestPostgres {
         return cluster
     }
 
-    /// Creates a new database cloned from `template`.
+    /// Creates a new database cloned from `template`, waiting while
+    /// ``concurrentDatabases`` others are in use. Pair with ``dropDatabase(_:)``.
     public func createDatabase(from template: Template = .auth) async throws -> TestDatabase {
+        if databasesInUse >= Self.concurrentDatabases {
+            await withCheckedContinuation { waitingForDatabase.append($0) }
+        } else {
+            databasesInUse += 1
+        }
+        do {
+            return try await cloneDatabase(from: template)
+        } catch {
+            releaseDatabaseSlot()
+            throw error
+        }
+    }
+
+    private func cloneDatabase(from template: Template) async throws -> TestDatabase {
         let cluster = try localCluster()
         try await prepare(template, in: cluster)
         databaseCount += 1
         let name = "test_\(databaseCount)_\(UUID().uuidString.prefix(6).lowercased())"
-        try await Self.superuserQuery("CREATE DATABASE \(name) TEMPLATE \(template.rawValue) STRATEGY FILE_COPY", in: cluster)
+        try await Self.superuserQuery("CREATE DATABASE \(name) TEMPLATE \(template.rawValue)", in: cluster)
         return TestDatabase(name: name, conninfo: cluster.conninfo(database: name), cluster: cluster)
     }
 
     /// Drops a database made by ``createDatabase(from:)``, closing any connections left on it.
     public func dropDatabase(_ database: TestDatabase) async throws {
+        defer { releaseDatabaseSlot() }
         try await Self.superuserQuery("DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)", in: database.cluster)
+    }
+
+    /// Hands the slot to the next waiting test, or frees it.
+    private func releaseDatabaseSlot() {
+        if waitingForDatabase.isEmpty {
+            databasesInUse -= 1
+        } else {
+            waitingForDatabase.removeFirst().resume()
+        }
     }
 
     private func prepare(_ template: Template, in cluster: LocalCluster) async throws {

@@ -93,10 +93,29 @@ struct ConnectionTests {
             let sleeper = Task { try await connection.query("SELECT pg_sleep(30)") }
             try await Task.sleep(for: .milliseconds(300))
             sleeper.cancel()
-            let error = try await #require(throws: PostgresError.self) { try await sleeper.value }
-            #expect(error.code == .queryCanceled)
+            do {
+                _ = try await sleeper.value
+                Issue.record("the statement was not cancelled")
+            } catch let error as PostgresError {
+                #expect(error.code == .queryCanceled)
+            } catch {
+                #expect(error is CancellationError)  // cancelled before it was sent
+            }
             #expect(ContinuousClock.now - started < .seconds(10))
             #expect(try await connection.query("SELECT 1").scalar(Int.self) == 1)
+        }
+    }
+
+    @Test("a task cancelled before its statement starts sends nothing and gets CancellationError")
+    func cancelledBeforeStart() async throws {
+        try await withTestConnection(.empty) { connection in
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await connection.query("SELECT 1")
+            }
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            let next = try await connection.query("SELECT 2").scalar(Int.self)
+            #expect(next == 2)
         }
     }
 

@@ -198,8 +198,9 @@ public final class Connection: @unchecked Sendable {
                         continuation.resume(throwing: CancellationError())  // cancelled before it was sent
                         return
                     }
-                    defer { cancel.disarm() }
-                    continuation.resume(with: Result { try body(self.handle) })
+                    let result = Result { try body(self.handle) }
+                    cancel.disarm()  // before resuming: no cancel may reach the task's next statement
+                    continuation.resume(with: result)
                 }
             }
         } onCancel: {

@@ -40,12 +40,7 @@ struct BenchmarkDataSet {
     private func step(_ name: String, _ body: () async throws -> Void) async throws {
         let started = ContinuousClock.now
         try await body()
-        progress("  loaded \(name) in \(Self.seconds(ContinuousClock.now - started)) s")
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return String(format: "%.2f", value)
+        progress("  loaded \(name) in \((ContinuousClock.now - started).secondsText) s")
     }
 
     /// Tenants `first...last`, their users, groups, sets, memberships and assignments.

@@ -37,10 +37,10 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
             "| write | seconds |",
             "|---|---:|",
         ]
-        lines += writes.map { "| \($0.0) | \(BenchmarkDataSet.seconds($0.1)) |" }
+        lines += writes.map { "| \($0.0) | \($0.1.secondsText) |" }
         lines += [
             "",
-            "bulk load of the data set: \(BenchmarkDataSet.seconds(loadTime)) s",
+            "bulk load of the data set: \(loadTime.secondsText) s",
             "random checks denied: \(percent(deniedShare))",
             "shared buffer hits of one check (EXPLAIN ANALYZE, BUFFERS): \(bufferHits.map(String.init) ?? "n/a")",
         ]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The size of the generated data set.
 ///
 /// Every tenant has `users / tenants` users, 10 groups and 10 permission sets; every user
@@ -35,5 +37,17 @@ extension Int {
             result.append(digit)
         }
         return (self < 0 ? "-" : "") + result
+    }
+}
+
+extension Duration {
+    /// Seconds with two decimals: `12.34`.
+    var secondsText: String {
+        String(format: "%.2f", Double(components.seconds) + Double(components.attoseconds) / 1e18)
+    }
+
+    /// Microseconds, for latency samples.
+    var microseconds: Double {
+        Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12
     }
 }

@@ -28,16 +28,14 @@ struct SwiftCheckLoop {
                         let code = BenchmarkIDs.leafCode(Int.random(in: 0...999))
                         let callStarted = ContinuousClock.now
                         _ = try await auth.hasPermission(tenant: tenant, user: userID, code: code)
-                        let elapsed = ContinuousClock.now - callStarted
-                        latencies.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+                        latencies.append((ContinuousClock.now - callStarted).microseconds)
                     }
                     return latencies
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        let elapsed = ContinuousClock.now - started
-        let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return LatencySummary(name: "auth.has_permission, Swift AuthClient + pool", latenciesMicroseconds: latencies, seconds: total)
+        let seconds = (ContinuousClock.now - started).microseconds / 1e6
+        return LatencySummary(name: "auth.has_permission, Swift AuthClient + pool", latenciesMicroseconds: latencies, seconds: seconds)
     }
 }

@@ -6,7 +6,10 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
     let loadTime: Duration
     let baseline: LatencySummary
     let check: LatencySummary
+    /// Each task holds one pooled connection for its loop, as pgbench clients do.
     let swift: LatencySummary
+    /// Each check leases a connection from the pool.
+    let swiftLeasePerCall: LatencySummary
     let writes: [(String, Duration)]
     let bufferHits: Int?
     let deniedShare: Double
@@ -33,6 +36,7 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
             row(baseline, "100%"),
             row(check, percent(checkToBaseline) + " of baseline"),
             row(swift, percent(swiftToPgbench) + " of pgbench"),
+            row(swiftLeasePerCall, percent(swiftLeasePerCall.callsPerSecond / check.callsPerSecond) + " of pgbench"),
             "",
             "| write | seconds |",
             "|---|---:|",

@@ -78,14 +78,16 @@ public struct PermissionsBenchmark {
         }
         let baseline = LatencySummary.median(baselineRuns)
         let check = LatencySummary.median(checkRuns)
-        progress("Measuring auth.has_permission through the Swift wrapper (\(configuration.seconds) s) ...")
-        let swift = try await SwiftCheckLoop(conninfo: conninfo, clients: configuration.clients, scale: scale)
-            .run(seconds: configuration.seconds)
+        progress("Measuring auth.has_permission through the Swift wrapper and pool (2 × \(configuration.seconds) s) ...")
+        let loop = SwiftCheckLoop(conninfo: conninfo, clients: configuration.clients, scale: scale)
+        let swift = try await loop.run(seconds: configuration.seconds, mode: .connectionPerTask)
+        let swiftLeasePerCall = try await loop.run(seconds: configuration.seconds, mode: .leasePerCall)
 
         progress("Timing writes ...")
         let writes = try await timeWrites(on: connection)
         return BenchmarkReport(
             configuration: configuration, loadTime: loadTime, baseline: baseline, check: check, swift: swift,
+            swiftLeasePerCall: swiftLeasePerCall,
             writes: writes, bufferHits: try await bufferHits(on: connection),
             deniedShare: try await deniedShare(on: connection),
             serverVersion: try await connection.query("SHOW server_version").scalar(String.self))

@@ -13,17 +13,20 @@ public final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// libpq's cancel request for this connection, made once; usable from any thread.
     private let cancelRequest: OpaquePointer?
-    private let queue: DispatchQueue
+    /// The thread of this connection's blocking calls, and an executor tasks may prefer.
+    let thread: ConnectionThread
+    /// Guards every use of `handle`: libpq connections are not thread-safe.
+    private let access = NSLock()
     private let notices: NoticeSink
     private var isClosed = false
-    /// Statements prepared on this connection, by SQL text. Touched only on `queue`.
+    /// Statements prepared on this connection, by SQL text. Touched only under `access`.
     private var preparedNames: [String: String] = [:]
     public let logger: Logger
 
-    private init(handle: OpaquePointer, queue: DispatchQueue, logger: Logger) {
+    private init(handle: OpaquePointer, thread: ConnectionThread, logger: Logger) {
         self.handle = handle
         self.cancelRequest = PQgetCancel(handle)
-        self.queue = queue
+        self.thread = thread
         self.logger = logger
         self.notices = NoticeSink(logger: logger)
         PQsetNoticeReceiver(handle, { context, result in
@@ -35,6 +38,7 @@ public final class Connection: @unchecked Sendable {
 
     deinit {
         if !isClosed { PQfinish(handle) }
+        thread.stop()
         if let cancelRequest { PQfreeCancel(cancelRequest) }
     }
 
@@ -47,23 +51,26 @@ public final class Connection: @unchecked Sendable {
     ///   - logger: receives server notices at debug level.
     /// - Throws: ``PostgresError`` of kind `.connection` carrying libpq's own message.
     public static func connect(_ conninfo: String, logger: Logger = .disabled) async throws -> Connection {
-        let queue = DispatchQueue(label: "pgperm.pq.connection")
-        let handle: OpaquePointer = try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                guard let handle = PQconnectdb(conninfo) else {
-                    continuation.resume(throwing: PostgresError(kind: .connection, code: "08001", message: "out of memory"))
-                    return
-                }
-                if PQstatus(handle) != CONNECTION_OK {
-                    let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
-                    PQfinish(handle)
-                    continuation.resume(throwing: PostgresError(kind: .connection, code: "08001", message: message))
-                    return
-                }
-                continuation.resume(returning: handle)
+        let thread = ConnectionThread(name: "pgperm.pq.connection")
+        let connecting: Result<OpaquePointer, PostgresError> = await withTaskExecutorPreference(thread) {
+            guard let handle = PQconnectdb(conninfo) else {
+                return .failure(PostgresError(kind: .connection, code: "08001", message: "out of memory"))
             }
+            if PQstatus(handle) != CONNECTION_OK {
+                let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+                PQfinish(handle)
+                return .failure(PostgresError(kind: .connection, code: "08001", message: message))
+            }
+            return .success(handle)
         }
-        return Connection(handle: handle, queue: queue, logger: logger)
+        let handle: OpaquePointer
+        do {
+            handle = try connecting.get()
+        } catch {
+            thread.stop()
+            throw error
+        }
+        return Connection(handle: handle, thread: thread, logger: logger)
     }
 
     // MARK: - Queries
@@ -149,14 +156,14 @@ public final class Connection: @unchecked Sendable {
 
     /// Whether the connection is open and healthy.
     public var isUsable: Bool {
-        queue.sync { !isClosed && PQstatus(handle) == CONNECTION_OK }
+        access.withLock { !isClosed && PQstatus(handle) == CONNECTION_OK }
     }
 
     /// Where the connection stands with respect to transactions.
     public enum TransactionState: Sendable { case idle, inTransaction, failed, unknown }
 
     public var transactionState: TransactionState {
-        queue.sync {
+        access.withLock {
             switch PQtransactionStatus(handle) {
             case PQTRANS_IDLE: .idle
             case PQTRANS_INTRANS: .inTransaction
@@ -167,44 +174,41 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// The server's version number, such as `150018`.
-    public var serverVersion: Int { queue.sync { Int(PQserverVersion(handle)) } }
+    public var serverVersion: Int { access.withLock { Int(PQserverVersion(handle)) } }
 
     /// Closes the connection. Further calls throw.
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                if !self.isClosed {
-                    self.isClosed = true
-                    PQfinish(self.handle)
-                }
-                continuation.resume()
+        access.withLock {
+            if !isClosed {
+                isClosed = true
+                PQfinish(handle)
             }
         }
+        thread.stop()
     }
 
     // MARK: - Plumbing
 
-    /// Runs `body` on the connection's queue; a cancelled task sends PQcancel to the server.
+    /// Runs `body` on the connection's thread (inline when the task is already there); a
+    /// cancelled task sends PQcancel to the server.
     private func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         let cancel = CancelToken(cancelRequest)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                queue.async {
-                    guard !self.isClosed else {
-                        continuation.resume(throwing: PostgresError(kind: .usage, message: "the connection is closed"))
-                        return
-                    }
-                    guard cancel.arm() else {
-                        continuation.resume(throwing: CancellationError())  // cancelled before it was sent
-                        return
-                    }
-                    let result = Result { try body(self.handle) }
-                    cancel.disarm()  // before resuming: no cancel may reach the task's next statement
-                    continuation.resume(with: result)
-                }
-            }
+            if thread.isCurrent { return try exclusive(body, cancel) }
+            return try await withTaskExecutorPreference(thread) { try self.exclusive(body, cancel) }
         } onCancel: {
             cancel.fire()
+        }
+    }
+
+    private func exclusive<T>(_ body: (OpaquePointer) throws -> T, _ cancel: CancelToken) throws -> T {
+        try access.withLock {
+            guard !isClosed else {
+                throw PostgresError(kind: .usage, message: "the connection is closed")
+            }
+            guard cancel.arm() else { throw CancellationError() }  // cancelled before it was sent
+            defer { cancel.disarm() }
+            return try body(handle)
         }
     }
 

@@ -45,6 +45,9 @@ public final class ConnectionPool: Sendable {
     public var connectionCount: Int { state.withLock { $0.openCount } }
 
     /// Leases a connection for the duration of `body`.
+    ///
+    /// Unless the caller is isolated to an actor, `body` runs on the connection's own thread,
+    /// so its queries need no thread switch: hold one connection for a loop of calls.
     @discardableResult
     public func withConnection<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
@@ -52,7 +55,7 @@ public final class ConnectionPool: Sendable {
     ) async throws -> T {
         let connection = try await lease()
         do {
-            let value = try await body(connection)
+            let value = try await withTaskExecutorPreference(connection.thread) { try await body(connection) }
             await release(connection)
             return value
         } catch {

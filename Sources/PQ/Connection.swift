@@ -1,14 +1,15 @@
 import CLibPQ
-import Dispatch
 import Foundation
 import Logging
 
 /// One PostgreSQL connection over libpq.
 ///
-/// Every blocking libpq call runs on the connection's own serial dispatch queue, never on
-/// Swift's cooperative thread pool, so a slow query does not starve other tasks. Calls are
-/// serialised: use one connection from one task at a time, or share a ``ConnectionPool``.
-/// Cancelling the calling task sends a cancel request to the server.
+/// Every blocking libpq call runs on the connection's own thread (``ConnectionThread``), never
+/// on Swift's cooperative thread pool, so a slow query does not starve other tasks; a task
+/// already running on that thread (inside ``ConnectionPool/withConnection(isolation:_:)``)
+/// queries inline, without a thread switch. Calls are serialised: use one connection from one
+/// task at a time, or share a ``ConnectionPool``. Cancelling the calling task sends a cancel
+/// request to the server.
 public final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// libpq's cancel request for this connection, made once; usable from any thread.
@@ -52,25 +53,27 @@ public final class Connection: @unchecked Sendable {
     /// - Throws: ``PostgresError`` of kind `.connection` carrying libpq's own message.
     public static func connect(_ conninfo: String, logger: Logger = .disabled) async throws -> Connection {
         let thread = ConnectionThread(name: "pgperm.pq.connection")
-        let connecting: Result<OpaquePointer, PostgresError> = await withTaskExecutorPreference(thread) {
-            guard let handle = PQconnectdb(conninfo) else {
-                return .failure(PostgresError(kind: .connection, code: "08001", message: "out of memory"))
-            }
-            if PQstatus(handle) != CONNECTION_OK {
-                let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
-                PQfinish(handle)
-                return .failure(PostgresError(kind: .connection, code: "08001", message: message))
-            }
-            return .success(handle)
-        }
         let handle: OpaquePointer
         do {
-            handle = try connecting.get()
+            handle = try await withTaskExecutorPreference(thread) { try open(conninfo) }
         } catch {
             thread.stop()
             throw error
         }
         return Connection(handle: handle, thread: thread, logger: logger)
+    }
+
+    /// Runs on the connection's thread: libpq's blocking connect.
+    private static func open(_ conninfo: String) throws -> OpaquePointer {
+        guard let handle = PQconnectdb(conninfo) else {
+            throw PostgresError(kind: .connection, code: "08001", message: "out of memory")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(handle)
+            throw PostgresError(kind: .connection, code: "08001", message: message)
+        }
+        return handle
     }
 
     // MARK: - Queries
@@ -108,7 +111,7 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Runs on the connection's queue: prepares `sql` on first use, then executes it by name.
+    /// Runs on the connection's thread: prepares `sql` on first use, then executes it by name.
     private func executePrepared(_ sql: String, values: UnsafeBufferPointer<UnsafePointer<CChar>?>,
                                  handle: OpaquePointer) throws -> QueryResult {
         let name: String

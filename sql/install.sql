@@ -7,10 +7,15 @@
 -- edited afterwards (a fix ships as a new migration); every other file is written to be
 -- re-applied (CREATE OR REPLACE) and is re-applied whenever it changes.
 -- Everything runs in one transaction under an advisory lock: it all applies or nothing does.
+-- The roles created by privileges.sql are named <role_prefix>_app and <role_prefix>_admin:
+--   psql -v ON_ERROR_STOP=1 -v role_prefix=myapp -d DATABASE -f sql/install.sql
 
 \set ON_ERROR_STOP on
 BEGIN;
 SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0));
+\if :{?role_prefix}
+SELECT set_config('pgperm.role_prefix', :'role_prefix', true);
+\endif
 \ir meta.sql
 
 -- Migrations: tables, types, indexes.
@@ -34,5 +39,9 @@ SELECT pgperm.record_applied('auth', 'migrations/0001_auth_schema.sql');
 \ir functions/checks.sql
 \ir functions/preferences.sql
 \ir functions/audit.sql
+\ir functions/tenant_isolation.sql
 \ir triggers.sql
+
+-- Roles and grants: re-applied after every install that changed anything.
+\ir privileges.sql
 COMMIT;

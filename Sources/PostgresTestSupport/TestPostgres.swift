@@ -115,6 +115,11 @@ public struct TestDatabase: Sendable {
     public func connect() async throws -> Connection {
         try await Connection.connect(conninfo)
     }
+
+    /// Opens a connection as another login role (libpq takes the last `user` and `password`).
+    public func connect(as role: String, password: String) async throws -> Connection {
+        try await Connection.connect("\(conninfo) user=\(role) password=\(password)")
+    }
 }
 
 /// Runs `body` with a fresh database cloned from `template`, dropped afterwards.

@@ -14,6 +14,7 @@ struct Up: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var schema: SchemaOptions
 
     @Option(help: "Port for a new local cluster (default: a free port).")
     var port: Int?
@@ -55,7 +56,7 @@ struct Up: AsyncParsableCommand {
     private func install(conninfo: String) async throws {
         let database = try await Connection.connect(conninfo, logger: connection.logger)
         defer { Task { await database.close() } }
-        print(try await SchemaInstaller(manifest: try .auth(), logger: connection.logger).install(on: database))
+        print(try await schema.installer(logger: connection.logger).install(on: database))
     }
 }
 

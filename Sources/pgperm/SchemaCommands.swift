@@ -1,5 +1,22 @@
 import ArgumentParser
+import Logging
 import Permissions
+
+/// How the schema is installed: the names of the group roles it creates.
+struct SchemaOptions: ParsableArguments {
+    @Option(help: "Prefix of the group roles the install creates: <prefix>_app and <prefix>_admin.")
+    var rolePrefix = SchemaInstaller.defaultRolePrefix
+
+    func validate() throws {
+        guard rolePrefix.wholeMatch(of: /[a-z_][a-z0-9_]{0,50}/) != nil else {
+            throw ValidationError("--role-prefix must be lower-case letters, digits and _ (at most 51), e.g. myapp_auth")
+        }
+    }
+
+    func installer(logger: Logger = .disabled) throws -> SchemaInstaller {
+        SchemaInstaller(manifest: try .auth(), rolePrefix: rolePrefix, logger: logger)
+    }
+}
 
 struct Install: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,12 +24,12 @@ struct Install: AsyncParsableCommand {
         discussion: "Runs in one transaction under an advisory lock; running it again is a no-op.")
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var schema: SchemaOptions
 
     func run() async throws {
         let database = try await connection.connect()
         defer { Task { await database.close() } }
-        let installer = SchemaInstaller(manifest: try .auth(), logger: connection.logger)
-        let report = try await installer.install(on: database)
+        let report = try await schema.installer(logger: connection.logger).install(on: database)
         print(report)
         for file in report.appliedFiles { print("  applied sql/\(file)") }
     }
@@ -23,11 +40,12 @@ struct Status: AsyncParsableCommand {
         abstract: "Show the installed schema version and what an install would apply.")
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var schema: SchemaOptions
 
     func run() async throws {
         let database = try await connection.connect()
         defer { Task { await database.close() } }
-        print(try await SchemaInstaller(manifest: try .auth()).status(on: database))
+        print(try await schema.installer().status(on: database))
     }
 }
 
@@ -37,7 +55,9 @@ struct PrintSQL: AsyncParsableCommand {
         abstract: "Print the full install script, for psql.",
         discussion: "Example: pgperm sql > install.sql && psql -v ON_ERROR_STOP=1 -d mydb -f install.sql")
 
+    @OptionGroup var schema: SchemaOptions
+
     func run() async throws {
-        print(SchemaInstaller(manifest: try .auth()).psqlScript(), terminator: "")
+        print(try schema.installer().psqlScript(), terminator: "")
     }
 }

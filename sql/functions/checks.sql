@@ -1,5 +1,8 @@
--- Checks: the hot path. SECURITY INVOKER without a SET clause (which would cost a GUC
--- save/restore per call and block inlining); every name is schema-qualified instead.
+-- Checks: the hot path. auth.has_permission and auth.require_permission are SECURITY
+-- INVOKER without a SET clause (pinning search_path costs a GUC save/restore per call,
+-- about 10% of a check); instead every name in them is schema-qualified, operators and
+-- types included, so objects planted earlier on the caller's search_path are never used.
+-- The other checks pin search_path.
 -- They only read auth.permission and auth.effective_access, so they work in read-only
 -- transactions and on replicas. A code that is not in the catalogue is an error, never a
 -- silent "no".
@@ -24,7 +27,9 @@ BEGIN
     -- only for a code the compiled copy does not know, which then raises if truly unknown.
     _ancestor_nos := auth.permission_ancestors(_perm_code);
     IF _ancestor_nos IS NULL THEN
-        SELECT p.ancestor_nos INTO _ancestor_nos FROM auth.permission p WHERE p.code::text = _perm_code;
+        SELECT p.ancestor_nos INTO _ancestor_nos
+          FROM auth.permission p
+         WHERE p.code::pg_catalog.text OPERATOR(pg_catalog.=) _perm_code;
         IF NOT FOUND THEN
             PERFORM auth.raise_permission_not_found(_perm_code);
         END IF;
@@ -32,10 +37,11 @@ BEGIN
 
     -- The one index lookup: the user's live membership row. Holding the code or any of its
     -- ancestors grants it; owners pass.
-    SELECT ea.is_owner OR ea.permission_nos && _ancestor_nos
+    SELECT ea.is_owner OR ea.permission_nos OPERATOR(pg_catalog.&&) _ancestor_nos
       INTO _granted
       FROM auth.effective_access ea
-     WHERE ea.tenant_id = _tenant_id AND ea.user_id = _user_id;
+     WHERE ea.tenant_id OPERATOR(pg_catalog.=) _tenant_id
+       AND ea.user_id OPERATOR(pg_catalog.=) _user_id;
     RETURN coalesce(_granted, false);
 END;
 $$;
@@ -52,6 +58,7 @@ CREATE OR REPLACE FUNCTION auth.has_permissions(
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
+SET search_path = ''
 AS $$
 DECLARE
     _unknown_code text;
@@ -98,8 +105,9 @@ BEGIN
     IF NOT auth.has_permission(_tenant_id, _user_id, _perm_code) THEN
         RAISE EXCEPTION 'permission denied'
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format('User %s does not hold permission %L in tenant %s.', _user_id, _perm_code, _tenant_id),
-                  HINT = format('Grant it with auth.assign_permission(_tenant_id := %L, _user_id := %L, _perm_code := %L), '
+                  DETAIL = pg_catalog.format('User %s does not hold permission %L in tenant %s.',
+                                             _user_id, _perm_code, _tenant_id),
+                  HINT = pg_catalog.format('Grant it with auth.assign_permission(_tenant_id := %L, _user_id := %L, _perm_code := %L), '
                                 'through a permission set or a group; and check that the tenant, the user, the '
                                 'membership and the group are active.', _tenant_id, _user_id, _perm_code);
     END IF;
@@ -113,6 +121,7 @@ CREATE OR REPLACE FUNCTION auth.get_user_permissions(_tenant_id uuid, _user_id u
 RETURNS TABLE (perm_code text)
 LANGUAGE plpgsql
 STABLE
+SET search_path = ''
 AS $$
 BEGIN
     IF _tenant_id IS NULL OR _user_id IS NULL THEN
@@ -138,6 +147,7 @@ CREATE OR REPLACE FUNCTION auth.check_tenant_access(_tenant_id uuid, _user_id uu
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
+SET search_path = ''
 AS $$
 BEGIN
     IF _tenant_id IS NULL OR _user_id IS NULL THEN

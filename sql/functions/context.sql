@@ -4,6 +4,7 @@
 CREATE OR REPLACE FUNCTION auth.set_actor(_user_id uuid)
 RETURNS void
 LANGUAGE plpgsql
+SET search_path = ''
 AS $$
 BEGIN
     -- is_local = true: the actor never leaks into the next transaction on a pooled connection.
@@ -18,6 +19,7 @@ CREATE OR REPLACE FUNCTION auth.current_actor()
 RETURNS uuid
 LANGUAGE sql
 STABLE
+SET search_path = ''
 AS $$
     SELECT nullif(current_setting('auth.actor_user_id', true), '')::uuid
 $$;

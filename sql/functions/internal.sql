@@ -169,10 +169,13 @@ $$;
 COMMENT ON FUNCTION auth.assert_perm_code(text) IS
     'Internal: validates the format of a permission code (QI001 when blank, QI002 when malformed).';
 
+-- SECURITY DEFINER: the application role reaches it from auth.has_permission, and it calls
+-- helpers that role cannot.
 CREATE OR REPLACE FUNCTION auth.raise_permission_not_found(_perm_code text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN

@@ -29,7 +29,7 @@ BEGIN
         LANGUAGE sql
         STABLE
         PARALLEL SAFE
-        AS $body$ SELECT (%L::jsonb ->> _perm_code)::int[] $body$
+        AS $body$ SELECT (%L::pg_catalog.jsonb OPERATOR(pg_catalog.->>) _perm_code)::pg_catalog.int4[] $body$
         $ddl$, _map);
     COMMENT ON FUNCTION auth.permission_ancestors(text) IS
         'Generated from auth.permission by auth.rebuild_permission_lookup (do not edit): the permission_no '

@@ -3,10 +3,12 @@
 ///
 /// Files under `migrations/` are applied once, in order, and must never change afterwards.
 /// Every other file is written to be re-applied (`CREATE OR REPLACE`) and is re-applied
-/// whenever its content changes. `meta.sql` is the installer's own bookkeeping.
+/// whenever its content changes; `privileges.sql` also after any other file was applied,
+/// since new functions start out executable by PUBLIC. `meta.sql` is the installer's own
+/// bookkeeping.
 public struct SQLManifest: Sendable {
     public struct File: Sendable, Hashable {
-        public enum Kind: Sendable { case migration, repeatable }
+        public enum Kind: Sendable { case migration, repeatable, privileges }
         /// Path relative to `sql/`, e.g. `migrations/0001_auth_schema.sql`.
         public let path: String
         public let kind: Kind
@@ -41,7 +43,8 @@ public struct SQLManifest: Sendable {
             guard let contents = sources[path] else {
                 throw InstallError.manifestBroken("\(manifestPath) includes \(path), which does not exist")
             }
-            let kind: File.Kind = path.split(separator: "/").contains("migrations") ? .migration : .repeatable
+            let kind: File.Kind = path.split(separator: "/").contains("migrations") ? .migration
+                : path.hasSuffix("privileges.sql") ? .privileges : .repeatable
             return File(path: path, kind: kind, contents: contents, checksum: Self.checksum(contents))
         }
 

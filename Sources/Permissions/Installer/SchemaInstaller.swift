@@ -8,13 +8,24 @@ import PQ
 ///   then finds the work done and reports ``InstallReport/isUpToDate``.
 /// - Migrations (`migrations/`) are applied once each; other files are re-applied when their
 ///   checksum changes. Bookkeeping lives in `pgperm.applied_file`.
+/// - The privileges file runs after anything else changed, or when the role prefix changed.
 public struct SchemaInstaller: Sendable {
     public let manifest: SQLManifest
+    /// Names the group roles `<rolePrefix>_app` and `<rolePrefix>_admin`.
+    public let rolePrefix: String
     private let logger: Logger
 
-    public init(manifest: SQLManifest, logger: Logger = .disabled) {
+    public static let defaultRolePrefix = "auth"
+
+    public init(manifest: SQLManifest, rolePrefix: String = defaultRolePrefix, logger: Logger = .disabled) {
         self.manifest = manifest
+        self.rolePrefix = rolePrefix
         self.logger = logger
+    }
+
+    /// The checksum recorded for `file`: the privileges file's depends on the role prefix too.
+    private func checksum(of file: SQLManifest.File) -> String {
+        file.kind == .privileges ? SQLManifest.checksum(file.contents + "\n-- role_prefix=\(rolePrefix)") : file.checksum
     }
 
     /// Installs or upgrades the schema.
@@ -26,6 +37,7 @@ public struct SchemaInstaller: Sendable {
     public func install(on connection: Connection) async throws -> InstallReport {
         try await connection.withTransaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0))")
+            try await connection.query("SELECT set_config('pgperm.role_prefix', $1, true)", [rolePrefix])
             var applied: [String] = []
             var recorded = try await appliedChecksums(on: connection, component: "pgperm")
             if recorded["meta.sql"] != .some(manifest.bookkeeping.checksum) {
@@ -41,6 +53,8 @@ public struct SchemaInstaller: Sendable {
                     // Applied by psql, which cannot compute checksums: adopt the current one.
                     try await record(file, component: manifest.component, on: connection)
                 case (.migration, .some), (.repeatable, .some(.some(file.checksum))):
+                    continue
+                case (.privileges, .some(.some(checksum(of: file)))) where applied.isEmpty:
                     continue
                 default:
                     try await apply(file, component: manifest.component, on: connection)
@@ -65,7 +79,7 @@ public struct SchemaInstaller: Sendable {
             availableVersion: manifest.latestVersion,
             pendingMigrations: migrations.filter { recorded[$0.path] == nil }.map(\.path),
             changedFiles: manifest.files.filter {
-                $0.kind == .repeatable && recorded[$0.path] != .some(.some($0.checksum))
+                $0.kind != .migration && recorded[$0.path] != .some(.some(checksum(of: $0)))
             }.map(\.path))
     }
 
@@ -78,6 +92,7 @@ public struct SchemaInstaller: Sendable {
             \\set ON_ERROR_STOP on
             BEGIN;
             SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0));
+            SELECT set_config('pgperm.role_prefix', '\(rolePrefix.replacingOccurrences(of: "'", with: "''"))', true);
 
             -- meta.sql
             \(manifest.bookkeeping.contents)
@@ -86,7 +101,7 @@ public struct SchemaInstaller: Sendable {
             """
         for file in manifest.files {
             let body = "-- \(file.path)\n\(file.contents)\n"
-                + "SELECT pgperm.record_applied('\(manifest.component)', '\(file.path)', '\(file.checksum)');\n"
+                + "SELECT pgperm.record_applied('\(manifest.component)', '\(file.path)', '\(checksum(of: file))');\n"
             if file.kind == .migration {
                 script += "\nSELECT pgperm.is_pending('\(manifest.component)', '\(file.path)') AS pending \\gset\n"
                     + "\\if :pending\n\(body)\\endif\n"
@@ -123,7 +138,7 @@ public struct SchemaInstaller: Sendable {
     }
 
     private func record(_ file: SQLManifest.File, component: String, on connection: Connection) async throws {
-        try await connection.query("SELECT pgperm.record_applied($1, $2, $3)", [component, file.path, file.checksum])
+        try await connection.query("SELECT pgperm.record_applied($1, $2, $3)", [component, file.path, checksum(of: file)])
     }
 
     /// The line of the error: its exact position when the server gives one, otherwise the

@@ -24,6 +24,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invalidCode = Code("QI003")
         /// An assignment needs exactly one of user/group and one of set/permission.
         public static let invalidAssignment = Code("QI004")
+        /// `enable_tenant_isolation`: the table has no such column, or it is not uuid.
+        public static let invalidTenantColumn = Code("QI005")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.
@@ -49,7 +51,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// The user owns the tenant; transfer ownership first.
         public static let userIsTenantOwner = Code("QS002")
         public static let immutableColumn = Code("QS003")
-        /// `require_permission` denied the user.
+        /// `require_permission` denied the user, `set_tenant_context` found no live membership,
+        /// or the database role lacks a privilege.
         public static let insufficientPrivilege = Code("42501")
     }
 

@@ -136,8 +136,7 @@ struct AuditTests {
         try await AuthFixture.run { f in
             let tenant = try await f.tenant()
             let role = "audit_role_\(UUID().uuidString.prefix(8).lowercased())"
-            try await f.sql("CREATE ROLE \(role)")
-            try await f.sql("GRANT USAGE ON SCHEMA auth TO \(role)")
+            try await f.sql("CREATE ROLE \(role) IN ROLE auth_admin")
             try await f.sql("SET SESSION AUTHORIZATION \(role)")
             _ = try await f.auth.createUserGroup(tenant: tenant, code: "BY_ROLE", name: "By role")
             try await f.sql("RESET SESSION AUTHORIZATION")

@@ -46,6 +46,16 @@ struct AuthFixture {
         }
     }
 
+    /// A new login role that is a member of `groupRole` (e.g. `auth_app`), and a connection
+    /// to the fixture's database as that role. Roles belong to the whole test cluster, so
+    /// each gets a unique name.
+    func login(memberOf groupRole: String) async throws -> (role: String, connection: Connection) {
+        let role = "login_\(UUID().uuidString.prefix(8).lowercased())"
+        let password = UUID().uuidString
+        try await sql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)' IN ROLE \(groupRole)")
+        return (role, try await database.connect(as: role, password: password))
+    }
+
     /// Runs raw SQL on the fixture's connection.
     @discardableResult
     func sql(_ text: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {

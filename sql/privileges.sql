@@ -1,0 +1,134 @@
+-- Least privilege: two NOLOGIN group roles, and EXECUTE granted per function.
+--
+--   <prefix>_app    applications: checks, the tenant context, reads of a tenant's users,
+--                   statistics and group ownership, the user's preferences. It cannot
+--                   write any table directly.
+--   <prefix>_admin  administration: everything the app role can do (it is a member of it),
+--                   every function that manages tenants, users, sets, groups, assignments
+--                   and the catalogue, the audit log, and direct DML on the source tables
+--                   (the triggers keep the check cache and the audit log right).
+--
+-- The prefix is the setting pgperm.role_prefix (default auth): `pgperm install --role-prefix`,
+-- or `psql -v role_prefix=...` with install.sql. A DBA grants the roles to login roles:
+--   GRANT auth_app TO my_service;   GRANT auth_admin TO alice;
+--
+-- Re-run after every install that changes anything, so a new function never keeps
+-- PostgreSQL's default EXECUTE for PUBLIC. Internal helpers (assert_*, find_*, lock_tenants,
+-- resolve_assignment, rebuild_permission_lookup, trigger functions) are granted to nobody:
+-- the SECURITY DEFINER functions that use them run as the schema owner.
+
+DO $privileges$
+DECLARE
+    _prefix text := coalesce(nullif(current_setting('pgperm.role_prefix', true), ''), 'auth');
+    _app    text := _prefix || '_app';
+    _admin  text := _prefix || '_admin';
+    _role   text;
+    _function text;
+
+    -- SECURITY INVOKER checks read these two tables with the caller's rights.
+    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission'];
+    _app_functions text[] := ARRAY[
+        'auth.has_permission(uuid, uuid, text)',
+        'auth.has_permissions(uuid, uuid, text[], boolean)',
+        'auth.require_permission(uuid, uuid, text)',
+        'auth.get_user_permissions(uuid, uuid)',
+        'auth.check_tenant_access(uuid, uuid)',
+        -- The check path: the compiled catalogue and the unknown-code error.
+        'auth.permission_ancestors(text)',
+        'auth.raise_permission_not_found(text)',
+        'auth.set_actor(uuid)',
+        'auth.current_actor()',
+        'auth.set_tenant_context(uuid, uuid)',
+        'auth.current_tenant_id()',
+        'auth.get_tenant_users(uuid, boolean)',
+        'auth.get_tenant_statistics(uuid)',
+        'auth.is_group_owner(uuid, uuid, uuid)',
+        'auth.get_user_preferences(uuid, uuid)',
+        'auth.set_user_preference(uuid, uuid, text, text)',
+        'auth.delete_user_preference(uuid, uuid, text)'];
+    -- Tables an administrator may change directly, as the reference's examples do.
+    _admin_tables text[] := ARRAY[
+        'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
+        'auth.user_group_member', 'auth.permission', 'auth.perm_set', 'auth.perm_set_permission',
+        'auth.permission_assignment', 'auth.user_tenant_preference'];
+    _admin_functions text[] := ARRAY[
+        'auth.create_user(text, text, text)',
+        'auth.update_user(uuid, text, text, text)',
+        'auth.deactivate_user(uuid)',
+        'auth.activate_user(uuid)',
+        'auth.create_tenant(text, text, uuid)',
+        'auth.update_tenant(uuid, text, text)',
+        'auth.deactivate_tenant(uuid)',
+        'auth.activate_tenant(uuid)',
+        'auth.delete_tenant(uuid)',
+        'auth.add_user_to_tenant(uuid, uuid)',
+        'auth.remove_user_from_tenant(uuid, uuid, boolean)',
+        'auth.assign_tenant_owner(uuid, uuid)',
+        'auth.transfer_tenant_ownership(uuid, uuid)',
+        'auth.create_permission(text, text, text)',
+        'auth.delete_permission(text)',
+        'auth.create_perm_set(uuid, text, text, text)',
+        'auth.add_perm_set_permissions(uuid, text, text[])',
+        'auth.remove_perm_set_permissions(uuid, text, text[])',
+        'auth.delete_perm_set(uuid, text)',
+        'auth.duplicate_perm_set(uuid, uuid, text)',
+        'auth.create_user_group(uuid, text, text)',
+        'auth.add_user_to_group(uuid, uuid, uuid)',
+        'auth.remove_user_from_group(uuid, uuid, uuid)',
+        'auth.deactivate_user_group(uuid, uuid)',
+        'auth.activate_user_group(uuid, uuid)',
+        'auth.delete_user_group(uuid, uuid)',
+        'auth.assign_group_owner(uuid, uuid, uuid)',
+        'auth.remove_group_owner(uuid, uuid, uuid)',
+        'auth.assign_permission(uuid, uuid, uuid, text, text)',
+        'auth.unassign_permission(uuid, uuid, uuid, text, text)',
+        'auth.get_audit_log(uuid, timestamptz, timestamptz, integer)',
+        'auth.refresh_effective_access(uuid[], uuid[])',
+        'auth.enable_tenant_isolation(regclass, name)'];
+BEGIN
+    IF _prefix !~ '^[a-z_][a-z0-9_]{0,50}$' THEN
+        RAISE EXCEPTION 'invalid role prefix'
+            USING ERRCODE = 'QI001',
+                  DETAIL = format('pgperm.role_prefix %L is not lower-case letters, digits and _ (max 51).', _prefix),
+                  HINT = 'Use e.g. auth or myapp_auth.';
+    END IF;
+
+    -- Roles belong to the cluster: another database may be creating the same role right
+    -- now (its install holds its own database's lock only), so losing that race is fine.
+    FOREACH _role IN ARRAY ARRAY[_app, _admin] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = _role) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', _role);
+                EXECUTE format('COMMENT ON ROLE %I IS %L', _role, CASE _role
+                    WHEN _app THEN 'pgperm: applications (permission checks, tenant context, preferences)'
+                    ELSE 'pgperm: administration of tenants, users, sets, groups and assignments' END);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        END IF;
+    END LOOP;
+    EXECUTE format('GRANT %I TO %I', _app, _admin);
+
+    -- Start from nothing: PostgreSQL grants EXECUTE on new functions to PUBLIC.
+    REVOKE ALL ON SCHEMA auth, pgperm FROM PUBLIC;
+    REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth, pgperm FROM PUBLIC;
+    REVOKE ALL ON ALL TABLES IN SCHEMA auth, pgperm FROM PUBLIC;
+    REVOKE ALL ON ALL SEQUENCES IN SCHEMA auth, pgperm FROM PUBLIC;
+    FOREACH _role IN ARRAY ARRAY[_app, _admin] LOOP
+        EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM %I', _role);
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM %I', _role);
+    END LOOP;
+
+    EXECUTE format('GRANT USAGE ON SCHEMA auth TO %I', _app);
+    FOREACH _function IN ARRAY _app_functions LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', _function::regprocedure, _app);
+    END LOOP;
+    EXECUTE format('GRANT SELECT ON %s TO %I', array_to_string(_app_tables, ', '), _app);
+
+    FOREACH _function IN ARRAY _admin_functions LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', _function::regprocedure, _admin);
+    END LOOP;
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA auth TO %I', _admin);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
+END;
+$privileges$;

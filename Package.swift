@@ -8,11 +8,13 @@ let package = Package(
         .library(name: "PQ", targets: ["PQ"]),
         .library(name: "Permissions", targets: ["Permissions"]),
         .library(name: "LocalPostgres", targets: ["LocalPostgres"]),
+        .library(name: "TenantPlatform", targets: ["TenantPlatform"]),
         .executable(name: "pgperm", targets: ["pgperm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libpq, the PostgreSQL C client library (Debian: libpq-dev).
@@ -40,6 +42,16 @@ let package = Package(
             dependencies: ["PQ", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedSQL"]
         ),
+        // The database-per-tenant platform: master registry, provisioning, encrypted
+        // credentials, tenant connection pools, migrations across tenants.
+        .target(
+            name: "TenantPlatform",
+            dependencies: [
+                "PQ", "Permissions",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `pgperm bench`: the check against a one-lookup baseline, end to end, and write costs.
         .target(
             name: "Benchmark",
@@ -48,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "pgperm",
             dependencies: [
-                "PQ", "Permissions", "LocalPostgres", "Benchmark",
+                "PQ", "Permissions", "LocalPostgres", "Benchmark", "TenantPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,5 +72,6 @@ let package = Package(
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
+        .testTarget(name: "TenantPlatformTests", dependencies: ["TenantPlatform", "PQ", "PostgresTestSupport"]),
     ]
 )

@@ -37,8 +37,15 @@ public struct SQLManifest: Sendable {
         guard let manifest = sources[manifestPath] else {
             throw InstallError.manifestBroken("\(manifestPath) is not embedded in this build")
         }
-        let base = manifestPath.split(separator: "/").dropLast().joined(separator: "/")
-        func resolve(_ relative: String) -> String { base.isEmpty ? relative : base + "/" + relative }
+        let base = manifestPath.split(separator: "/").dropLast().map(String.init)
+        /// The path relative to `sql/` of a path relative to the manifest (`..` allowed).
+        func resolve(_ relative: String) -> String {
+            var components = base
+            for component in relative.split(separator: "/").map(String.init) {
+                if component == ".." { _ = components.popLast() } else if component != "." { components.append(component) }
+            }
+            return components.joined(separator: "/")
+        }
         func file(_ path: String) throws -> File {
             guard let contents = sources[path] else {
                 throw InstallError.manifestBroken("\(manifestPath) includes \(path), which does not exist")
@@ -62,6 +69,19 @@ public struct SQLManifest: Sendable {
     /// The `auth` schema: the permissions model.
     public static func auth() throws -> SQLManifest {
         try SQLManifest(component: "auth", manifestPath: "install.sql")
+    }
+
+    /// The `platform` schema of the multi-tenant platform's master database.
+    public static func master() throws -> SQLManifest {
+        try SQLManifest(component: "master", manifestPath: "master/install.sql")
+    }
+
+    /// A file embedded from `sql/` at build time, by its path relative to `sql/`.
+    public static func embeddedFile(_ path: String) throws -> String {
+        guard let contents = EmbeddedSQL.files[path] else {
+            throw InstallError.manifestBroken("sql/\(path) is not embedded in this build")
+        }
+        return contents
     }
 
     /// The last migration of the manifest, by file name (`0001_auth_schema`).

@@ -1,0 +1,21 @@
+-- The platform's master database: tenant registry, admin users, organizations, SSO
+-- settings, migration results and the platform audit log.
+--
+--   psql -v ON_ERROR_STOP=1 -d pgperm_master -f sql/master/install.sql
+--
+-- `pgperm` applies it on start-up (component "master"); like sql/install.sql, files under
+-- migrations/ are applied once and the others whenever they change.
+
+\set ON_ERROR_STOP on
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0));
+\ir ../meta.sql
+
+SELECT pgperm.is_pending('master', 'master/migrations/0001_master_schema.sql') AS pending \gset
+\if :pending
+\ir migrations/0001_master_schema.sql
+SELECT pgperm.record_applied('master', 'master/migrations/0001_master_schema.sql');
+\endif
+
+\ir functions/passwords.sql
+COMMIT;

@@ -16,6 +16,12 @@ CREATE OR REPLACE TRIGGER permission_lookup_rebuild
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON auth.permission
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_lookup_rebuild();
 
+-- Deleting a code deletes its descendants, by direct SQL too.
+CREATE OR REPLACE TRIGGER permission_delete_subtree
+    AFTER DELETE ON auth.permission
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_delete_subtree();
+
 CREATE OR REPLACE TRIGGER permission_immutable
     BEFORE UPDATE OF code, permission_no, ancestor_nos ON auth.permission
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('code', 'permission_no', 'ancestor_nos');

@@ -125,3 +125,28 @@ $$;
 COMMENT ON FUNCTION auth.delete_permission(text) IS
     'Deletes a code and all its descendants from the catalogue. QS001 if any of them is in a set '
     '(templates included) or directly assigned; QN003 for an unknown code.';
+
+-- A code never outlives its parent: a child's ancestor_nos names the parent's number, so
+-- an orphan would stop being granted by a re-created parent and would block re-creating
+-- it. Direct DELETEs therefore take the subtree along, as auth.delete_permission does;
+-- the foreign keys' ON DELETE CASCADE then drop sets' entries and assignments of the
+-- deleted codes, and their triggers refresh the check cache.
+CREATE OR REPLACE FUNCTION auth.tg_permission_delete_subtree()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    -- The nested DELETE fires this trigger again for the descendants it removes, and a
+    -- statement trigger fires even for no rows: stop when there is nothing left.
+    IF NOT EXISTS (SELECT FROM old_rows) THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM auth.permission p
+     WHERE p.ancestor_nos && (SELECT array_agg(o.permission_no) FROM old_rows o);
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_permission_delete_subtree() IS
+    'Trigger (AFTER DELETE on auth.permission, statement): deletes the descendants of deleted codes.';

@@ -6,19 +6,20 @@ import Testing
 /// Focused cases for what the model-based run found, each small enough to read.
 @Suite("ModelBased findings")
 struct ModelBasedFindingsTests {
-    @Test("a parent code deleted by direct DML and re-created grants the children that stayed")
-    func recreatedParentGrantsSurvivingChild() async throws {
+    @Test("deleting a parent code by direct DML deletes its descendants, so a re-created parent has no orphans")
+    func deletedParentTakesItsSubtree() async throws {
         try await AuthFixture.run { f in
             let tenant = try await f.tenant()
             let user = try await f.member(of: tenant)
             _ = try await f.auth.createPermission(code: "a.b", name: "a.b")  // also creates "a"
-            // Direct DML, as a DBA might: only the parent row goes; "a.b" stays in the catalogue.
+            // Direct DML, as a DBA might, of the parent row only. (Seed 4, step 261 of the model-based run.)
             try await f.sql("DELETE FROM auth.permission WHERE code::text = 'a'")
-            _ = try await f.auth.createPermission(code: "a", name: "a")
-            try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("a"))
+            #expect(try await f.sql("SELECT count(*) FROM auth.permission").scalar(Int.self) == 0)
+            await expectError(.unknownPermission) { _ = try await f.auth.hasPermission(tenant: tenant, user: user, code: "a.b") }
 
-            #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "a"))
-            // DESIGN §3: holding a node grants all its descendants. (Seed 4, step 261 of the model-based run.)
+            _ = try await f.auth.createPermission(code: "a.b", name: "a.b")
+            try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("a"))
+            // DESIGN §3: holding a node grants all its descendants.
             #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "a.b"))
         }
     }

@@ -419,13 +419,8 @@ struct PermissionsModel {
             catalogue = catalogue.filter { !Self.grants(code, $0) }
         case .sqlDeletePermissionSubtree(let code), .sqlDeletePermissionRow(let code):
             // Direct DML skips the in-use check: sets lose the codes, assignments of them go.
-            // Deleting the row only leaves the descendants: the hierarchy is the codes' paths, so a
-            // parent created again later grants them again.
-            let subtree = if case .sqlDeletePermissionRow = operation {
-                catalogue.intersection([code])
-            } else {
-                catalogue.filter { Self.grants(code, $0) }
-            }
+            // Deleting one row takes its descendants along (a code never outlives its parent).
+            let subtree = catalogue.filter { Self.grants(code, $0) }
             catalogue.subtract(subtree)
             for t in Array(tenants.keys) {
                 for setCode in Array(tenants[t]!.permSets.keys) { tenants[t]!.permSets[setCode]!.codes.subtract(subtree) }

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A tiny deterministic random number generator (SplitMix64, Steele/Lea/Flood 2014), so a
-/// model-based run is reproduced exactly from its seed on every platform and Swift version.
+/// random run (model-based, stress) is reproduced exactly from its seed on every platform and Swift version.
 /// `SystemRandomNumberGenerator` cannot be seeded; the standard library's algorithms that
 /// take a generator (`randomElement(using:)`, `Int.random(in:using:)`) work with this one.
-struct SplitMix64: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

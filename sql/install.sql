@@ -24,6 +24,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0001_auth_schema.sql') AS pending \
 \ir migrations/0001_auth_schema.sql
 SELECT pgperm.record_applied('auth', 'migrations/0001_auth_schema.sql');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0002_user_password.sql') AS pending \gset
+\if :pending
+\ir migrations/0002_user_password.sql
+SELECT pgperm.record_applied('auth', 'migrations/0002_user_password.sql');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -40,6 +45,7 @@ SELECT pgperm.record_applied('auth', 'migrations/0001_auth_schema.sql');
 \ir functions/preferences.sql
 \ir functions/audit.sql
 \ir functions/tenant_isolation.sql
+\ir functions/passwords.sql
 \ir triggers.sql
 
 -- Roles and grants: re-applied after every install that changed anything.

@@ -1,12 +1,13 @@
 -- Least privilege: two NOLOGIN group roles, and EXECUTE granted per function.
 --
 --   <prefix>_app    applications: checks, the tenant context, reads of a tenant's users,
---                   statistics and group ownership, the user's preferences. It cannot
---                   write any table directly.
+--                   statistics and group ownership, the user's preferences, login
+--                   (verify_user_password). It cannot write any table directly.
 --   <prefix>_admin  administration: everything the app role can do (it is a member of it),
 --                   every function that manages tenants, users, sets, groups, assignments
---                   and the catalogue, the audit log, and direct DML on the source tables
---                   (the triggers keep the check cache and the audit log right).
+--                   and the catalogue, passwords, the audit log, and direct DML on the source
+--                   tables (the triggers keep the check cache and the audit log right).
+--                   Neither role reads a password hash: only the definer functions do.
 --
 -- The prefix is the setting pgperm.role_prefix (default auth): `pgperm install --role-prefix`,
 -- or `psql -v role_prefix=...` with install.sql. A DBA grants the roles to login roles:
@@ -45,7 +46,11 @@ DECLARE
         'auth.is_group_owner(uuid, uuid, uuid)',
         'auth.get_user_preferences(uuid, uuid)',
         'auth.set_user_preference(uuid, uuid, text, text)',
-        'auth.delete_user_preference(uuid, uuid, text)'];
+        'auth.delete_user_preference(uuid, uuid, text)',
+        -- Login. Setting a password is administration: with it an application could take
+        -- over any account, so a self-service change would need its own function that
+        -- checks the old password.
+        'auth.verify_user_password(text, text)'];
     -- Tables an administrator may change directly, as the reference's examples do.
     _admin_tables text[] := ARRAY[
         'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
@@ -84,7 +89,8 @@ DECLARE
         'auth.unassign_permission(uuid, uuid, uuid, text, text)',
         'auth.get_audit_log(uuid, timestamptz, timestamptz, integer)',
         'auth.refresh_effective_access(uuid[], uuid[])',
-        'auth.enable_tenant_isolation(regclass, name)'];
+        'auth.enable_tenant_isolation(regclass, name)',
+        'auth.set_user_password(uuid, text)'];
 BEGIN
     IF _prefix !~ '^[a-z_][a-z0-9_]{0,50}$' THEN
         RAISE EXCEPTION 'invalid role prefix'
@@ -129,6 +135,10 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', _function::regprocedure, _admin);
     END LOOP;
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA auth TO %I', _admin);
+    -- Every column of the passwords but the hash, so an administrator sees who is locked out.
+    EXECUTE format('REVOKE SELECT ON auth.user_password FROM %I', _admin);
+    EXECUTE format('GRANT SELECT (user_id, failed_attempts, first_failed_at, locked_until, changed_at) '
+                   'ON auth.user_password TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
 END;
 $privileges$;

@@ -188,3 +188,14 @@ CREATE OR REPLACE TRIGGER permission_assignment_audit
 CREATE OR REPLACE TRIGGER user_tenant_preference_audit
     AFTER INSERT OR UPDATE OR DELETE ON auth.user_tenant_preference
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+
+-- Passwords: a new password and a lock (set or lifted) are events; each counted failure is
+-- not, or every wrong guess would write the log. The hash itself is redacted.
+CREATE OR REPLACE TRIGGER user_password_audit
+    AFTER INSERT OR DELETE ON auth.user_password
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('password_hash');
+CREATE OR REPLACE TRIGGER user_password_audit_update
+    AFTER UPDATE ON auth.user_password
+    FOR EACH ROW WHEN (OLD.password_hash IS DISTINCT FROM NEW.password_hash
+                       OR OLD.locked_until IS DISTINCT FROM NEW.locked_until)
+    EXECUTE FUNCTION auth.tg_audit('password_hash');

@@ -1,5 +1,6 @@
 -- Audit: a row-level trigger on every audited table writes auth.audit_log, so changes made
--- by direct DML are recorded exactly like those made through the functions.
+-- by direct DML are recorded exactly like those made through the functions. Columns named as
+-- trigger arguments are secrets (password hashes): the log says "redacted" instead.
 
 CREATE OR REPLACE FUNCTION auth.tg_audit()
 RETURNS trigger
@@ -12,11 +13,18 @@ DECLARE
     _new jsonb;
     _row jsonb;
     _tenant_id uuid;
+    _secret text;
 BEGIN
     IF TG_OP <> 'INSERT' THEN _old := to_jsonb(OLD); END IF;
     IF TG_OP <> 'DELETE' THEN _new := to_jsonb(NEW); END IF;
     IF _old = _new THEN
         RETURN NULL;  -- an UPDATE that changed nothing is not an event
+    END IF;
+    IF TG_NARGS > 0 THEN
+        FOREACH _secret IN ARRAY TG_ARGV LOOP
+            _old := _old || jsonb_build_object(_secret, 'redacted');  -- NULL stays NULL
+            _new := _new || jsonb_build_object(_secret, 'redacted');
+        END LOOP;
     END IF;
     _row := coalesce(_new, _old);
 
@@ -41,7 +49,8 @@ END;
 $$;
 COMMENT ON FUNCTION auth.tg_audit() IS
     'Trigger (AFTER INSERT/UPDATE/DELETE, row): writes one auth.audit_log row per changed row, with the '
-    'tenant, the actor of auth.set_actor, session_user and the old and/or new row.';
+    'tenant, the actor of auth.set_actor, session_user and the old and/or new row. The columns named as '
+    'trigger arguments are written as "redacted".';
 
 CREATE OR REPLACE FUNCTION auth.get_audit_log(
     _tenant_id uuid,

@@ -26,6 +26,10 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invalidAssignment = Code("QI004")
         /// `enable_tenant_isolation`: the table has no such column, or it is not uuid.
         public static let invalidTenantColumn = Code("QI005")
+        /// A new password is shorter than 8 characters or longer than 72 bytes.
+        public static let invalidPassword = Code("QI006")
+        /// A setting (`auth.max_failed_logins`, `auth.lockout_window`, `auth.bcrypt_cost`) is malformed.
+        public static let invalidSetting = Code("QI007")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.

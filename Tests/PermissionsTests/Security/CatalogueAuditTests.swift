@@ -16,8 +16,10 @@ struct CatalogueAuditTests {
     static let internalFunctions = [
         "auth.assert_code(text,text)", "auth.assert_given(anyelement,text)", "auth.assert_perm_code(text)",
         "auth.assert_tenant(uuid)", "auth.assert_tenant_member(uuid,uuid)", "auth.assert_user(uuid)",
-        "auth.assert_user_group(uuid,uuid)", "auth.find_perm_set(uuid,text)", "auth.find_permission(text)",
-        "auth.find_permissions(text[])", "auth.lock_tenants(uuid[])", "auth.rebuild_permission_lookup()",
+        "auth.assert_user_group(uuid,uuid)", "auth.bcrypt_hash(text)", "auth.bcrypt_matches(text,text)",
+        "auth.find_perm_set(uuid,text)", "auth.find_permission(text)", "auth.find_permissions(text[])",
+        "auth.integer_setting(text,integer,integer,integer)", "auth.interval_setting(text,interval)",
+        "auth.lock_tenants(uuid[])", "auth.pgcrypto_schema()", "auth.rebuild_permission_lookup()",
         "auth.resolve_assignment(uuid,uuid,uuid,text,text)",
     ]
 
@@ -135,6 +137,7 @@ struct CatalogueAuditTests {
                 "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
                 "auth.require_permission(uuid,uuid,text)", "auth.set_actor(uuid)",
                 "auth.set_tenant_context(uuid,uuid)", "auth.set_user_preference(uuid,uuid,text,text)",
+                "auth.verify_user_password(text,text)",
             ])
         }
     }
@@ -160,6 +163,23 @@ struct CatalogueAuditTests {
             #expect(!writableByAdmin.contains("auth.audit_log"))
             #expect(!writableByAdmin.contains("pgperm.applied_file"))
             #expect(writableByAdmin.contains("auth.tenant"))
+        }
+    }
+
+    @Test("no role reads or writes a password hash; the admin role reads the lockout columns")
+    func passwordHashesAreClosed() async throws {
+        try await AuthFixture.run { f in
+            for role in ["auth_app", "auth_admin"] {
+                let hashAccess = try await f.sql("""
+                    SELECT has_column_privilege($1, 'auth.user_password', 'password_hash', 'SELECT, INSERT, UPDATE, REFERENCES')
+                        OR has_table_privilege($1, 'auth.user_password', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+                    """, [role]).scalar(Bool.self)
+                #expect(!hashAccess, "\(role)")
+            }
+            #expect(try await f.sql("""
+                SELECT has_column_privilege('auth_admin', 'auth.user_password', 'locked_until', 'SELECT')
+                   AND NOT has_column_privilege('auth_app', 'auth.user_password', 'locked_until', 'SELECT')
+                """).scalar(Bool.self))
         }
     }
 }

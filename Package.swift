@@ -45,6 +45,7 @@ let package = Package(
             name: "Benchmark",
             dependencies: ["PQ", "Permissions", "LocalPostgres"]
         ),
+        .target(name: "TenantPlatform", dependencies: ["PQ", "Permissions", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pgperm",
             dependencies: [
@@ -60,5 +61,6 @@ let package = Package(
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
+        .testTarget(name: "TenantPlatformTests", dependencies: ["TenantPlatform", "PQ", "PostgresTestSupport"]),
     ]
 )

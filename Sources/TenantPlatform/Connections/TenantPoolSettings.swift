@@ -1,0 +1,65 @@
+/// Sizes and timeouts of the tenant connection manager.
+public struct TenantPoolSettings: Sendable, Equatable {
+    /// Idle connections a tenant's pool keeps for reuse (`DB_POOL_SIZE`). Default 5.
+    public var poolSize: Int
+    /// Connections a tenant may open beyond ``poolSize`` under load (`DB_POOL_MAX_OVERFLOW`);
+    /// they are closed when returned. Default 10.
+    public var maxOverflow: Int
+    /// The ceiling on open connections across all tenants together. Default 100.
+    public var maximumConnections: Int
+    /// How long a task may wait for a connection before it gets an error. Default 30 seconds.
+    public var acquireTimeout: Duration
+    /// An idle connection unused this long is closed. Default 5 minutes.
+    public var idleConnectionTimeout: Duration
+    /// A pool with no lease this long is closed entirely: its connections close and its
+    /// connection string is forgotten, so the next use asks the source again. Default 10 minutes.
+    public var idlePoolTimeout: Duration
+
+    /// The most connections one tenant may have open at once: ``poolSize`` + ``maxOverflow``.
+    public var tenantLimit: Int { poolSize + maxOverflow }
+
+    /// - Parameters: see the properties; sizes below their minimum (1 for `poolSize` and
+    ///   `maximumConnections`, 0 for `maxOverflow`) are raised to it.
+    public init(
+        poolSize: Int = 5,
+        maxOverflow: Int = 10,
+        maximumConnections: Int = 100,
+        acquireTimeout: Duration = .seconds(30),
+        idleConnectionTimeout: Duration = .seconds(300),
+        idlePoolTimeout: Duration = .seconds(600)
+    ) {
+        self.poolSize = max(1, poolSize)
+        self.maxOverflow = max(0, maxOverflow)
+        self.maximumConnections = max(1, maximumConnections)
+        self.acquireTimeout = acquireTimeout
+        self.idleConnectionTimeout = idleConnectionTimeout
+        self.idlePoolTimeout = idlePoolTimeout
+    }
+
+    /// Settings with `DB_POOL_SIZE`, `DB_POOL_MAX_OVERFLOW` and `DB_MAX_CONNECTIONS` read from
+    /// `environment` when present, the defaults otherwise.
+    ///
+    /// - Throws: ``TenantPoolSettingsError`` naming the variable if a value is not a
+    ///   non-negative integer (a typo should fail at start-up, not silently use a default).
+    public init(environment: [String: String]) throws {
+        func integer(_ name: String) throws -> Int? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Int(text), value >= 0 else {
+                throw TenantPoolSettingsError(variable: name, value: text)
+            }
+            return value
+        }
+        let defaults = TenantPoolSettings()
+        self.init(
+            poolSize: try integer("DB_POOL_SIZE") ?? defaults.poolSize,
+            maxOverflow: try integer("DB_POOL_MAX_OVERFLOW") ?? defaults.maxOverflow,
+            maximumConnections: try integer("DB_MAX_CONNECTIONS") ?? defaults.maximumConnections)
+    }
+}
+
+/// An environment variable of ``TenantPoolSettings`` holds something other than a count.
+public struct TenantPoolSettingsError: Error, Sendable, CustomStringConvertible {
+    public var variable: String
+    public var value: String
+    public var description: String { "\(variable) must be a non-negative integer, not \"\(value)\"" }
+}

@@ -1,0 +1,106 @@
+import PostgresTestSupport
+import PQ
+import Synchronization
+import TenantPlatform
+
+/// Many tenants without many databases: every slug maps to the test database, tagged with
+/// `application_name=<slug>`, so `pg_stat_activity` tells the tenants' connections apart.
+final class SimulatedTenants: TenantConnectionSource {
+    struct Refused: Error {}
+
+    let database: TestDatabase
+    private let state = Mutex<(calls: [String: Int], refused: Set<String>, unreachable: Set<String>)>(([:], [], []))
+    /// Watches the server from outside the manager.
+    let observer: Connection
+
+    private init(database: TestDatabase, observer: Connection) {
+        self.database = database
+        self.observer = observer
+    }
+
+    static func make(_ database: TestDatabase) async throws -> SimulatedTenants {
+        SimulatedTenants(database: database, observer: try await database.connect())
+    }
+
+    func connectionInfo(forTenant slug: String) async throws -> String {
+        let (refused, unreachable) = state.withLock { state in
+            state.calls[slug, default: 0] += 1
+            return (state.refused.contains(slug), state.unreachable.contains(slug))
+        }
+        if refused { throw Refused() }
+        // A database that does not exist: the source answers, connecting fails.
+        if unreachable { return "\(database.conninfo) dbname=no_such_database application_name=\(slug)" }
+        return "\(database.conninfo) application_name=\(slug)"
+    }
+
+    /// How often the manager asked for `slug`'s conninfo (once per pool opening).
+    func calls(_ slug: String) -> Int { state.withLock { $0.calls[slug, default: 0] } }
+
+    /// The source throws for `slug`.
+    func refuse(_ slug: String) { state.withLock { _ = $0.refused.insert(slug) } }
+
+    /// The source gives `slug` a conninfo that cannot connect.
+    func makeUnreachable(_ slug: String) { state.withLock { _ = $0.unreachable.insert(slug) } }
+
+    /// Server connections of `slug` right now, per `pg_stat_activity`.
+    func serverConnections(_ slug: String) async throws -> Int {
+        try await observer.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+            [slug]).scalar(Int.self)
+    }
+
+    /// Server connections of all simulated tenants (`observer` has no application name).
+    func serverConnections() async throws -> Int {
+        try await observer.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name <> ''"
+        ).scalar(Int.self)
+    }
+
+    /// The backend pid of a connection, for `pg_terminate_backend`.
+    func terminate(_ pid: Int) async throws {
+        try await observer.query("SELECT pg_terminate_backend($1)", [pid])
+    }
+
+    func close() async { await observer.close() }
+}
+
+/// Polls `condition` every 10 ms until it holds; false if it still does not after `timeout`.
+/// (Server-side effects such as a backend exiting after its connection closed take a moment.)
+func eventually(within timeout: Duration = .seconds(5),
+                _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
+
+/// Holds tasks inside their leases until the test opens it.
+final class Gate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiting: [CheckedContinuation<Void, Never>], arrived: Int)>((false, [], 0))
+
+    /// Tasks that reached ``pass()``.
+    var arrived: Int { state.withLock { $0.arrived } }
+
+    /// Waits until the gate opens.
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let isOpen = state.withLock { state in
+                state.arrived += 1
+                if !state.isOpen { state.waiting.append(continuation) }
+                return state.isOpen
+            }
+            if isOpen { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiting.removeAll() }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+}

@@ -57,7 +57,6 @@ let package = Package(
             name: "Benchmark",
             dependencies: ["PQ", "Permissions", "LocalPostgres"]
         ),
-        .target(name: "TenantPlatform", dependencies: ["PQ", "Permissions", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pgperm",
             dependencies: [

@@ -50,10 +50,8 @@ public struct PlatformConfiguration: Sendable {
     public var cipher: CredentialCipher
     /// Tenant databases and roles are named `<prefix>_<slug>`; the template `<prefix>_template`.
     public var tenantDatabasePrefix: String
-    public var poolSize: Int
-    public var poolMaxOverflow: Int
-    /// The ceiling on connections across all tenant pools.
-    public var maximumTenantConnections: Int
+    /// Tenant connection pools: `DB_POOL_SIZE`, `DB_POOL_MAX_OVERFLOW`, `TENANT_MAX_CONNECTIONS`.
+    public var pool: TenantPoolSettings
 
     /// The variables this configuration reads, for `--help` and the README.
     public static let variables = [
@@ -97,9 +95,10 @@ public struct PlatformConfiguration: Sendable {
                               password: settings["PG_ADMIN_PASSWORD"] ?? masterLogin.password),
             cipher: CredentialCipher(key: key, previousKeys: try oldKeys(settings["TENANT_ENCRYPTION_OLD_KEYS"])),
             tenantDatabasePrefix: prefix,
-            poolSize: try settings.integer("DB_POOL_SIZE", default: 5, in: 1...1_000),
-            poolMaxOverflow: try settings.integer("DB_POOL_MAX_OVERFLOW", default: 10, in: 0...1_000),
-            maximumTenantConnections: try settings.integer("TENANT_MAX_CONNECTIONS", default: 100, in: 1...100_000))
+            pool: TenantPoolSettings(
+                poolSize: try settings.integer("DB_POOL_SIZE", default: 5, in: 1...1_000),
+                maxOverflow: try settings.integer("DB_POOL_MAX_OVERFLOW", default: 10, in: 0...1_000),
+                maximumConnections: try settings.integer("TENANT_MAX_CONNECTIONS", default: 100, in: 1...100_000)))
     }
 
     /// `TENANT_ENCRYPTION_OLD_KEYS`: `version:hex` pairs separated by commas, for values

@@ -5,7 +5,8 @@ public struct TenantPoolSettings: Sendable, Equatable {
     /// Connections a tenant may open beyond ``poolSize`` under load (`DB_POOL_MAX_OVERFLOW`);
     /// they are closed when returned. Default 10.
     public var maxOverflow: Int
-    /// The ceiling on open connections across all tenants together. Default 100.
+    /// The ceiling on open connections across all tenants together (`TENANT_MAX_CONNECTIONS`).
+    /// Default 100.
     public var maximumConnections: Int
     /// How long a task may wait for a connection before it gets an error. Default 30 seconds.
     public var acquireTimeout: Duration
@@ -35,31 +36,4 @@ public struct TenantPoolSettings: Sendable, Equatable {
         self.idleConnectionTimeout = idleConnectionTimeout
         self.idlePoolTimeout = idlePoolTimeout
     }
-
-    /// Settings with `DB_POOL_SIZE`, `DB_POOL_MAX_OVERFLOW` and `DB_MAX_CONNECTIONS` read from
-    /// `environment` when present, the defaults otherwise.
-    ///
-    /// - Throws: ``TenantPoolSettingsError`` naming the variable if a value is not a
-    ///   non-negative integer (a typo should fail at start-up, not silently use a default).
-    public init(environment: [String: String]) throws {
-        func integer(_ name: String) throws -> Int? {
-            guard let text = environment[name] else { return nil }
-            guard let value = Int(text), value >= 0 else {
-                throw TenantPoolSettingsError(variable: name, value: text)
-            }
-            return value
-        }
-        let defaults = TenantPoolSettings()
-        self.init(
-            poolSize: try integer("DB_POOL_SIZE") ?? defaults.poolSize,
-            maxOverflow: try integer("DB_POOL_MAX_OVERFLOW") ?? defaults.maxOverflow,
-            maximumConnections: try integer("DB_MAX_CONNECTIONS") ?? defaults.maximumConnections)
-    }
-}
-
-/// An environment variable of ``TenantPoolSettings`` holds something other than a count.
-public struct TenantPoolSettingsError: Error, Sendable, CustomStringConvertible {
-    public var variable: String
-    public var value: String
-    public var description: String { "\(variable) must be a non-negative integer, not \"\(value)\"" }
 }

@@ -72,6 +72,6 @@ let package = Package(
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
-        .testTarget(name: "TenantPlatformTests", dependencies: ["TenantPlatform", "PQ", "PostgresTestSupport"]),
+        .testTarget(name: "TenantPlatformTests", dependencies: ["TenantPlatform", "Permissions", "PQ", "LocalPostgres", "PostgresTestSupport"]),
     ]
 )

@@ -131,10 +131,14 @@ public struct LocalCluster: Sendable {
     /// A libpq `key=value` conninfo for `database` as the superuser.
     public func conninfo(database: String = "postgres") -> String {
         if socketDirectoryUsable {
-            return "host=\(directory.path) port=\(port ?? 5432) user=\(Self.superuser) dbname=\(database)"
+            return "host=\(host) port=\(port ?? 5432) user=\(Self.superuser) dbname=\(database)"
         }
-        return "host=127.0.0.1 port=\(port ?? 5432) user=\(Self.superuser) password=\(password ?? "") dbname=\(database)"
+        return "host=\(host) port=\(port ?? 5432) user=\(Self.superuser) password=\(password ?? "") dbname=\(database)"
     }
+
+    /// Where clients connect: the Unix-socket directory when its path is short enough for a
+    /// socket name, else loopback.
+    public var host: String { socketDirectoryUsable ? directory.path : "127.0.0.1" }
 
     /// A `postgresql://` URL over TCP on loopback (needs `listenOnLoopback`).
     public func url(database: String = "postgres") -> String {

@@ -179,6 +179,19 @@ public final class Connection: @unchecked Sendable {
     /// The server's version number, such as `150018`.
     public var serverVersion: Int { access.withLock { Int(PQserverVersion(handle)) } }
 
+    /// The password as a SCRAM-SHA-256 verifier, computed here by libpq: put it in
+    /// `CREATE ROLE ... PASSWORD` and the server, its logs and `pg_stat_activity` never see
+    /// the password itself (what psql's `\password` does).
+    public func encryptPassword(_ password: String, user: String) async throws -> String {
+        try await run { handle in
+            guard let verifier = PQencryptPasswordConn(handle, password, user, "scram-sha-256") else {
+                throw Self.connectionError(handle)
+            }
+            defer { PQfreemem(verifier) }
+            return String(cString: verifier)
+        }
+    }
+
     /// Closes the connection. Further calls throw.
     public func close() async {
         access.withLock {

@@ -26,6 +26,9 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invalidAssignment = Code("QI004")
         /// `enable_tenant_isolation`: the table has no such column, or it is not uuid.
         public static let invalidTenantColumn = Code("QI005")
+        /// A username is longer than 255 characters or starts or ends with whitespace (or an
+        /// invisible character); a preference key is longer than 255 characters.
+        public static let invalidText = Code("QI008")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.

@@ -29,6 +29,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0002_user_password.sql') AS pending
 \ir migrations/0002_user_password.sql
 SELECT pgperm.record_applied('auth', 'migrations/0002_user_password.sql');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0003_length_limits.sql') AS pending \gset
+\if :pending
+\ir migrations/0003_length_limits.sql
+SELECT pgperm.record_applied('auth', 'migrations/0003_length_limits.sql');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql

@@ -49,6 +49,12 @@ CREATE OR REPLACE TRIGGER perm_set_delete_contents
     BEFORE DELETE ON auth.perm_set
     FOR EACH ROW EXECUTE FUNCTION auth.tg_perm_set_delete_contents();
 
+-- A membership is deleted under its tenant's lock (see effective_access.sql, lock order). --
+
+CREATE OR REPLACE TRIGGER tenant_user_lock
+    BEFORE DELETE ON auth.tenant_user
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_tenant_user_lock();
+
 -- updated_at follows every real change, direct UPDATEs included. -----------------------
 
 CREATE OR REPLACE TRIGGER tenant_touch

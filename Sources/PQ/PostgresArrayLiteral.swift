@@ -2,13 +2,15 @@
 enum PostgresArrayLiteral {
     /// `{a,"b,c",NULL}` → `["a", "b,c", nil]`; `nil` when the text is not such a literal.
     static func parse(_ text: String) -> [String?]? {
-        var chars = Substring(text)
+        // Unicode scalars, not Characters: a quote or backslash followed by a combining mark
+        // is one Character, but the server quotes and escapes scalar by scalar.
+        var chars = Substring(text).unicodeScalars
         guard chars.first == "{", chars.last == "}" else { return nil }
         chars = chars.dropFirst().dropLast()
         if chars.isEmpty { return [] }
 
         var items: [String?] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var quoted = false
         var wasQuoted = false
         var escaping = false
@@ -22,8 +24,8 @@ enum PostgresArrayLiteral {
                 quoted.toggle()
                 wasQuoted = true
             } else if char == "," && !quoted {
-                items.append(wasQuoted || current != "NULL" ? current : nil)
-                current = ""
+                items.append(item(current, wasQuoted: wasQuoted))
+                current = String.UnicodeScalarView()
                 wasQuoted = false
             } else if char == "{" && !quoted {
                 return nil  // multi-dimensional arrays are not supported
@@ -32,7 +34,13 @@ enum PostgresArrayLiteral {
             }
         }
         guard !quoted, !escaping else { return nil }
-        items.append(wasQuoted || current != "NULL" ? current : nil)
+        items.append(item(current, wasQuoted: wasQuoted))
         return items
+    }
+
+    /// An element: unquoted `NULL` is a NULL element, anything else is text.
+    private static func item(_ scalars: String.UnicodeScalarView, wasQuoted: Bool) -> String? {
+        let text = String(scalars)
+        return wasQuoted || text != "NULL" ? text : nil
     }
 }

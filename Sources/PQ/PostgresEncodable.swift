@@ -68,9 +68,17 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
     public var postgresText: String? {
         let items = map { element -> String in
             guard let text = element.postgresText else { return "NULL" }
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"\(escaped)\""
+            // Escaped per Unicode scalar, as the server reads the literal: a quote or backslash
+            // followed by a combining mark is one Swift Character, which a Character-based
+            // replacement (String.replacingOccurrences) would not match.
+            var escaped = String.UnicodeScalarView()
+            escaped.append("\"")
+            for scalar in text.unicodeScalars {
+                if scalar == "\\" || scalar == "\"" { escaped.append("\\") }
+                escaped.append(scalar)
+            }
+            escaped.append("\"")
+            return String(escaped)
         }
         return "{" + items.joined(separator: ",") + "}"
     }

@@ -53,6 +53,31 @@ struct ValueCodingTests {
         }
     }
 
+    /// A quote or backslash followed by a combining mark is one Swift Character but two
+    /// Unicode scalars; the literal must escape the scalar, as the server reads it.
+    static let combiningValues = ["a\"\u{0301}b", "c\\\u{0301}d", "\"\u{0308}", "\\\u{0323}", "e\u{0301}\"\\\u{20DD}"]
+
+    @Test("an array literal escapes a quote or backslash even when a combining mark follows it")
+    func arrayLiteralEscapesPerScalar() {
+        // Compared as bytes: Swift's == would equate canonically equivalent strings.
+        let bytes = { (text: String?) in text.map { Array($0.utf8) } }
+        #expect(bytes(["a\"\u{0301}b"].postgresText) == bytes("{\"a\\\"\u{0301}b\"}"))
+        #expect(bytes(["c\\\u{0301}d"].postgresText) == bytes("{\"c\\\\\u{0301}d\"}"))
+        #expect(bytes([String?.none, "x"].postgresText) == bytes("{NULL,\"x\"}"))
+    }
+
+    @Test("text arrays with a quote or backslash before a combining mark round-trip byte for byte")
+    func arraysWithCombiningMarksRoundTrip() async throws {
+        try await withTestConnection(.empty) { connection in
+            let values = Self.combiningValues
+            let row = try await connection.query("SELECT $1::text[], array_to_json($1::text[])::text", [values]).rows[0]
+            // Byte for byte: Swift's == would equate canonically equivalent strings.
+            #expect(try row.decode([String].self, at: 0).map { Array($0.utf8) } == values.map { Array($0.utf8) })
+            let json = try JSONSerialization.jsonObject(with: Data(try row.decode(String.self, at: 1).utf8)) as? [String]
+            #expect(json?.map { Array($0.utf8) } == values.map { Array($0.utf8) })
+        }
+    }
+
     @Test("jsonb reads as String and as Data")
     func jsonb() async throws {
         try await withTestConnection(.empty) { connection in

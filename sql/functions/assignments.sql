@@ -57,12 +57,18 @@ DECLARE
     _assignment_id uuid;
     _constraint text;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     _grant := auth.resolve_assignment(_tenant_id, _user_id, _user_group_id, _perm_set_code, _perm_code);
     BEGIN
         INSERT INTO auth.permission_assignment (tenant_id, user_id, user_group_id, perm_set_id, permission_id)
         VALUES (_tenant_id, _user_id, _user_group_id, _grant.perm_set_id, _grant.permission_id)
         RETURNING assignment_id INTO _assignment_id;
-    EXCEPTION WHEN unique_violation THEN
+    EXCEPTION WHEN foreign_key_violation THEN
+        -- A parent (member, group, set, code, tenant) deleted concurrently: the same checks,
+        -- on a fresh snapshot, now raise the documented error.
+        PERFORM auth.resolve_assignment(_tenant_id, _user_id, _user_group_id, _perm_set_code, _perm_code);
+        RAISE;
+    WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
         IF _constraint IS DISTINCT FROM 'permission_assignment_key' THEN
             RAISE;
@@ -97,6 +103,7 @@ AS $$
 DECLARE
     _grant record;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     _grant := auth.resolve_assignment(_tenant_id, _user_id, _user_group_id, _perm_set_code, _perm_code);
     DELETE FROM auth.permission_assignment a
      WHERE a.tenant_id = _tenant_id

@@ -22,7 +22,11 @@ BEGIN
         RETURN NEW;  -- the NOT NULL constraint reports it
     END IF;
     PERFORM auth.assert_perm_code(NEW.code::text);
-    NEW.name := coalesce(nullif(btrim(NEW.name), ''), _segments[_depth]);
+    -- The name is stored as given, like every other name; a blank one (see auth.is_blank)
+    -- becomes the last segment.
+    IF NEW.name IS NULL OR auth.is_blank(NEW.name) THEN
+        NEW.name := _segments[_depth];
+    END IF;
 
     IF _depth = 1 THEN
         NEW.ancestor_nos := ARRAY[NEW.permission_no];
@@ -83,7 +87,7 @@ END;
 $$;
 COMMENT ON FUNCTION auth.create_permission(text, text, text) IS
     'Adds a code to the catalogue and returns its id; missing ancestors are created, named after their '
-    'last segment. QI002 for a malformed code, QD005 when it exists.';
+    'last segment. QI002 for a malformed code or one longer than 255 characters, QD005 when it exists.';
 
 CREATE OR REPLACE FUNCTION auth.delete_permission(_code text)
 RETURNS void

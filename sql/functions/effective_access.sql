@@ -15,6 +15,20 @@
 -- on READ COMMITTED (the default): under REPEATABLE READ the snapshot never moves, and two
 -- concurrent changes in one tenant could leave a stale row.
 --
+-- Lock order: a tenant's lock before any row of that tenant. Every function that changes
+-- access in a tenant takes the lock as its first step, before it checks or locks anything
+-- (a foreign key check locks the parent row too), so two such functions in one tenant run
+-- one after the other and cannot deadlock; and a function that follows a concurrent delete
+-- checks afterwards, on a fresh snapshot, and raises the documented error. Functions that
+-- change a user in every tenant (auth.deactivate_user) lock all the user's tenants first,
+-- then the user row; several tenants are always locked in one call, sorted by key. The
+-- triggers take the lock again (it is re-entrant) for direct DML, which locks its rows
+-- first: the BEFORE DELETE trigger on auth.tenant_user at least takes it before the
+-- membership's effective_access row is deleted by cascade, the row that any holder of the
+-- lock may be refreshing. Direct DML that deletes memberships, groups, sets or tenants
+-- while another transaction holds the tenant lock and then touches the same rows can still
+-- deadlock (PostgreSQL detects it and fails one of them with 40P01); the functions cannot.
+--
 -- The trigger functions are SECURITY DEFINER so that a role allowed to write the tables
 -- directly need not be allowed to write the cache.
 
@@ -25,7 +39,8 @@ SET search_path = ''
 AS $$
 BEGIN
     -- Keys are taken in one global order (sorted by key), so two transactions locking
-    -- overlapping sets of tenants in one statement cannot deadlock on them.
+    -- overlapping sets of tenants in one statement cannot deadlock on them. The key is
+    -- repeated in auth.tg_tenant_user_lock.
     PERFORM pg_advisory_xact_lock(k.lock_key)
        FROM (SELECT DISTINCT hashtextextended('auth.tenant:' || t.tenant_id::text, 0) AS lock_key
                FROM unnest(_tenant_ids) AS t(tenant_id)
@@ -35,6 +50,24 @@ END;
 $$;
 COMMENT ON FUNCTION auth.lock_tenants(uuid[]) IS
     'Internal: takes the transaction-level advisory lock that serializes changes of access in each tenant.';
+
+CREATE OR REPLACE FUNCTION auth.tg_tenant_user_lock()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    -- Row-level: the tenant is known only from the row. PostgreSQL has locked the row by
+    -- now, but nothing else is deleted yet, in particular not the member's effective_access
+    -- row (by cascade), which a transaction holding this lock may be refreshing.
+    -- The key of auth.lock_tenants, without its array query: this runs once per deleted row.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('auth.tenant:' || OLD.tenant_id::text, 0));
+    RETURN OLD;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_tenant_user_lock() IS
+    'Trigger (BEFORE DELETE on auth.tenant_user, row): takes the tenant lock before the membership and its '
+    'cache row are deleted, whether by a function, direct DML or the cascade of a tenant or user deletion.';
 
 CREATE OR REPLACE FUNCTION auth.refresh_effective_access(_tenant_ids uuid[], _user_ids uuid[])
 RETURNS void

@@ -11,6 +11,7 @@ DECLARE
     _user_group_id uuid;
     _constraint text;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_code(_code, '_code');
     PERFORM auth.assert_given(_name, '_name');
@@ -18,7 +19,10 @@ BEGIN
         INSERT INTO auth.user_group (tenant_id, code, name)
         VALUES (_tenant_id, _code, _name)
         RETURNING user_group_id INTO _user_group_id;
-    EXCEPTION WHEN unique_violation THEN
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id);  -- the tenant deleted concurrently: QN001
+        RAISE;
+    WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
         IF _constraint IS DISTINCT FROM 'user_group_tenant_code_key' THEN
             RAISE;
@@ -43,6 +47,7 @@ AS $$
 DECLARE
     _constraint text;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     PERFORM auth.assert_user(_user_id);
@@ -50,7 +55,10 @@ BEGIN
     BEGIN
         INSERT INTO auth.user_group_member (tenant_id, user_group_id, user_id)
         VALUES (_tenant_id, _user_group_id, _user_id);
-    EXCEPTION WHEN unique_violation THEN
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id, _user_id, _user_group_id, _membership := true);
+        RAISE;
+    WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
         IF _constraint IS DISTINCT FROM 'user_group_member_pkey' THEN
             RAISE;
@@ -73,6 +81,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     PERFORM auth.assert_user(_user_id);
@@ -96,6 +105,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     UPDATE auth.user_group g SET is_active = false WHERE g.user_group_id = _user_group_id AND g.is_active;
@@ -111,6 +121,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     UPDATE auth.user_group g SET is_active = true WHERE g.user_group_id = _user_group_id AND NOT g.is_active;
@@ -125,6 +136,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     DELETE FROM auth.user_group g WHERE g.user_group_id = _user_group_id;
@@ -142,6 +154,7 @@ AS $$
 DECLARE
     _constraint text;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     PERFORM auth.assert_user(_user_id);
@@ -149,7 +162,10 @@ BEGIN
     BEGIN
         INSERT INTO auth.owner (tenant_id, user_group_id, user_id)
         VALUES (_tenant_id, _user_group_id, _user_id);
-    EXCEPTION WHEN unique_violation THEN
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id, _user_id, _user_group_id, _membership := true);
+        RAISE;
+    WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
         IF _constraint IS DISTINCT FROM 'owner_group_owner_key' THEN
             RAISE;
@@ -172,6 +188,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
     PERFORM auth.assert_user(_user_id);

@@ -1,6 +1,23 @@
 -- Internal helpers: argument validation shared by the API functions, and small generic
 -- trigger functions. Not part of the API; each raises one of our documented SQLSTATEs.
 
+-- Blank means: nothing but whitespace, control or invisible format characters. btrim alone
+-- removes only spaces, so a name of tabs, newlines, no-break spaces or zero-width characters
+-- would pass for a name while showing nothing. The same character class is written into the
+-- CHECK constraints of migrations/0003_length_limits.sql (a migration cannot depend on this
+-- file): keep the two in step.
+CREATE OR REPLACE FUNCTION auth.is_blank(_value text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+SET search_path = ''
+RETURN _value OPERATOR(pg_catalog.!~)
+    '[^\u0001-\u0020\u007f-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]';
+COMMENT ON FUNCTION auth.is_blank(text) IS
+    'Internal: true when the text is empty or made only of whitespace, control and invisible format characters '
+    '(tabs, newlines, no-break and ideographic spaces, zero-width characters, bidi marks); NULL for NULL.';
+
 CREATE OR REPLACE FUNCTION auth.assert_given(_value anyelement, _argument text)
 RETURNS void
 LANGUAGE plpgsql
@@ -9,16 +26,67 @@ SET search_path = ''
 AS $$
 BEGIN
     -- The text form is blank only for blank strings, so one check serves every type.
-    IF _value IS NULL OR btrim(_value::text) = '' THEN
+    IF _value IS NULL OR auth.is_blank(_value::text) THEN
         RAISE EXCEPTION 'missing argument %', _argument
             USING ERRCODE = 'QI001',
-                  DETAIL = format('Argument %s is NULL, empty or blank.', _argument),
+                  DETAIL = format('Argument %s is NULL, empty or blank (only whitespace or invisible characters).', _argument),
                   HINT = 'Pass a non-empty value.';
     END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth.assert_given(anyelement, text) IS
-    'Internal: raises QI001 when the named argument is NULL or a blank string.';
+    'Internal: raises QI001 when the named argument is NULL or blank (see auth.is_blank).';
+
+CREATE OR REPLACE FUNCTION auth.assert_username(_username text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_username, '_username');
+    -- The unique index on lower(username) cannot hold much more than 2,700 bytes; a clear
+    -- limit well below it, in characters.
+    IF char_length(_username) > 255 THEN
+        RAISE EXCEPTION 'username too long'
+            USING ERRCODE = 'QI008',
+                  DETAIL = format('The username has %s characters; the limit is 255.', char_length(_username)),
+                  HINT = 'Use a username of at most 255 characters.';
+    END IF;
+    -- Usernames are identities: 'alice ' would look like 'alice' in every list while being
+    -- another account, so edges must be visible characters. Other names are stored exactly.
+    IF _username ~ '^[\u0001-\u0020\u007f-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]'
+       OR _username ~ '[\u0001-\u0020\u007f-\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]$' THEN
+        RAISE EXCEPTION 'invalid username'
+            USING ERRCODE = 'QI008',
+                  DETAIL = format('Username %L starts or ends with whitespace or an invisible character.', _username),
+                  HINT = 'Trim the username.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_username(text) IS
+    'Internal: validates a username: QI001 when blank, QI008 when it starts or ends with whitespace '
+    'or an invisible character, or is longer than 255 characters.';
+
+CREATE OR REPLACE FUNCTION auth.assert_preference_key(_preference_key text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_preference_key, '_preference_key');
+    -- The key is part of the primary key, whose index cannot hold much more than 2,700 bytes.
+    IF char_length(_preference_key) > 255 THEN
+        RAISE EXCEPTION 'preference key too long'
+            USING ERRCODE = 'QI008',
+                  DETAIL = format('The preference key has %s characters; the limit is 255.', char_length(_preference_key)),
+                  HINT = 'Use a key of at most 255 characters; values have no such limit.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_preference_key(text) IS
+    'Internal: validates a preference key: QI001 when blank, QI008 when longer than 255 characters.';
 
 CREATE OR REPLACE FUNCTION auth.assert_code(_code text, _argument text)
 RETURNS void
@@ -158,16 +226,20 @@ SET search_path = ''
 AS $$
 BEGIN
     PERFORM auth.assert_given(_perm_code, '_perm_code');
-    IF _perm_code !~ '^[a-z0-9_]+(\.[a-z0-9_]+)*$' THEN
+    -- At most 255 characters: ltree refuses longer labels, and the unique indexes on the code
+    -- cannot hold much more than 2,700 bytes.
+    IF _perm_code !~ '^[a-z0-9_]+(\.[a-z0-9_]+)*$' OR char_length(_perm_code) > 255 THEN
         RAISE EXCEPTION 'invalid permission code'
             USING ERRCODE = 'QI002',
-                  DETAIL = format('Permission code %L does not match ^[a-z0-9_]+(\.[a-z0-9_]+)*$.', _perm_code),
-                  HINT = 'Use dot-separated lower-case segments of letters, digits and _, e.g. users.create_user.';
+                  DETAIL = CASE WHEN char_length(_perm_code) > 255
+                                THEN format('The permission code has %s characters; the limit is 255.', char_length(_perm_code))
+                                ELSE format('Permission code %L does not match ^[a-z0-9_]+(\.[a-z0-9_]+)*$.', _perm_code) END,
+                  HINT = 'Use at most 255 characters in dot-separated lower-case segments of letters, digits and _, e.g. users.create_user.';
     END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth.assert_perm_code(text) IS
-    'Internal: validates the format of a permission code (QI001 when blank, QI002 when malformed).';
+    'Internal: validates the format of a permission code (QI001 when blank, QI002 when malformed or longer than 255 characters).';
 
 -- SECURITY DEFINER: the application role reaches it from auth.has_permission, and it calls
 -- helpers that role cannot.
@@ -280,3 +352,38 @@ END;
 $$;
 COMMENT ON FUNCTION auth.tg_immutable_columns() IS
     'Trigger: refuses (QS003) an UPDATE that changes any of the columns named as trigger arguments.';
+
+-- Parents deleted concurrently -------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION auth.recheck_parents(
+    _tenant_id     uuid DEFAULT NULL,
+    _user_id       uuid DEFAULT NULL,
+    _user_group_id uuid DEFAULT NULL,
+    _membership    boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    -- Called from a foreign_key_violation handler. A function checks the parents of the row
+    -- it inserts, then the insert's foreign key check waits for a transaction deleting one of
+    -- them and fails once it commits. Under READ COMMITTED this new statement sees that
+    -- commit, so the same checks now raise the documented error; when they all pass, the
+    -- caller re-raises the original error. Each check runs only for the arguments given.
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    IF _user_group_id IS NOT NULL THEN
+        PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
+    END IF;
+    IF _user_id IS NOT NULL THEN
+        PERFORM auth.assert_user(_user_id);
+    END IF;
+    IF _membership THEN
+        PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.recheck_parents(uuid, uuid, uuid, boolean) IS
+    'Internal: after a foreign_key_violation, re-checks the tenant (QN001), group (QN005), user (QN002) and, '
+    'with _membership, the membership (QN006) a new row referred to; returns when all exist, for the caller to re-raise.';

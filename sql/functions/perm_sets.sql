@@ -10,6 +10,7 @@ DECLARE
     _perm_set_id uuid;
     _constraint text;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- none for a template; first: see effective_access.sql, lock order
     IF _tenant_id IS NOT NULL THEN
         PERFORM auth.assert_tenant(_tenant_id);
     END IF;
@@ -19,7 +20,10 @@ BEGIN
         INSERT INTO auth.perm_set (tenant_id, code, name, description)
         VALUES (_tenant_id, _code, _name, _description)
         RETURNING perm_set_id INTO _perm_set_id;
-    EXCEPTION WHEN unique_violation THEN
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id);  -- the tenant deleted concurrently: QN001
+        RAISE;
+    WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
         IF _constraint IS DISTINCT FROM 'perm_set_tenant_code_key' THEN
             RAISE;
@@ -48,16 +52,24 @@ DECLARE
     _perm_set_id uuid;
     _permission_ids uuid[];
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- none for a template; first: see effective_access.sql, lock order
     IF _tenant_id IS NOT NULL THEN
         PERFORM auth.assert_tenant(_tenant_id);
     END IF;
     _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
     -- Every code is checked before anything is added.
     _permission_ids := auth.find_permissions(_perm_codes);
-    INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
-    SELECT _perm_set_id, ids.permission_id
-      FROM unnest(_permission_ids) AS ids(permission_id)
-    ON CONFLICT DO NOTHING;
+    BEGIN
+        INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
+        SELECT _perm_set_id, ids.permission_id
+          FROM unnest(_permission_ids) AS ids(permission_id)
+        ON CONFLICT DO NOTHING;
+    EXCEPTION WHEN foreign_key_violation THEN
+        -- The set or a code deleted concurrently: the same lookups now raise QN004 or QN003.
+        PERFORM auth.find_perm_set(_tenant_id, _perm_set_code);
+        PERFORM auth.find_permissions(_perm_codes);
+        RAISE;
+    END;
 END;
 $$;
 COMMENT ON FUNCTION auth.add_perm_set_permissions(uuid, text, text[]) IS
@@ -74,6 +86,7 @@ DECLARE
     _perm_set_id uuid;
     _permission_ids uuid[];
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- none for a template; first: see effective_access.sql, lock order
     IF _tenant_id IS NOT NULL THEN
         PERFORM auth.assert_tenant(_tenant_id);
     END IF;
@@ -97,6 +110,7 @@ AS $$
 DECLARE
     _perm_set_id uuid;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- none for a template; first: see effective_access.sql, lock order
     IF _tenant_id IS NOT NULL THEN
         PERFORM auth.assert_tenant(_tenant_id);
     END IF;
@@ -135,6 +149,8 @@ DECLARE
     _copy_id uuid;
     _constraint text;
 BEGIN
+    -- The target's lock only: the source is read, not changed (none for templates).
+    PERFORM auth.lock_tenants(ARRAY[_to_tenant_id]);  -- first: see effective_access.sql, lock order
     IF _from_tenant_id IS NOT NULL THEN
         PERFORM auth.assert_tenant(_from_tenant_id);
     END IF;
@@ -148,7 +164,19 @@ BEGIN
           FROM auth.perm_set ps
          WHERE ps.perm_set_id = _source_id
         RETURNING perm_set_id INTO _copy_id;
-    EXCEPTION WHEN unique_violation THEN
+        IF _copy_id IS NULL THEN
+            -- The source was deleted after it was found: this lookup raises QN004.
+            PERFORM auth.find_perm_set(_from_tenant_id, _perm_set_code);
+        END IF;
+        INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
+        SELECT _copy_id, sp.permission_id
+          FROM auth.perm_set_permission sp
+         WHERE sp.perm_set_id = _source_id;
+    EXCEPTION WHEN foreign_key_violation THEN
+        -- The target tenant or a copied code deleted concurrently.
+        PERFORM auth.recheck_parents(_to_tenant_id);
+        RAISE;
+    WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
         IF _constraint IS DISTINCT FROM 'perm_set_tenant_code_key' THEN
             RAISE;
@@ -160,10 +188,6 @@ BEGIN
                                 ELSE format('Tenant %s already has a permission set %L.', _to_tenant_id, _perm_set_code) END,
                   HINT = 'Delete the target''s set first, or add codes to it with auth.add_perm_set_permissions.';
     END;
-    INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
-    SELECT _copy_id, sp.permission_id
-      FROM auth.perm_set_permission sp
-     WHERE sp.perm_set_id = _source_id;
     RETURN _copy_id;
 END;
 $$;

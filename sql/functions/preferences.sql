@@ -13,7 +13,7 @@ AS $$
 BEGIN
     PERFORM auth.assert_user(_user_id);
     PERFORM auth.assert_tenant(_tenant_id);
-    PERFORM auth.assert_given(_preference_key, '_preference_key');
+    PERFORM auth.assert_preference_key(_preference_key);
     IF _preference_value IS NULL THEN
         -- NULL would be ambiguous with "no preference": deleting is explicit.
         RAISE EXCEPTION 'missing argument _preference_value'
@@ -22,15 +22,22 @@ BEGIN
                   HINT = 'Pass a value (it may be empty), or remove the preference with auth.delete_user_preference.';
     END IF;
     PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
-    INSERT INTO auth.user_tenant_preference (user_id, tenant_id, preference_key, preference_value)
-    VALUES (_user_id, _tenant_id, _preference_key, _preference_value)
-    ON CONFLICT (user_id, tenant_id, preference_key)
-    DO UPDATE SET preference_value = EXCLUDED.preference_value;
+    -- No tenant lock: preferences are not access, and nothing here waits for that lock.
+    BEGIN
+        INSERT INTO auth.user_tenant_preference (user_id, tenant_id, preference_key, preference_value)
+        VALUES (_user_id, _tenant_id, _preference_key, _preference_value)
+        ON CONFLICT (user_id, tenant_id, preference_key)
+        DO UPDATE SET preference_value = EXCLUDED.preference_value;
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id, _user_id, _membership := true);  -- removed concurrently: QN006
+        RAISE;
+    END;
 END;
 $$;
 COMMENT ON FUNCTION auth.set_user_preference(uuid, uuid, text, text) IS
     'Sets (inserts or replaces) a preference of a tenant member. The value may be empty but not NULL '
-    '(use auth.delete_user_preference). QN006 when the user is not a member of the tenant.';
+    '(use auth.delete_user_preference); the key has at most 255 characters (QI008). QN006 when the user is '
+    'not a member of the tenant.';
 
 CREATE OR REPLACE FUNCTION auth.get_user_preferences(_user_id uuid, _tenant_id uuid)
 RETURNS TABLE (preference_key text, preference_value text)

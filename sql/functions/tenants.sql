@@ -30,8 +30,13 @@ BEGIN
     END;
 
     IF _owner_user_id IS NOT NULL THEN
-        INSERT INTO auth.tenant_user (tenant_id, user_id) VALUES (_tenant_id, _owner_user_id);
-        INSERT INTO auth.owner (tenant_id, user_id) VALUES (_tenant_id, _owner_user_id);
+        BEGIN
+            INSERT INTO auth.tenant_user (tenant_id, user_id) VALUES (_tenant_id, _owner_user_id);
+            INSERT INTO auth.owner (tenant_id, user_id) VALUES (_tenant_id, _owner_user_id);
+        EXCEPTION WHEN foreign_key_violation THEN
+            PERFORM auth.recheck_parents(_user_id := _owner_user_id);  -- deleted concurrently: QN002
+            RAISE;
+        END;
     END IF;
     RETURN _tenant_id;
 END;
@@ -84,6 +89,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     UPDATE auth.tenant t SET is_active = false WHERE t.tenant_id = _tenant_id AND t.is_active;
 END;
@@ -98,6 +104,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     UPDATE auth.tenant t SET is_active = true WHERE t.tenant_id = _tenant_id AND NOT t.is_active;
 END;
@@ -111,6 +118,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     DELETE FROM auth.tenant t WHERE t.tenant_id = _tenant_id;
 END;
@@ -126,12 +134,18 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user(_user_id);
     -- One statement, so a concurrent call cannot slip in between a check and the write.
-    INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
-    VALUES (_tenant_id, _user_id)
-    ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    BEGIN
+        INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
+        VALUES (_tenant_id, _user_id)
+        ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id, _user_id);  -- a parent deleted concurrently
+        RAISE;
+    END;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'already a tenant member'
             USING ERRCODE = 'QD006',
@@ -151,6 +165,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user(_user_id);
     PERFORM auth.assert_given(_hard, '_hard');
@@ -211,12 +226,18 @@ AS $$
 DECLARE
     _constraint text;
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user(_user_id);
-    -- An owner acts through a live membership: add it, or reactivate it.
-    INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
-    VALUES (_tenant_id, _user_id)
-    ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    BEGIN
+        -- An owner acts through a live membership: add it, or reactivate it.
+        INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
+        VALUES (_tenant_id, _user_id)
+        ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id, _user_id);  -- a parent deleted concurrently
+        RAISE;
+    END;
     BEGIN
         INSERT INTO auth.owner (tenant_id, user_id) VALUES (_tenant_id, _user_id);
     EXCEPTION WHEN unique_violation THEN
@@ -241,12 +262,18 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_given(_new_owner_user_id, '_new_owner_user_id');
     PERFORM auth.assert_user(_new_owner_user_id);
-    INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
-    VALUES (_tenant_id, _new_owner_user_id)
-    ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    BEGIN
+        INSERT INTO auth.tenant_user AS tu (tenant_id, user_id)
+        VALUES (_tenant_id, _new_owner_user_id)
+        ON CONFLICT (tenant_id, user_id) DO UPDATE SET is_active = true WHERE NOT tu.is_active;
+    EXCEPTION WHEN foreign_key_violation THEN
+        PERFORM auth.recheck_parents(_tenant_id, _new_owner_user_id);  -- a parent deleted concurrently
+        RAISE;
+    END;
 
     DELETE FROM auth.owner o
      WHERE o.tenant_id = _tenant_id AND o.user_group_id IS NULL AND o.user_id <> _new_owner_user_id;

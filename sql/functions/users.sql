@@ -12,7 +12,7 @@ AS $$
 DECLARE
     _user_id uuid;
 BEGIN
-    PERFORM auth.assert_given(_username, '_username');
+    PERFORM auth.assert_username(_username);
     BEGIN
         INSERT INTO auth.user_info (username, email, display_name)
         VALUES (_username, nullif(_email, ''), nullif(_display_name, ''))
@@ -28,8 +28,8 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION auth.create_user(text, text, text) IS
-    'Creates an active user and returns its id. Usernames are unique ignoring case (QD002); '
-    'an empty email or display name is stored as NULL.';
+    'Creates an active user and returns its id. Usernames are unique ignoring case (QD002), at most 255 '
+    'characters, without leading or trailing whitespace (QI008); an empty email or display name is stored as NULL.';
 
 CREATE OR REPLACE FUNCTION auth.update_user(
     _user_id      uuid,
@@ -44,7 +44,7 @@ AS $$
 BEGIN
     PERFORM auth.assert_user(_user_id);
     IF _username IS NOT NULL THEN
-        PERFORM auth.assert_given(_username, '_username');
+        PERFORM auth.assert_username(_username);
     END IF;
     BEGIN
         -- NULL keeps a value; '' clears the optional email and display name.
@@ -63,7 +63,8 @@ END;
 $$;
 COMMENT ON FUNCTION auth.update_user(uuid, text, text, text) IS
     'Updates a user''s username, email and display name. NULL leaves a value unchanged; '
-    'an empty string clears email or display name. QN002 for an unknown user, QD002 for a taken username.';
+    'an empty string clears email or display name. QN002 for an unknown user, QD002 for a taken username, '
+    'QI008 for a username too long or with leading or trailing whitespace.';
 
 CREATE OR REPLACE FUNCTION auth.deactivate_user(_user_id uuid)
 RETURNS void
@@ -72,6 +73,8 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    -- The user's tenants first, then the user row: see effective_access.sql, lock order.
+    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.assert_user(_user_id);
     UPDATE auth.user_info u SET is_active = false WHERE u.user_id = _user_id AND u.is_active;
 END;
@@ -86,6 +89,8 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
+    -- The user's tenants first, then the user row: see effective_access.sql, lock order.
+    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.assert_user(_user_id);
     UPDATE auth.user_info u SET is_active = true WHERE u.user_id = _user_id AND NOT u.is_active;
 END;

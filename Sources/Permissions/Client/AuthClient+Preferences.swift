@@ -3,7 +3,8 @@ import PQ
 extension AuthClient {
     /// Sets (inserts or replaces) one preference of a user in a tenant.
     ///
-    /// - Throws: `.notTenantMember`, `.invalidArgument` (empty key or nil value).
+    /// - Throws: `.notTenantMember`, `.invalidArgument` (blank key or nil value), `.invalidText`
+    ///   (a key longer than 255 characters).
     public func setUserPreference(user: UserID, tenant: TenantID, key: String, value: String) async throws {
         try await call("""
             SELECT auth.set_user_preference(_user_id := $1, _tenant_id := $2, _preference_key := $3, _preference_value := $4)

@@ -4,11 +4,13 @@ extension AuthClient {
     /// Creates a user (`auth.create_user`).
     ///
     /// - Parameters:
-    ///   - username: unique, compared case-insensitively.
+    ///   - username: unique, compared case-insensitively; at most 255 characters, without
+    ///     leading or trailing whitespace.
     ///   - email: optional.
     ///   - displayName: optional.
     /// - Returns: the new user's id.
-    /// - Throws: ``PermissionsError`` `.invalidArgument` (empty username), `.usernameTaken`.
+    /// - Throws: ``PermissionsError`` `.invalidArgument` (blank username), `.invalidText`
+    ///   (too long, or leading or trailing whitespace), `.usernameTaken`.
     public func createUser(username: String, email: String? = nil, displayName: String? = nil) async throws -> UserID {
         try await value(UserID.self, "SELECT auth.create_user(_username := $1, _email := $2, _display_name := $3)",
                         [username, email, displayName])
@@ -17,7 +19,7 @@ extension AuthClient {
     /// Changes a user's details (`auth.update_user`); `nil` leaves a field unchanged and an
     /// empty string clears the email or display name.
     ///
-    /// - Throws: `.unknownUser`, `.usernameTaken`, `.invalidArgument`.
+    /// - Throws: `.unknownUser`, `.usernameTaken`, `.invalidArgument`, `.invalidText`.
     public func updateUser(_ user: UserID, username: String? = nil, email: String? = nil, displayName: String? = nil) async throws {
         try await call("SELECT auth.update_user(_user_id := $1, _username := $2, _email := $3, _display_name := $4)",
                        [user, username, email, displayName])

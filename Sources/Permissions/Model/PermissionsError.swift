@@ -30,6 +30,9 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invalidPassword = Code("QI006")
         /// A setting (`auth.max_failed_logins`, `auth.lockout_window`, `auth.bcrypt_cost`) is malformed.
         public static let invalidSetting = Code("QI007")
+        /// A username is longer than 255 characters or starts or ends with whitespace (or an
+        /// invisible character); a preference key is longer than 255 characters.
+        public static let invalidText = Code("QI008")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.

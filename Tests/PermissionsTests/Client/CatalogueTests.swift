@@ -197,4 +197,44 @@ struct CatalogueTests {
             #expect(try await Self.codes(f) == ["docs", "docs.read"])
         }
     }
+
+    // MARK: Names as given, blank names, long codes
+
+    @Test("create_permission stores the name exactly as given, spaces included, like every other name")
+    func nameStoredExactly() async throws {
+        try await AuthFixture.run { f in
+            let id = try await f.auth.createPermission(code: "reports.view", name: "  View reports\t")
+            #expect(try await f.sql("SELECT name FROM auth.permission WHERE permission_id = $1", [id])
+                .scalar(String.self).utf8.elementsEqual("  View reports\t".utf8))
+        }
+    }
+
+    @Test("a name of only whitespace or invisible characters is blank: QI001, and a direct insert gets the segment")
+    func invisibleNameIsBlank() async throws {
+        try await AuthFixture.run { f in
+            for blank in ["\t\n", "\u{00A0}", "\u{200B}\u{FEFF}"] {
+                await expectError(.invalidArgument) { _ = try await f.auth.createPermission(code: "a.b", name: blank) }
+            }
+            #expect(try await Self.codes(f).isEmpty)
+            try await f.sql("INSERT INTO auth.permission (code, name) VALUES ('x.y', E'\\t\\u200b')")
+            #expect(try await f.sql("SELECT name FROM auth.permission WHERE code::text = 'x.y'").scalar(String.self) == "y")
+        }
+    }
+
+    @Test("a code of 255 characters is accepted; a longer one, or one with a segment over 255, is QI002")
+    func codeLength() async throws {
+        try await AuthFixture.run { f in
+            let segment = String(repeating: "a", count: 127)
+            let longest = segment + "." + segment  // 255 characters
+            _ = try await f.auth.createPermission(code: longest, name: "Longest")
+            await expectError(.invalidPermissionCode) { _ = try await f.auth.createPermission(code: longest + "b", name: "X") }
+            await expectError(.invalidPermissionCode) {
+                _ = try await f.auth.createPermission(code: String(repeating: "c", count: 256), name: "X")
+            }
+            await expectError(.invalidPermissionCode) {
+                _ = try await f.auth.createPermission(code: Array(repeating: "d", count: 70_000).joined(separator: "."), name: "X")
+            }
+            #expect(try await Self.codes(f).count == 2)
+        }
+    }
 }

@@ -193,4 +193,28 @@ struct PreferenceTests {
             #expect(try await f.auth.userPreferences(user: user, tenant: tenant) == ["theme": "light"])
         }
     }
+
+    @Test("a key of 255 characters is accepted; a longer one is QI008 (direct SQL: a CHECK); values have no limit")
+    func keyLength() async throws {
+        try await AuthFixture.run { f in
+            let tenant = try await f.tenant()
+            let user = try await f.member(of: tenant)
+            let longest = String(repeating: "k", count: 255)
+            let bigValue = String(repeating: "v", count: 100_000)
+            try await f.auth.setUserPreference(user: user, tenant: tenant, key: longest, value: bigValue)
+            #expect(try await f.auth.userPreferences(user: user, tenant: tenant) == [longest: bigValue])
+            await expectError(.invalidText) {
+                try await f.auth.setUserPreference(user: user, tenant: tenant, key: longest + "k", value: "v")
+            }
+            await expectError(.invalidArgument) {
+                try await f.auth.setUserPreference(user: user, tenant: tenant, key: "\u{200B}\t", value: "v")
+            }
+            let error = await #expect(throws: PostgresError.self) {
+                try await f.sql("INSERT INTO auth.user_tenant_preference (user_id, tenant_id, preference_key) VALUES ($1, $2, repeat('k', 256))",
+                                [user, tenant])
+            }
+            #expect(error?.code == .checkViolation)
+            #expect(try await Self.rowCount(f) == 1)
+        }
+    }
 }

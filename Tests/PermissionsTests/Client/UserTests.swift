@@ -219,4 +219,56 @@ struct UserTests {
             #expect(try await Self.stored(f, user)?.isActive == true)
         }
     }
+
+    // MARK: Look-alike and over-long usernames
+
+    /// Whitespace and invisible characters that make a username look like another one.
+    static let invisibleEdges = [" ", "\t", "\n", "\u{00A0}", "\u{200B}", "\u{3000}", "\u{FEFF}", "\u{202E}"]
+
+    @Test("a username made only of whitespace or invisible characters is blank (QI001)")
+    func usernameInvisibleOnly() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.auth.createUser(username: "nora")
+            for blank in ["\t\n\r", "\u{00A0}\u{3000}", "\u{200B}\u{200D}\u{FEFF}", "\u{202E}\u{202C}"] {
+                await expectError(.invalidArgument) { _ = try await f.auth.createUser(username: blank) }
+                await expectError(.invalidArgument) { try await f.auth.updateUser(user, username: blank) }
+            }
+            #expect(try await Self.stored(f, user)?.username == "nora")
+        }
+    }
+
+    @Test("a username with whitespace or an invisible character at either end is refused (QI008), inside is fine")
+    func usernameEdges() async throws {
+        try await AuthFixture.run { f in
+            _ = try await f.auth.createUser(username: "olga")
+            let user = try await f.user("pete")
+            for edge in Self.invisibleEdges {
+                await expectError(.invalidText) { _ = try await f.auth.createUser(username: edge + "olga") }
+                await expectError(.invalidText) { _ = try await f.auth.createUser(username: "olga" + edge) }
+                await expectError(.invalidText) { try await f.auth.updateUser(user, username: "pete" + edge) }
+            }
+            let inside = try await f.auth.createUser(username: "mary ann\tx")
+            #expect(try await Self.stored(f, inside)?.username == "mary ann\tx")
+            // Direct SQL is held to the same rule by a CHECK constraint.
+            let error = await #expect(throws: PostgresError.self) {
+                try await f.sql("INSERT INTO auth.user_info (username) VALUES ('olga ')")
+            }
+            #expect(error?.code == .checkViolation)
+        }
+    }
+
+    @Test("a username of 255 characters is accepted, 256 are refused (QI008), also by direct SQL")
+    func usernameLength() async throws {
+        try await AuthFixture.run { f in
+            let longest = String(repeating: "é", count: 255)
+            let user = try await f.auth.createUser(username: longest)
+            #expect(try await Self.stored(f, user)?.username == longest)
+            await expectError(.invalidText) { _ = try await f.auth.createUser(username: longest + "x") }
+            await expectError(.invalidText) { try await f.auth.updateUser(user, username: longest + "x") }
+            let error = await #expect(throws: PostgresError.self) {
+                try await f.sql("INSERT INTO auth.user_info (username) VALUES (repeat('z', 256))")
+            }
+            #expect(error?.code == .checkViolation)
+        }
+    }
 }

@@ -241,9 +241,9 @@ struct ConcurrencyTests {
         ]
     }
 
-    /// Known bug (finding 1): the functions check the parent under their snapshot, then the
-    /// insert's foreign key check waits for the deleting session and fails with a raw
-    /// 23503 instead of the documented QN00x.
+    /// The writer waits for the deleter's tenant lock and then checks on a fresh snapshot; a
+    /// foreign key check that still fails (a parent deleted by direct SQL, or a global parent)
+    /// is turned into the documented QN00x by re-running the checks.
     @Test("a write under a parent another session deletes fails with our error, and leaves no stale grant",
           arguments: ParentDeletedCase.all)
     func writeUnderDeletedParent(_ testCase: ParentDeletedCase) async throws {
@@ -254,19 +254,72 @@ struct ConcurrencyTests {
             #expect(race.first.succeeded, "\(race.first)")
             #expect(race.secondWasBlocked)
             #expect(!race.second.succeeded, "the write under a deleted parent must fail")
-            if race.second.sqlState == SQLState.foreignKeyViolation.rawValue {
-                withKnownIssue("bug: raw 23503 instead of \(testCase.expected) when the parent is deleted concurrently") {
-                    Issue.record("got \(race.second)")
-                }
-            } else {
-                #expect(race.second.failed(with: testCase.expected), "expected \(testCase.expected), got \(race.second)")
-            }
+            #expect(race.second.failed(with: testCase.expected), "expected \(testCase.expected), got \(race.second)")
             // Nothing granted survives the deletion.
             if try await f.sql("SELECT EXISTS (SELECT FROM auth.tenant WHERE tenant_id = $1)", [world.tenant]).scalar(Bool.self) {
                 for user in world.members + [world.loner] {
                     #expect(try await !Self.has(f, world.tenant, user, "docs.write"))
                 }
             }
+            try await Self.expectAccessConsistent(f)
+        }
+    }
+
+    /// Parents that no tenant lock protects: a catalogue code (global) and a user deleted by
+    /// direct SQL. The writer's foreign key check waits for the deleter and fails; the
+    /// function re-runs its checks on a fresh snapshot and raises the documented error.
+    struct GlobalParentCase: Sendable, CustomTestStringConvertible {
+        let name: String
+        let delete: @Sendable (Session, World, UserID) async throws -> Void
+        let write: @Sendable (AuthClient, World, UserID) async throws -> Void
+        let expected: PermissionsError.Code
+        var testDescription: String { name }
+
+        static let all: [GlobalParentCase] = [
+            GlobalParentCase(name: "assign a code being deleted",
+                             delete: { session, _, _ in try await session.auth.deletePermission(code: "docs.share") },
+                             write: { auth, world, _ in
+                                 _ = try await auth.assignPermission(tenant: world.tenant, to: .user(world.loner), grant: .permission("docs.share"))
+                             },
+                             expected: .unknownPermission),
+            GlobalParentCase(name: "add a code being deleted to a set",
+                             delete: { session, _, _ in try await session.auth.deletePermission(code: "docs.share") },
+                             write: { auth, world, _ in
+                                 try await auth.addPermSetPermissions(tenant: world.tenant, permSet: "EDIT", codes: ["docs.share"])
+                             },
+                             expected: .unknownPermission),
+            GlobalParentCase(name: "add a user deleted by direct SQL to a tenant",
+                             delete: { session, _, user in try await session.sql("DELETE FROM auth.user_info WHERE user_id = $1", [user]) },
+                             write: { try await $0.addUserToTenant($1.tenant, user: $2) },
+                             expected: .unknownUser),
+            GlobalParentCase(name: "make a user deleted by direct SQL a tenant owner",
+                             delete: { session, _, user in try await session.sql("DELETE FROM auth.user_info WHERE user_id = $1", [user]) },
+                             write: { try await $0.assignTenantOwner($1.tenant, user: $2) },
+                             expected: .unknownUser),
+        ]
+    }
+
+    @Test("a write referring to a code or user another session deletes fails with our error, not a raw 23503",
+          arguments: GlobalParentCase.all)
+    func writeUnderDeletedGlobalParent(_ testCase: GlobalParentCase) async throws {
+        try await AuthFixture.run { f in
+            let world = try await World.make(f)
+            try await f.catalogue(["docs.share"])
+            let outsider = try await f.user("outsider")  // in no tenant
+            let a = try await Session.open(f)
+            let b = try await Session.open(f)
+            defer { Task { await a.close(); await b.close() } }
+            try await a.sql("BEGIN")
+            try await testCase.delete(a, world, outsider)
+            let done = DoneFlag()
+            let writer = Task { () -> Outcome in
+                defer { done.set() }
+                return await Outcome.of { try await testCase.write(b.auth, world, outsider) }
+            }
+            #expect(try await Reliability.waitUntilBlocked(f.connection, waiter: b.pid, holder: a.pid, orDone: done))
+            try await a.sql("COMMIT")
+            let outcome = await writer.value
+            #expect(outcome.failed(with: testCase.expected), "expected \(testCase.expected), got \(outcome)")
             try await Self.expectAccessConsistent(f)
         }
     }
@@ -410,11 +463,10 @@ struct ConcurrencyTests {
 
     // MARK: Deadlock
 
-    /// Known bug (finding 2): remove_user_from_tenant(_hard := true) deletes the membership,
-    /// and with it (by cascade) the member's effective_access row, BEFORE it takes the
-    /// tenant lock (in the triggers of the cascaded group memberships). A transaction that
-    /// holds the tenant lock and then refreshes that member waits for the removal, which
-    /// waits for the lock: a deadlock, and one of the two calls fails with 40P01.
+    /// remove_user_from_tenant(_hard := true) used to delete the membership, and with it (by
+    /// cascade) the member's effective_access row, before it took the tenant lock; a
+    /// transaction holding the lock that then refreshed that member deadlocked with it
+    /// (40P01). It now takes the lock first (and so does a BEFORE DELETE trigger).
     @Test("a hard removal while another transaction makes two changes in the tenant: both succeed, no deadlock")
     func hardRemovalDoesNotDeadlock() async throws {
         try await AuthFixture.run { f in
@@ -441,14 +493,7 @@ struct ConcurrencyTests {
             let commit = await Outcome.of { try await a.sql(second.succeeded ? "COMMIT" : "ROLLBACK") }
             let removalOutcome = await removal.value
             #expect(commit.succeeded, "\(commit)")
-            let deadlocked = [second, removalOutcome].filter { $0.sqlState == SQLState.deadlockDetected.rawValue }
-            if deadlocked.isEmpty {
-                #expect(second.succeeded && removalOutcome.succeeded, "\(second) / \(removalOutcome)")
-            } else {
-                withKnownIssue("bug: hard removal from a tenant deadlocks with a concurrent change in the tenant") {
-                    Issue.record("\(deadlocked.map { String($0.description.prefix(200)) })")
-                }
-            }
+            #expect(second.succeeded && removalOutcome.succeeded, "\(second) / \(removalOutcome)")
             #expect(try await !f.auth.checkTenantAccess(tenant: world.tenant, user: removed) || !removalOutcome.succeeded)
             try await Self.expectAccessConsistent(f)
         }
@@ -545,14 +590,8 @@ struct ConcurrencyTests {
             let ops = results.map(\.ops).reduce(0, +)
             let unexpected = results.flatMap(\.unexpected)
             #expect(ops >= sessions, "seed \(seed): only \(ops) operations ran")
-            // Known bugs (findings 1 and 2): a raw 23503 when a concurrent hard removal deletes
-            // the membership, and deadlocks between a hard removal and other changes.
-            let known = unexpected.filter { $0.hasPrefix("40P01") || $0.hasPrefix("23503") }
-            let other = unexpected.filter { !($0.hasPrefix("40P01") || $0.hasPrefix("23503")) }
-            #expect(other.isEmpty, "seed \(seed): \(other.count) of \(ops) calls failed with a raw error:\n\(Set(other).sorted().prefix(10).joined(separator: "\n"))")
-            withKnownIssue("bug: deadlocks (40P01) and raw 23503 around remove_user_from_tenant(_hard := true)", isIntermittent: true) {
-                #expect(known.isEmpty, "seed \(seed): \(known.count) of \(ops) calls: \(Set(known.map { String($0.prefix(160)) }).sorted().joined(separator: "\n"))")
-            }
+            // No raw error at all: neither a deadlock (40P01) nor a foreign key violation (23503).
+            #expect(unexpected.isEmpty, "seed \(seed): \(unexpected.count) of \(ops) calls failed with a raw error:\n\(Set(unexpected.map { String($0.prefix(200)) }).sorted().prefix(10).joined(separator: "\n"))")
             try await Self.expectAccessConsistent(f)
             // And the checks agree with the cache for every member and code.
             let mismatches = try await Self.checkMismatches(f, world)

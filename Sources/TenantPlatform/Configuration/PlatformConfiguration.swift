@@ -67,18 +67,20 @@ public struct PlatformConfiguration: Sendable {
     ///   - environment: the process environment.
     ///   - dotEnv: the variables of a `.env` file (see ``DotEnv``).
     ///   - defaultServer: where the server is when `MASTER_DB_HOST` is not set (the local
-    ///     cluster of `pgperm up`), else localhost:5432.
+    ///     cluster of `pgperm up`, with its superuser's password), else localhost:5432.
     /// - Throws: ``ConfigurationError`` naming the variable and what to do.
     public static func resolve(
         overrides: [String: String] = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment,
         dotEnv: [String: String] = [:],
-        defaultServer: Server? = nil
+        defaultServer: (server: Server, password: String?)? = nil
     ) throws -> PlatformConfiguration {
         let settings = Settings(layers: [overrides, environment, dotEnv])
-        let server = Server(host: settings["MASTER_DB_HOST"] ?? defaultServer?.host ?? "localhost",
-                            port: try settings.integer("MASTER_DB_PORT", default: defaultServer?.port ?? 5432, in: 1...65535))
-        let masterLogin = Login(user: settings["MASTER_DB_USER"] ?? "postgres", password: settings["MASTER_DB_PASSWORD"])
+        let usesDefaultServer = settings["MASTER_DB_HOST"] == nil && defaultServer != nil
+        let server = Server(host: settings["MASTER_DB_HOST"] ?? defaultServer?.server.host ?? "localhost",
+                            port: try settings.integer("MASTER_DB_PORT", default: defaultServer?.server.port ?? 5432, in: 1...65535))
+        let masterLogin = Login(user: settings["MASTER_DB_USER"] ?? "postgres",
+                                password: settings["MASTER_DB_PASSWORD"] ?? (usesDefaultServer ? defaultServer?.password : nil))
         let keyHex = try settings.required("TENANT_ENCRYPTION_KEY", hint: "Set it to 64 hexadecimal characters. " + EncryptionKey.howToGenerate)
         let key = try EncryptionKey(hex: keyHex, version: try settings.integer("TENANT_ENCRYPTION_KEY_VERSION", default: 1, in: 1...10_000))
         let prefix = settings["TENANT_DB_PREFIX"] ?? "tenant"

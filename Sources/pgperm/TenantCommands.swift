@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import TenantPlatform
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant",
+        abstract: "Create, inspect, suspend and delete tenants, each with its own database.",
+        discussion: "Configuration: \(PlatformConfiguration.variables.joined(separator: ", ")), from flags, the environment or .env.",
+        subcommands: [Create.self, List.self, Show.self, Credentials.self, Update.self, Suspend.self, Resume.self,
+                      Delete.self, Test.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Provision a tenant: role, database (cloned from the template), schema, seed, credentials.",
+            discussion: "With --resume, finishes a creation that stopped part-way (status provisioning or failed).")
+        @OptionGroup var platform: PlatformOptions
+        @Option(help: "The tenant's display name (not needed with --resume).") var name: String?
+        @Option(help: "URL-safe identifier: 2–40 lower-case letters, digits and hyphens.") var slug: String?
+        @Option(name: .customLong("resume"), help: ArgumentHelp("Finish creating this tenant.", valueName: "slug"))
+        var resumeSlug: String?
+        @Flag(help: "Replay the schema instead of cloning the template database.") var noTemplate = false
+
+        func validate() throws {
+            guard resumeSlug != nil || (name != nil && slug != nil) else {
+                throw ValidationError("pass --name and --slug, or --resume <slug>")
+            }
+        }
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                let provisioner = TenantProvisioner(platform: platform, useTemplate: !noTemplate) { step in
+                    print("  \(step.rawValue) ...")
+                }
+                let report = if let resumeSlug {
+                    try await provisioner.continueCreation(slug: resumeSlug)
+                } else {
+                    try await provisioner.create(name: name!, slug: slug!)
+                }
+                print("Tenant \(report.tenant.slug) is \(report.tenant.status.rawValue): database \(report.tenant.databaseName), "
+                      + "\(report.clonedFromTemplate ? "cloned from the template" : "schema replayed") in \(report.duration.formattedSeconds).")
+                print("Show its credentials with: pgperm tenant credentials \(report.tenant.slug)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants with status, database and schema version.")
+        @OptionGroup var platform: PlatformOptions
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                let tenants = try await platform.registry.all()
+                guard !tenants.isEmpty else { return print("No tenants yet. Create one with: pgperm tenant create --name NAME --slug SLUG") }
+                printTable(["slug", "name", "status", "database", "schema"], tenants.map {
+                    [$0.slug, $0.name, $0.status.rawValue, $0.databaseName, $0.schemaVersion ?? "-"]
+                })
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one tenant's record.")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                let t = try await platform.registry.require(slug: slug)
+                printTable(["field", "value"], [
+                    ["id", t.id.uuidString.lowercased()], ["name", t.name], ["slug", t.slug], ["status", t.status.rawValue],
+                    ["database", t.databaseName], ["role", t.roleName], ["schema version", t.schemaVersion ?? "-"],
+                    ["organization", t.organizationID?.uuidString.lowercased() ?? "-"], ["admin email", t.adminEmail],
+                    ["key version", "\(t.keyVersion)"], ["last step", t.provisioningStep ?? "-"], ["last error", t.lastError ?? "-"],
+                ])
+            }
+        }
+    }
+
+    struct Credentials: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the generated admin email and password and the database connection string (audited).")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                let c = try await TenantLifecycle(platform: platform).credentials(slug: slug)
+                print("""
+                    admin email:     \(c.adminEmail)
+                    admin password:  \(c.adminPassword)
+                    database:        \(c.databaseName)
+                    role:            \(c.roleName)
+                    connection:      \(c.conninfo)
+                    """)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rename a tenant, change its slug (its database keeps its name), or set its status.")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+        @Option var name: String?
+        @Option(name: .customLong("new-slug")) var newSlug: String?
+        @Option(help: "active or inactive (same as resume / suspend).") var status: String?
+
+        func validate() throws {
+            guard name != nil || newSlug != nil || status != nil else { throw ValidationError("nothing to update: pass --name, --new-slug or --status") }
+            if let status, !["active", "inactive"].contains(status) { throw ValidationError("--status is active or inactive") }
+        }
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                if name != nil || newSlug != nil {
+                    try await platform.registry.update(slug: slug, name: name, newSlug: newSlug)
+                }
+                let current = newSlug ?? slug
+                switch status {
+                case "inactive": try await TenantLifecycle(platform: platform).suspend(slug: current)
+                case "active": try await TenantLifecycle(platform: platform).resume(slug: current)
+                default: break
+                }
+                print("Updated tenant \(current).")
+            }
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a tenant inactive: its database stays, its role may not log in, its sessions end.")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+
+        func run() async throws {
+            try await withPlatform(platform) { try await TenantLifecycle(platform: $0).suspend(slug: slug) }
+            print("Tenant \(slug) is suspended. `pgperm tenant resume \(slug)` reactivates it.")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reactivate a suspended tenant.")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+
+        func run() async throws {
+            try await withPlatform(platform) { try await TenantLifecycle(platform: $0).resume(slug: slug) }
+            print("Tenant \(slug) is active.")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop a tenant's database and role and remove its record. Irreversible.")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                let record = try await platform.registry.require(slug: slug)
+                if !yes {
+                    print("This drops database \(record.databaseName) and everything in it. Type the slug to confirm: ", terminator: "")
+                    guard readLine()?.trimmingCharacters(in: .whitespaces) == slug else {
+                        throw PlatformError(.notConfirmed, "not confirmed; nothing was deleted", hint: "Type the slug exactly, or pass --yes.")
+                    }
+                }
+                try await TenantLifecycle(platform: platform).delete(slug: slug)
+            }
+            print("Tenant \(slug) and its database are deleted.")
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Connect with the tenant's own credentials; report latency and schema version.")
+        @OptionGroup var platform: PlatformOptions
+        @Argument var slug: String
+
+        func run() async throws {
+            let result = try await withPlatform(platform) { try await TenantLifecycle(platform: $0).test(slug: slug) }
+            print("Connected to \(slug) as its own role in \(result.latency.formattedMilliseconds); "
+                  + "schema \(result.schemaVersion ?? "not installed"), PostgreSQL \(result.serverVersion / 10000).")
+        }
+    }
+}
+
+/// Prints rows as an aligned plain-text table.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+    func line(_ cells: [String]) -> String {
+        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }
+    print(line(header))
+    print(line(widths.map { String(repeating: "-", count: $0) }))
+    rows.forEach { print(line($0)) }
+}
+
+extension Duration {
+    var formattedSeconds: String { String(format: "%.2f s", Double(components.seconds) + Double(components.attoseconds) / 1e18) }
+    var formattedMilliseconds: String { String(format: "%.1f ms", (Double(components.seconds) + Double(components.attoseconds) / 1e18) * 1000) }
+}

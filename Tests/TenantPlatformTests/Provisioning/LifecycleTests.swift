@@ -1,0 +1,112 @@
+import Foundation
+import Permissions
+import PQ
+import TenantPlatform
+import Testing
+
+@Suite("Platform: tenant lifecycle")
+struct LifecycleTests {
+    @Test("suspend refuses logins and closes sessions; resume lets them back")
+    func suspendAndResume() async throws {
+        try await PlatformFixture.run { f in
+            try await f.provisioner.create(name: "Acme", slug: "acme")
+            let session = try await Connection.connect(try await f.lifecycle.credentials(slug: "acme").conninfo)
+            let database = try await f.platform.connections.withConnection(tenant: "acme") { connection in
+                try await connection.query("SELECT current_database()::text").scalar(String.self)
+            }
+            #expect(database.hasSuffix("_acme"))
+
+            try await f.lifecycle.suspend(slug: "acme")
+            #expect(try await f.platform.registry.require(slug: "acme").status == .inactive)
+            await #expect(throws: PostgresError.self) { try await f.lifecycle.test(slug: "acme") }
+            await #expect(throws: (any Error).self) { try await session.query("SELECT 1") }
+            await session.close()
+            do {
+                try await f.platform.connections.withConnection(tenant: "acme") { _ in }
+                Issue.record("a suspended tenant must get no connection")
+            } catch let error as PlatformError {
+                #expect(error.kind == .tenantNotActive)
+            }
+
+            try await f.lifecycle.resume(slug: "acme")
+            #expect(try await f.lifecycle.test(slug: "acme").schemaVersion != nil)
+            try await f.platform.connections.withConnection(tenant: "acme") { connection in
+                try await connection.query("SELECT 1")
+            }
+            #expect(try await f.strings("SELECT action FROM platform.audit_log ORDER BY audit_id", database: f.configuration.masterDatabase)
+                .suffix(2) == ["tenant.suspend", "tenant.resume"])
+        }
+    }
+
+    @Test("delete drops the database and the role, removes the record and audits it")
+    func delete() async throws {
+        try await PlatformFixture.run { f in
+            try await f.provisioner.create(name: "Acme", slug: "acme")
+            try await f.provisioner.create(name: "Globex", slug: "globex")
+            try await f.platform.connections.withConnection(tenant: "acme") { try await $0.query("SELECT 1") }
+            try await f.lifecycle.delete(slug: "acme")
+            let prefix = f.configuration.tenantDatabasePrefix
+            #expect(try await f.leftovers() == ["database \(prefix)_globex", "role \(prefix)_globex"])
+            #expect(try await f.platform.registry.all().map(\.slug) == ["globex"])
+            await #expect(throws: PlatformError.self) { try await f.lifecycle.delete(slug: "acme") }
+            #expect(try await f.strings("SELECT tenant_slug FROM platform.audit_log WHERE action = 'tenant.delete'",
+                                        database: f.configuration.masterDatabase) == ["acme"])
+        }
+    }
+
+    @Test("renaming and changing a slug keep the database; a taken slug is refused")
+    func update() async throws {
+        try await PlatformFixture.run { f in
+            let database = try await f.provisioner.create(name: "Acme", slug: "acme").tenant.databaseName
+            try await f.provisioner.create(name: "Globex", slug: "globex")
+            try await f.platform.registry.update(slug: "acme", name: "Acme Inc", newSlug: "acme-inc")
+            let renamed = try await f.platform.registry.require(slug: "acme-inc")
+            #expect(renamed.name == "Acme Inc")
+            #expect(renamed.databaseName == database)
+            await #expect(throws: PlatformError.self) { try await f.platform.registry.update(slug: "acme-inc", name: nil, newSlug: "globex") }
+            await #expect(throws: PlatformError.self) { try await f.platform.registry.update(slug: "acme-inc", name: nil, newSlug: "Bad Slug") }
+            #expect(try await f.lifecycle.test(slug: "acme-inc").schemaVersion != nil)
+        }
+    }
+
+    @Test("a wrong encryption key stops start-up before any tenant is touched")
+    func wrongKey() async throws {
+        try await PlatformFixture.run { f in
+            let wrong = try PlatformFixture.configuration(
+                cluster: f.cluster, keyHex: EncryptionKey.generateHex(), prefix: f.configuration.tenantDatabasePrefix,
+                master: f.configuration.masterDatabase)
+            do {
+                _ = try await Platform.start(wrong)
+                Issue.record("a wrong key must stop start-up")
+            } catch let error as PlatformError {
+                #expect(error.kind == .wrongEncryptionKey)
+            }
+            // The right key still starts.
+            let again = try await Platform.start(f.configuration)
+            await again.shutdown()
+        }
+    }
+
+    @Test("doctor reports unknown databases and roles, missing databases and unfinished creations")
+    func doctor() async throws {
+        try await PlatformFixture.run { f in
+            let prefix = f.configuration.tenantDatabasePrefix
+            try await f.provisioner.create(name: "Acme", slug: "acme")
+            try await f.provisioner.create(name: "Gone", slug: "gone")
+            #expect(try await PlatformDoctor(platform: f.platform).examine() == [])
+
+            let admin = try await f.superuser()
+            try await admin.query("CREATE DATABASE \(prefix)_stray")
+            try await admin.query("CREATE ROLE \(prefix)_lost")
+            try await admin.query("DROP DATABASE \(prefix)_gone WITH (FORCE)")
+            await admin.close()
+            let interrupted = TenantProvisioner(platform: f.platform) { step in
+                if step == .role { throw CancellationError() }
+            }
+            _ = try? await interrupted.create(name: "Half", slug: "half")  // rolled back: nothing to report
+            let findings = try await PlatformDoctor(platform: f.platform).examine()
+            #expect(findings.map(\.kind) == [.unknownDatabase, .unknownRole, .missingDatabase])
+            #expect(findings.map(\.name) == ["\(prefix)_stray", "\(prefix)_lost", "gone (\(prefix)_gone)"])
+        }
+    }
+}

@@ -3,6 +3,8 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
     public enum Kind: Sendable, Equatable {
         case invalidSlug, tenantExists, unknownTenant, tenantNotActive, provisioningFailed, wrongEncryptionKey
         case unknownOrganization, organizationExists, unknownAdminUser, notConfirmed
+        case invalidName, invalidEmail, invalidDomain, invalidSSOSettings, ssoNotConfigured, notAssigned
+        case weakPassword, adminUserExists, superadminNotScoped
     }
 
     public let kind: Kind

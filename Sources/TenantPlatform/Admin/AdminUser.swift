@@ -1,0 +1,46 @@
+import Foundation
+import PQ
+
+/// A user of the admin portal (not a tenant's application user).
+public struct AdminUser: Sendable, Equatable {
+    public enum Role: String, Sendable {
+        /// Manages the tenants granted to it.
+        case admin
+        /// Manages every tenant, and the admin users.
+        case superadmin
+    }
+
+    public let id: UUID
+    public let email: String
+    public let role: Role
+    /// An inactive admin user cannot sign in.
+    public let isActive: Bool
+    /// The tenants granted to a regular admin, by slug; superadmins need none.
+    public let tenantSlugs: [String]
+    public let createdAt: Date
+
+    public var isSuperadmin: Bool { role == .superadmin }
+
+    /// Selects admin users with their tenants; `WHERE` clauses name the table `a`.
+    static let select = """
+        SELECT a.admin_user_id, a.email, a.is_superadmin, a.is_active, a.created_at,
+               ARRAY(SELECT t.slug FROM platform.admin_user_tenant g JOIN platform.tenant t ON t.tenant_id = g.tenant_id
+                      WHERE g.admin_user_id = a.admin_user_id ORDER BY t.slug) AS tenant_slugs
+          FROM platform.admin_user a
+        """
+
+    init(row: Row) throws {
+        id = try row.decode(column: "admin_user_id")
+        email = try row.decode(column: "email")
+        role = try row.decode(Bool.self, column: "is_superadmin") ? .superadmin : .admin
+        isActive = try row.decode(column: "is_active")
+        tenantSlugs = try row.decode(column: "tenant_slugs")
+        createdAt = try row.decode(column: "created_at")
+    }
+}
+
+/// A new admin user, and its password when the platform generated it: shown once, never stored.
+public struct CreatedAdminUser: Sendable {
+    public let user: AdminUser
+    public let generatedPassword: String?
+}

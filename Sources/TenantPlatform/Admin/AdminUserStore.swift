@@ -1,0 +1,152 @@
+import Foundation
+import PQ
+
+/// Admin-portal users in the master database: create, list, delete, activate, and the
+/// tenants a regular admin manages. Passwords are bcrypt hashes made by
+/// `platform.create_admin_user`; sign-in and access checks are in `AdminUserStore+Access.swift`.
+/// Every change is audited in the same transaction as the change.
+///
+/// Admin users are named by email (any case) or id (`reference`).
+public struct AdminUserStore: Sendable {
+    let platform: Platform
+
+    public init(platform: Platform) {
+        self.platform = platform
+    }
+
+    /// Creates an admin user.
+    ///
+    /// - Parameter password: nil generates one, returned once in ``CreatedAdminUser/generatedPassword``.
+    /// - Throws: ``PlatformError`` `.invalidEmail`, `.weakPassword` (outside 8–72 bytes), or
+    ///   `.adminUserExists` (emails compare case-insensitively).
+    public func create(email: String, password: String?, superadmin: Bool) async throws -> CreatedAdminUser {
+        let email = try EmailAddress.normalized(email)
+        let generated = password == nil ? SecretGenerator.password() : nil
+        return try await platform.master.withTransaction { tx in
+            let id: UUID
+            do {
+                id = try await tx.query("SELECT platform.create_admin_user($1, $2, $3)",
+                                        [email, password ?? generated!, superadmin]).scalar(UUID.self)
+            } catch let error as PostgresError where error.code == "QI006" {
+                throw PlatformError(.weakPassword, "the password is too short or too long: admin passwords need 8 to 72 bytes",
+                                    hint: "Use a longer passphrase, or leave the password out to have one generated.")
+            } catch let error as PostgresError where error.code == "QD010" {
+                throw PlatformError(.adminUserExists, "an admin user with email '\(email)' exists (emails compare case-insensitively)",
+                                    hint: "`pgperm admin list` shows the admin users.")
+            }
+            try await TenantRegistry(master: tx).audit("admin_user.create", slug: nil, details: [
+                "email": email, "admin_user_id": id.lowercased, "role": superadmin ? "superadmin" : "admin"])
+            return CreatedAdminUser(user: try await Self.require(id.lowercased, on: tx), generatedPassword: generated)
+        }
+    }
+
+    /// Every admin user with its tenants, by email.
+    public func all() async throws -> [AdminUser] {
+        try await platform.master.query("\(AdminUser.select) ORDER BY lower(a.email)").map(AdminUser.init(row:))
+    }
+
+    public func find(_ reference: String) async throws -> AdminUser? {
+        try await Self.find(reference, on: platform.master)
+    }
+
+    /// The admin user, or ``PlatformError`` `.unknownAdminUser`.
+    public func require(_ reference: String) async throws -> AdminUser {
+        try await Self.require(reference, on: platform.master)
+    }
+
+    /// Deletes an admin user and its tenant grants.
+    public func delete(_ reference: String) async throws {
+        try await platform.master.withTransaction { tx in
+            let user = try await Self.require(reference, on: tx, lock: true)
+            try await tx.query("DELETE FROM platform.admin_user WHERE admin_user_id = $1", [user.id])
+            try await TenantRegistry(master: tx).audit("admin_user.delete", slug: nil, details: [
+                "email": user.email, "admin_user_id": user.id.lowercased, "role": user.role.rawValue])
+        }
+    }
+
+    /// Allows or refuses the admin user's sign-in; its record and grants stay.
+    public func setActive(_ reference: String, _ active: Bool) async throws {
+        try await platform.master.withTransaction { tx in
+            let user = try await Self.require(reference, on: tx, lock: true)
+            guard user.isActive != active else { return }
+            try await tx.query("UPDATE platform.admin_user SET is_active = $2, updated_at = now() WHERE admin_user_id = $1",
+                               [user.id, active])
+            try await TenantRegistry(master: tx).audit(active ? "admin_user.activate" : "admin_user.deactivate", slug: nil,
+                                                       details: ["email": user.email, "admin_user_id": user.id.lowercased])
+        }
+    }
+
+    /// Lets a regular admin manage a tenant. Granting it again changes nothing.
+    ///
+    /// - Returns: false when the tenant was already granted.
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, `.unknownTenant`, or
+    ///   `.superadminNotScoped`: superadmins manage every tenant, and a grant kept for one
+    ///   would silently take effect if it were ever made a regular admin.
+    @discardableResult
+    public func grant(tenant slug: String, to reference: String) async throws -> Bool {
+        try await platform.master.withTransaction { tx in
+            let user = try await Self.require(reference, on: tx, lock: true)
+            guard !user.isSuperadmin else {
+                throw PlatformError(.superadminNotScoped, "'\(user.email)' is a superadmin and manages every tenant already",
+                                    hint: "Grants apply to regular admins only.")
+            }
+            let tenantID = try await Self.tenantID(slug, on: tx)
+            let inserted = try await tx.query("""
+                INSERT INTO platform.admin_user_tenant (admin_user_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+                """, [user.id, tenantID])
+            guard inserted.affectedRows == 1 else { return false }
+            try await TenantRegistry(master: tx).audit("admin_user.grant", slug: slug, details: [
+                "email": user.email, "admin_user_id": user.id.lowercased])
+            return true
+        }
+    }
+
+    /// Stops a regular admin from managing a tenant.
+    ///
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, `.unknownTenant`, or `.notAssigned`
+    ///   when the tenant was not granted to it.
+    public func revoke(tenant slug: String, from reference: String) async throws {
+        try await platform.master.withTransaction { tx in
+            let user = try await Self.require(reference, on: tx, lock: true)
+            let tenantID = try await Self.tenantID(slug, on: tx)
+            let deleted = try await tx.query("DELETE FROM platform.admin_user_tenant WHERE admin_user_id = $1 AND tenant_id = $2",
+                                             [user.id, tenantID])
+            guard deleted.affectedRows == 1 else {
+                throw PlatformError(.notAssigned, "tenant '\(slug)' is not granted to '\(user.email)'",
+                                    hint: user.isSuperadmin ? "Superadmins manage every tenant without grants." : "`pgperm admin list` shows the grants.")
+            }
+            try await TenantRegistry(master: tx).audit("admin_user.revoke", slug: slug, details: [
+                "email": user.email, "admin_user_id": user.id.lowercased])
+        }
+    }
+
+    // MARK: - Lookups
+
+    static func find(_ reference: String, on db: any QueryExecutor, lock: Bool = false) async throws -> AdminUser? {
+        try await db.query("""
+            \(AdminUser.select)
+             WHERE lower(a.email) = lower($1) OR a.admin_user_id::text = lower($1)
+             \(lock ? "FOR UPDATE OF a" : "")
+            """, [reference.trimmingCharacters(in: .whitespaces)], prepared: false).rows.first.map(AdminUser.init(row:))
+    }
+
+    static func require(_ reference: String, on db: any QueryExecutor, lock: Bool = false) async throws -> AdminUser {
+        if let user = try await find(reference, on: db, lock: lock) { return user }
+        throw PlatformError(.unknownAdminUser, "no admin user has email or id '\(reference)'",
+                            hint: "`pgperm admin list` shows the admin users.")
+    }
+
+    /// The tenant's id, its row kept from being deleted until the transaction ends.
+    private static func tenantID(_ slug: String, on db: any QueryExecutor) async throws -> UUID {
+        guard let row = try await db.query("SELECT tenant_id FROM platform.tenant WHERE slug = $1 FOR KEY SHARE",
+                                           [slug], prepared: false).rows.first else {
+            throw PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
+        }
+        return try row.decode(UUID.self, at: 0)
+    }
+}
+
+extension Platform {
+    /// Admin-portal users, their tenants, and sign-in.
+    public var adminUsers: AdminUserStore { AdminUserStore(platform: self) }
+}

@@ -9,6 +9,9 @@ struct Pgperm: AsyncParsableCommand {
             Connection: --database-url, else $DATABASE_URL, else the local cluster started by \
             `pgperm up` (in --data-dir), else libpq's defaults (PGHOST, PGDATABASE, .pgpass, ...).
             """,
-        subcommands: [Up.self, Down.self, Install.self, Status.self, PrintSQL.self, Bench.self, TenantCommand.self, DoctorCommand.self, OrganizationCommand.self, AdminCommand.self]
+        subcommands: [
+            Up.self, Down.self, Install.self, Status.self, PrintSQL.self, Bench.self,
+            TenantCommand.self, OrganizationCommand.self, AdminCommand.self, MigrateCommand.self, DoctorCommand.self,
+        ]
     )
 }

@@ -30,10 +30,15 @@ enum TenantSchema {
     static func apply(to database: String, platform: Platform) async throws -> String? {
         try await platform.withAdminConnection(database: database) { connection in
             let report = try await SchemaInstaller(manifest: try .auth(), logger: platform.logger).install(on: connection)
-            try await connection.withTransaction { connection in
-                try await connection.execute(script: try SQLManifest.embeddedFile("platform/tenant_defaults.sql"))
-            }
+            try await applyDefaults(on: connection)
             return report.version
+        }
+    }
+
+    /// The default catalogue and permission-set templates; safe to apply again.
+    static func applyDefaults(on connection: Connection) async throws {
+        try await connection.withTransaction { connection in
+            try await connection.execute(script: try SQLManifest.embeddedFile("platform/tenant_defaults.sql"))
         }
     }
 }

@@ -21,8 +21,13 @@ public final class Platform: Sendable {
     /// Creates the master database when missing, brings its schema up to date, and checks
     /// that `TENANT_ENCRYPTION_KEY` is the key the registry was set up with.
     ///
-    /// - Throws: ``PlatformError`` `.wrongEncryptionKey`, or the connection's error.
+    /// - Throws: ``PlatformError`` `.multiTenantDisabled` when `MULTI_TENANT` is false,
+    ///   `.wrongEncryptionKey`, or the connection's error.
     public static func start(_ configuration: PlatformConfiguration, logger: Logger = .disabled) async throws -> Platform {
+        guard configuration.multiTenant else {
+            throw PlatformError(.multiTenantDisabled, "multi-tenant mode is off (MULTI_TENANT=false)",
+                               hint: "Set MULTI_TENANT=true in the environment or .env to use tenants, organizations and admin users.")
+        }
         try await MasterDatabase.prepare(configuration, logger: logger)
         return Platform(configuration, logger: logger)
     }

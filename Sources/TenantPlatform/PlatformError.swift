@@ -4,7 +4,7 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         case invalidSlug, tenantExists, unknownTenant, tenantNotActive, provisioningFailed, wrongEncryptionKey
         case unknownOrganization, organizationExists, unknownAdminUser, notConfirmed
         case invalidName, invalidEmail, invalidDomain, invalidSSOSettings, ssoNotConfigured, notAssigned
-        case weakPassword, adminUserExists, superadminNotScoped
+        case weakPassword, adminUserExists, superadminNotScoped, multiTenantDisabled
     }
 
     public let kind: Kind

@@ -87,6 +87,22 @@ struct LifecycleTests {
         }
     }
 
+    @Test("MULTI_TENANT=false refuses to start the platform, saying how to turn it on")
+    func multiTenantOff() async throws {
+        try await PlatformFixture.run { f in
+            let off = try PlatformFixture.configuration(
+                cluster: f.cluster, keyHex: f.keyHex, prefix: f.configuration.tenantDatabasePrefix,
+                master: f.configuration.masterDatabase, extra: ["MULTI_TENANT": "false"])
+            do {
+                _ = try await Platform.start(off)
+                Issue.record("MULTI_TENANT=false must refuse")
+            } catch let error as PlatformError {
+                #expect(error.kind == .multiTenantDisabled)
+                #expect(error.hint?.contains("MULTI_TENANT=true") == true)
+            }
+        }
+    }
+
     @Test("doctor reports unknown databases and roles, missing databases and unfinished creations")
     func doctor() async throws {
         try await PlatformFixture.run { f in

@@ -63,7 +63,7 @@ struct CatalogueAuditTests {
             // plants look-alikes to prove it): a SET clause would cost a GUC save per call or
             // prevent inlining.
             #expect(unpinned == [
-                "auth.current_tenant_id()", "auth.has_permission(uuid,uuid,text)",
+                "auth.current_actor()", "auth.current_tenant_id()", "auth.has_permission(uuid,uuid,text)",
                 "auth.permission_ancestors(text)", "auth.require_permission(uuid,uuid,text)",
             ])
         }

@@ -16,33 +16,43 @@ DECLARE
     _ancestor_nos int[];
     _granted boolean;
 BEGIN
+    -- The common case first, with no other work: the code and its ancestors from the
+    -- compiled catalogue (no table read), then the one index lookup of the user's live
+    -- membership row. Holding the code or any of its ancestors grants it; owners pass.
+    -- A NULL argument finds nothing on this path and is reported below.
+    _ancestor_nos := auth.permission_ancestors(_perm_code);
+    IF _ancestor_nos IS NOT NULL THEN
+        SELECT ea.is_owner OR ea.permission_nos OPERATOR(pg_catalog.&&) _ancestor_nos
+          INTO _granted
+          FROM auth.effective_access ea
+         WHERE ea.tenant_id OPERATOR(pg_catalog.=) _tenant_id
+           AND ea.user_id OPERATOR(pg_catalog.=) _user_id;
+        IF FOUND THEN
+            RETURN _granted;
+        END IF;
+    END IF;
+
+    -- The rest: a NULL argument, no live membership, or a code the compiled copy does not
+    -- know (the table is asked, and a code truly unknown raises).
     IF _tenant_id IS NULL OR _user_id IS NULL OR _perm_code IS NULL THEN
         RAISE EXCEPTION 'missing argument'
             USING ERRCODE = 'QI001',
                   DETAIL = '_tenant_id, _user_id and _perm_code are required.',
                   HINT = 'Pass a tenant id, a user id and a permission code.';
     END IF;
-
-    -- The code and its ancestors from the compiled catalogue (no table read); the table
-    -- only for a code the compiled copy does not know, which then raises if truly unknown.
-    _ancestor_nos := auth.permission_ancestors(_perm_code);
-    IF _ancestor_nos IS NULL THEN
-        SELECT p.ancestor_nos INTO _ancestor_nos
-          FROM auth.permission p
-         WHERE p.code::pg_catalog.text OPERATOR(pg_catalog.=) _perm_code;
-        IF NOT FOUND THEN
-            PERFORM auth.raise_permission_not_found(_perm_code);
-        END IF;
+    IF _ancestor_nos IS NOT NULL THEN
+        RETURN false;  -- no live membership
     END IF;
-
-    -- The one index lookup: the user's live membership row. Holding the code or any of its
-    -- ancestors grants it; owners pass.
-    SELECT ea.is_owner OR ea.permission_nos OPERATOR(pg_catalog.&&) _ancestor_nos
-      INTO _granted
-      FROM auth.effective_access ea
-     WHERE ea.tenant_id OPERATOR(pg_catalog.=) _tenant_id
-       AND ea.user_id OPERATOR(pg_catalog.=) _user_id;
-    RETURN coalesce(_granted, false);
+    SELECT p.ancestor_nos INTO _ancestor_nos
+      FROM auth.permission p
+     WHERE p.code::pg_catalog.text OPERATOR(pg_catalog.=) _perm_code;
+    IF NOT FOUND THEN
+        PERFORM auth.raise_permission_not_found(_perm_code);
+    END IF;
+    RETURN EXISTS (SELECT FROM auth.effective_access ea
+                    WHERE ea.tenant_id OPERATOR(pg_catalog.=) _tenant_id
+                      AND ea.user_id OPERATOR(pg_catalog.=) _user_id
+                      AND (ea.is_owner OR ea.permission_nos OPERATOR(pg_catalog.&&) _ancestor_nos));
 END;
 $$;
 COMMENT ON FUNCTION auth.has_permission(uuid, uuid, text) IS

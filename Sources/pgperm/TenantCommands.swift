@@ -198,6 +198,6 @@ func printTable(_ header: [String], _ rows: [[String]]) {
 }
 
 extension Duration {
-    var formattedSeconds: String { String(format: "%.2f s", Double(components.seconds) + Double(components.attoseconds) / 1e18) }
-    var formattedMilliseconds: String { String(format: "%.1f ms", (Double(components.seconds) + Double(components.attoseconds) / 1e18) * 1000) }
+    var formattedSeconds: String { String(format: "%.2f s", self / .seconds(1)) }
+    var formattedMilliseconds: String { String(format: "%.1f ms", self / .milliseconds(1)) }
 }

@@ -13,15 +13,8 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    IF _tenant_id IS NULL OR _user_id IS NULL THEN
-        RAISE EXCEPTION 'missing argument'
-            USING ERRCODE = 'QI001',
-                  DETAIL = '_tenant_id and _user_id are required.',
-                  HINT = 'Pass the tenant and the user the transaction acts for.';
-    END IF;
-    -- Only a live membership opens a tenant: the same rule as auth.check_tenant_access.
-    IF NOT EXISTS (SELECT FROM auth.effective_access ea
-                    WHERE ea.tenant_id = _tenant_id AND ea.user_id = _user_id) THEN
+    -- Only a live membership opens a tenant (check_tenant_access raises QI001 for NULL).
+    IF NOT auth.check_tenant_access(_tenant_id, _user_id) THEN
         RAISE EXCEPTION 'no access to tenant'
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = format('User %s has no active membership of an active tenant %s.', _user_id, _tenant_id),

@@ -34,6 +34,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0003_length_limits.sql') AS pending
 \ir migrations/0003_length_limits.sql
 SELECT pgperm.record_applied('auth', 'migrations/0003_length_limits.sql');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0004_member_key_index.sql') AS pending \gset
+\if :pending
+\ir migrations/0004_member_key_index.sql
+SELECT pgperm.record_applied('auth', 'migrations/0004_member_key_index.sql');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql

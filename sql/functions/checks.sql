@@ -20,13 +20,20 @@ BEGIN
     -- compiled catalogue (no table read), then the one index lookup of the user's live
     -- membership row. Holding the code or any of its ancestors grants it; owners pass.
     -- A NULL argument finds nothing on this path and is reported below.
+    --
+    -- The lookup probes the hash index effective_access_member_key (migration 0004), whose
+    -- expression this repeats exactly. The ids are then compared with uuid_eq written as a
+    -- call, which the planner cannot match to the primary key, so the plan stays the hash
+    -- probe (a btree descent costs about 5% of a check) and a hash collision is harmless.
     _ancestor_nos := auth.permission_ancestors(_perm_code);
     IF _ancestor_nos IS NOT NULL THEN
         SELECT ea.is_owner OR ea.permission_nos OPERATOR(pg_catalog.&&) _ancestor_nos
           INTO _granted
           FROM auth.effective_access ea
-         WHERE ea.tenant_id OPERATOR(pg_catalog.=) _tenant_id
-           AND ea.user_id OPERATOR(pg_catalog.=) _user_id;
+         WHERE pg_catalog.uuid_hash_extended(ea.user_id, pg_catalog.uuid_hash_extended(ea.tenant_id, 0))
+               OPERATOR(pg_catalog.=) pg_catalog.uuid_hash_extended(_user_id, pg_catalog.uuid_hash_extended(_tenant_id, 0))
+           AND pg_catalog.uuid_eq(ea.tenant_id, _tenant_id)
+           AND pg_catalog.uuid_eq(ea.user_id, _user_id);
         IF FOUND THEN
             RETURN _granted;
         END IF;

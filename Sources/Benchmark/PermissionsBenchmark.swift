@@ -14,7 +14,7 @@ public struct PermissionsBenchmark {
         public var clients: Int
         /// Alternating baseline/check pgbench rounds; the median counts.
         public var rounds: Int
-        public init(scale: BenchmarkScale, seconds: Int = 20, clients: Int = 2, rounds: Int = 3) {
+        public init(scale: BenchmarkScale, seconds: Int = 6, clients: Int = 2, rounds: Int = 9) {
             self.scale = scale
             self.seconds = seconds
             self.clients = clients

@@ -59,7 +59,7 @@ extension Bool: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public init(postgresText text: String, type: PostgresType) throws {
-        guard let value = UUID(uuidString: text) else { throw Self.mismatch(text, type) }
+        guard let value = UUIDText.parse(text) else { throw Self.mismatch(text, type) }
         self = value
     }
 }

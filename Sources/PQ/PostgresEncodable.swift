@@ -44,7 +44,7 @@ extension Bool: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
-    public var postgresText: String? { uuidString.lowercased() }
+    public var postgresText: String? { UUIDText.format(self) }
 }
 
 extension Date: PostgresEncodable {

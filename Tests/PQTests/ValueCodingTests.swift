@@ -27,6 +27,25 @@ struct ValueCodingTests {
         }
     }
 
+    @Test("uuids are written as the server prints them and read back in either case; malformed text is refused")
+    func uuidText() async throws {
+        try await withTestConnection(.empty) { connection in
+            let ids = (0..<500).map { _ in UUID() }
+            // The server's own text of each uuid, against ours and Foundation's.
+            let printed = try await connection.query("SELECT unnest($1::uuid[])::text", [ids]).map { try $0.decode(String.self, at: 0) }
+            #expect(printed == ids.map { $0.postgresText })
+            #expect(printed == ids.map { $0.uuidString.lowercased() })
+            for id in ids.prefix(50) {
+                #expect(try UUID(postgresText: id.uuidString, type: .uuid) == id)
+                #expect(try UUID(postgresText: id.uuidString.lowercased(), type: .uuid) == id)
+            }
+            for malformed in ["", "x", "6ba7b810-9dad-11d1-80b4-00c04fd430c", "6ba7b810-9dad-11d1-80b4-00c04fd430cg",
+                              "6ba7b8109-dad-11d1-80b4-00c04fd430c8", "6ba7b810+9dad-11d1-80b4-00c04fd430c8"] {
+                #expect(throws: PostgresError.self, "\(malformed)") { try UUID(postgresText: malformed, type: .uuid) }
+            }
+        }
+    }
+
     @Test("timestamps in other time zones and plain dates decode to the right instant")
     func datesInOtherZones() async throws {
         try await withTestConnection(.empty) { connection in

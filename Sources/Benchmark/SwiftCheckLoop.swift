@@ -21,7 +21,7 @@ struct SwiftCheckLoop {
     func run(seconds: Int, mode: Mode) async throws -> LatencySummary {
         let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: clients))
         defer { Task { await pool.close() } }
-        let scale = self.scale
+        let inputs = Inputs(scale: scale)
         let deadline = ContinuousClock.now + .seconds(seconds)
         let started = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -29,10 +29,10 @@ struct SwiftCheckLoop {
                 group.addTask {
                     switch mode {
                     case .leasePerCall:
-                        return try await Self.checks(until: deadline, auth: AuthClient(pool), scale: scale)
+                        return try await Self.checks(until: deadline, auth: AuthClient(pool), inputs: inputs)
                     case .connectionPerTask:
                         return try await pool.withConnection { connection in
-                            try await Self.checks(until: deadline, auth: AuthClient(connection), scale: scale)
+                            try await Self.checks(until: deadline, auth: AuthClient(connection), inputs: inputs)
                         }
                     }
                 }
@@ -46,23 +46,35 @@ struct SwiftCheckLoop {
         return LatencySummary(name: name, latenciesMicroseconds: latencies, seconds: seconds)
     }
 
-    /// Random checks until `deadline`; returns each call's latency in microseconds.
-    ///
-    /// Ids and codes are built before the loop and drawn with a cheap generator, so the loop
-    /// measures the wrapper, not uuid parsing or a `getrandom` system call per draw.
+    /// The ids and codes the checks draw from, built before the clock starts, so the loop
+    /// measures the wrapper rather than uuid parsing.
+    private struct Inputs: Sendable {
+        let scale: BenchmarkScale
+        let tenants: [TenantID]
+        let users: [UserID]
+        let codes: [String]
+
+        init(scale: BenchmarkScale) {
+            self.scale = scale
+            tenants = (1...scale.tenants).map { TenantID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.tenant, $0))!) }
+            users = (1...scale.users).map { UserID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.user, $0))!) }
+            codes = (0...999).map(BenchmarkIDs.leafCode)
+        }
+    }
+
+    /// Random checks until `deadline`; returns each call's latency in microseconds. Draws
+    /// come from a cheap generator, not a `getrandom` system call each.
     private static func checks(until deadline: ContinuousClock.Instant, auth: AuthClient,
-                               scale: BenchmarkScale) async throws -> [Double] {
-        let tenants = (1...scale.tenants).map { TenantID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.tenant, $0))!) }
-        let users = (1...scale.users).map { UserID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.user, $0))!) }
-        let codes = (0...999).map(BenchmarkIDs.leafCode)
+                               inputs: Inputs) async throws -> [Double] {
         var random = XorShift(seed: UInt64.random(in: 1...UInt64.max))
         var latencies: [Double] = []
         latencies.reserveCapacity(1_000_000)
         while ContinuousClock.now < deadline {
-            let user = random.below(scale.users)
-            let code = codes[random.below(codes.count)]
+            let user = random.below(inputs.users.count)
+            let code = inputs.codes[random.below(inputs.codes.count)]
             let callStarted = ContinuousClock.now
-            _ = try await auth.hasPermission(tenant: tenants[user / scale.usersPerTenant], user: users[user], code: code)
+            _ = try await auth.hasPermission(tenant: inputs.tenants[user / inputs.scale.usersPerTenant],
+                                             user: inputs.users[user], code: code)
             latencies.append((ContinuousClock.now - callStarted).microseconds)
         }
         return latencies

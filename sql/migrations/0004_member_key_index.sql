@@ -3,7 +3,7 @@
 --
 -- The check used the primary key (tenant_id, user_id): a btree descent of three levels,
 -- comparing two uuids at each step. A hash index reads the cached metapage and one bucket
--- page instead. Measured with pgbench, 2 clients, 100k users (README, Performance): the
+-- page instead. Measured with pgbench, 2 clients, 100k users (README, Measured): the
 -- check went from 85% to 89% of the one-lookup baseline.
 --
 -- PostgreSQL's hash indexes take one column, so the key is one 64-bit hash of both ids. It

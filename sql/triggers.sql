@@ -162,44 +162,80 @@ CREATE OR REPLACE TRIGGER perm_set_permission_refresh_delete
 -- Audit: one row per changed row of every audited table. --------------------------------
 
 CREATE OR REPLACE TRIGGER tenant_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.tenant
+    AFTER UPDATE OR DELETE ON auth.tenant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER tenant_audit_insert
+    AFTER INSERT ON auth.tenant REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER user_info_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.user_info
+    AFTER UPDATE OR DELETE ON auth.user_info
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_info_audit_insert
+    AFTER INSERT ON auth.user_info REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER tenant_user_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.tenant_user
+    AFTER UPDATE OR DELETE ON auth.tenant_user
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER tenant_user_audit_insert
+    AFTER INSERT ON auth.tenant_user REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER owner_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.owner
+    AFTER UPDATE OR DELETE ON auth.owner
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER owner_audit_insert
+    AFTER INSERT ON auth.owner REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER permission_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.permission
+    AFTER UPDATE OR DELETE ON auth.permission
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER permission_audit_insert
+    AFTER INSERT ON auth.permission REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER perm_set_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.perm_set
+    AFTER UPDATE OR DELETE ON auth.perm_set
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER perm_set_audit_insert
+    AFTER INSERT ON auth.perm_set REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER perm_set_permission_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.perm_set_permission
+    AFTER UPDATE OR DELETE ON auth.perm_set_permission
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER perm_set_permission_audit_insert
+    AFTER INSERT ON auth.perm_set_permission REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER user_group_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.user_group
+    AFTER UPDATE OR DELETE ON auth.user_group
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_group_audit_insert
+    AFTER INSERT ON auth.user_group REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER user_group_member_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.user_group_member
+    AFTER UPDATE OR DELETE ON auth.user_group_member
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_group_member_audit_insert
+    AFTER INSERT ON auth.user_group_member REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER permission_assignment_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.permission_assignment
+    AFTER UPDATE OR DELETE ON auth.permission_assignment
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER permission_assignment_audit_insert
+    AFTER INSERT ON auth.permission_assignment REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER user_tenant_preference_audit
-    AFTER INSERT OR UPDATE OR DELETE ON auth.user_tenant_preference
+    AFTER UPDATE OR DELETE ON auth.user_tenant_preference
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_tenant_preference_audit_insert
+    AFTER INSERT ON auth.user_tenant_preference REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 
 -- Passwords: a new password and a lock (set or lifted) are events; each counted failure is
 -- not, or every wrong guess would write the log. The hash itself is redacted.
 CREATE OR REPLACE TRIGGER user_password_audit
-    AFTER INSERT OR DELETE ON auth.user_password
+    AFTER DELETE ON auth.user_password
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('password_hash');
+CREATE OR REPLACE TRIGGER user_password_audit_insert
+    AFTER INSERT ON auth.user_password REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('password_hash');
 CREATE OR REPLACE TRIGGER user_password_audit_update
     AFTER UPDATE ON auth.user_password
     FOR EACH ROW WHEN (OLD.password_hash IS DISTINCT FROM NEW.password_hash

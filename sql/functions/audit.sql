@@ -52,6 +52,46 @@ COMMENT ON FUNCTION auth.tg_audit() IS
     'tenant, the actor of auth.set_actor, session_user and the old and/or new row. The columns named as '
     'trigger arguments are written as "redacted".';
 
+-- Inserts are audited per statement: bulk loads insert millions of rows, and one
+-- set-based INSERT into the log per statement costs a fraction of a trigger call per row
+-- (the row-level trigger was a third of the benchmark's bulk load). Updates and deletes
+-- stay row-level above, for the old/new pairing and the "nothing changed" rule.
+CREATE OR REPLACE FUNCTION auth.tg_audit_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _redacted jsonb := '{}';
+    _secret text;
+BEGIN
+    IF TG_NARGS > 0 THEN
+        FOREACH _secret IN ARRAY TG_ARGV LOOP
+            _redacted := _redacted || jsonb_build_object(_secret, 'redacted');
+        END LOOP;
+    END IF;
+    -- As in auth.tg_audit: set contents carry the set's tenant, other rows their own.
+    IF TG_TABLE_NAME = 'perm_set_permission' THEN
+        INSERT INTO auth.audit_log (tenant_id, actor_user_id, db_role, action, details)
+        SELECT ps.tenant_id, auth.current_actor(), session_user, 'perm_set_permission.insert',
+               jsonb_build_object('new', to_jsonb(i) || _redacted)
+          FROM inserted i
+          LEFT JOIN auth.perm_set ps ON ps.perm_set_id = i.perm_set_id;
+    ELSE
+        INSERT INTO auth.audit_log (tenant_id, actor_user_id, db_role, action, details)
+        SELECT (to_jsonb(i) ->> 'tenant_id')::uuid, auth.current_actor(), session_user, TG_TABLE_NAME || '.insert',
+               jsonb_build_object('new', to_jsonb(i) || _redacted)
+          FROM inserted i;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_audit_insert() IS
+    'Trigger (AFTER INSERT, statement, REFERENCING NEW TABLE AS inserted): writes one auth.audit_log row per '
+    'inserted row, as auth.tg_audit does, in one statement. The columns named as trigger arguments are '
+    'written as "redacted".';
+
 CREATE OR REPLACE FUNCTION auth.get_audit_log(
     _tenant_id uuid,
     _since     timestamptz DEFAULT NULL,

@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libpq, the PostgreSQL C client library (Debian: libpq-dev).
@@ -52,6 +53,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP face of the platform: the admin portal at /admin/ and the tenant APIs at /t/{slug}/api/.
+        .target(
+            name: "AdminPortal",
+            dependencies: [
+                "PQ", "Permissions", "TenantPlatform",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `pgperm bench`: the check against a one-lookup baseline, end to end, and write costs.
         .target(
             name: "Benchmark",
@@ -60,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "pgperm",
             dependencies: [
-                "PQ", "Permissions", "LocalPostgres", "Benchmark", "TenantPlatform",
+                "PQ", "Permissions", "LocalPostgres", "Benchmark", "TenantPlatform", "AdminPortal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,8 +80,19 @@ let package = Package(
             name: "PostgresTestSupport",
             dependencies: ["PQ", "LocalPostgres", "Permissions"]
         ),
+        // A platform with its own master database on the disposable cluster, for platform and portal tests.
+        .target(
+            name: "PlatformTestSupport",
+            dependencies: ["PQ", "LocalPostgres", "PostgresTestSupport", "TenantPlatform"]
+        ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
-        .testTarget(name: "TenantPlatformTests", dependencies: ["TenantPlatform", "Permissions", "PQ", "LocalPostgres", "PostgresTestSupport"]),
+        .testTarget(name: "AdminPortalTests", dependencies: [
+            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "TenantPlatformTests", dependencies: [
+            "TenantPlatform", "Permissions", "PQ", "LocalPostgres", "PostgresTestSupport", "PlatformTestSupport",
+        ]),
     ]
 )

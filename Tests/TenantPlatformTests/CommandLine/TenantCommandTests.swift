@@ -1,5 +1,6 @@
 import Foundation
 import LocalPostgres
+import PlatformTestSupport
 import PostgresTestSupport
 import TenantPlatform
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import PlatformTestSupport
 import PQ
 import TenantPlatform
 import Testing

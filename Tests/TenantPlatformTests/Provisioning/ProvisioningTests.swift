@@ -1,5 +1,6 @@
 import Foundation
 import Permissions
+import PlatformTestSupport
 import PQ
 import TenantPlatform
 import Testing

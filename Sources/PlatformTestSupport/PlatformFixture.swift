@@ -6,17 +6,23 @@ import TenantPlatform
 
 /// A platform on the disposable test cluster with its own master database and tenant
 /// prefix, so tests can run side by side; everything it created is dropped afterwards.
-struct PlatformFixture {
-    let platform: Platform
-    let cluster: LocalCluster
-    let keyHex: String
+public struct PlatformFixture: Sendable {
+    public let platform: Platform
+    public let cluster: LocalCluster
+    public let keyHex: String
 
-    var configuration: PlatformConfiguration { platform.configuration }
-    var provisioner: TenantProvisioner { TenantProvisioner(platform: platform) }
-    var lifecycle: TenantLifecycle { TenantLifecycle(platform: platform) }
+    public init(platform: Platform, cluster: LocalCluster, keyHex: String) {
+        self.platform = platform
+        self.cluster = cluster
+        self.keyHex = keyHex
+    }
+
+    public var configuration: PlatformConfiguration { platform.configuration }
+    public var provisioner: TenantProvisioner { TenantProvisioner(platform: platform) }
+    public var lifecycle: TenantLifecycle { TenantLifecycle(platform: platform) }
 
     /// The configuration of a fresh fixture: a unique master database and prefix.
-    static func configuration(cluster: LocalCluster, keyHex: String, prefix: String, master: String,
+    public static func configuration(cluster: LocalCluster, keyHex: String, prefix: String, master: String,
                               extra: [String: String] = [:]) throws -> PlatformConfiguration {
         try PlatformConfiguration.resolve(
             overrides: ["MASTER_DB_HOST": cluster.host, "MASTER_DB_PORT": "\(cluster.port ?? 5432)", "MASTER_DB_NAME": master,
@@ -25,7 +31,7 @@ struct PlatformFixture {
             environment: [:])
     }
 
-    static func run(extra: [String: String] = [:], _ body: (PlatformFixture) async throws -> Void) async throws {
+    public static func run(extra: [String: String] = [:], _ body: (PlatformFixture) async throws -> Void) async throws {
         let cluster = try await TestPostgres.shared.localCluster()
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let keyHex = EncryptionKey.generateHex()
@@ -43,7 +49,7 @@ struct PlatformFixture {
     }
 
     /// Drops every database and role with the fixture's prefix, and the master database.
-    func tearDown() async {
+    public func tearDown() async {
         await platform.shutdown()
         guard let admin = try? await superuser() else { return }
         let prefix = configuration.tenantDatabasePrefix
@@ -59,12 +65,12 @@ struct PlatformFixture {
     }
 
     /// A superuser connection to `database` of the test cluster (close it).
-    func superuser(_ database: String = "postgres") async throws -> Connection {
+    public func superuser(_ database: String = "postgres") async throws -> Connection {
         try await Connection.connect(cluster.conninfo(database: database))
     }
 
     /// Runs one query as the superuser and returns the first column of each row as text.
-    func strings(_ sql: String, _ binds: [any PostgresEncodable] = [], database: String = "postgres") async throws -> [String] {
+    public func strings(_ sql: String, _ binds: [any PostgresEncodable] = [], database: String = "postgres") async throws -> [String] {
         let connection = try await superuser(database)
         do {
             let values = try await connection.query(sql, binds).rows.map { try $0.decode(String.self, at: 0) }
@@ -77,7 +83,7 @@ struct PlatformFixture {
     }
 
     /// Databases and roles on the server with this fixture's prefix, but the template.
-    func leftovers() async throws -> [String] {
+    public func leftovers() async throws -> [String] {
         try await strings("""
             SELECT 'database ' || datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2
             UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY 1

@@ -1,0 +1,122 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Permissions
+import PQ
+import TenantPlatform
+
+/// An API failure as the client sees it: an HTTP status and a JSON body
+/// `{"error": {"code": ..., "message": ..., "detail": ..., "hint": ...}}`, where `code` is the
+/// SQLSTATE for errors of the auth schema (`QN003`, as in the README's table) and a
+/// snake_case name for the platform's own (`tenant_exists`).
+struct APIError: HTTPResponseError, Sendable {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+    var detail: String?
+    var hint: String?
+
+    static let notSignedIn = APIError(status: .unauthorized, code: "not_signed_in", message: "not signed in",
+                                      hint: "Sign in first: POST your credentials to the session endpoint.")
+    static let wrongCredentials = APIError(status: .unauthorized, code: "wrong_credentials",
+                                           message: "unknown user, wrong password, or the account is locked or inactive")
+    static func forbidden(_ message: String, hint: String? = nil) -> APIError {
+        APIError(status: .forbidden, code: "forbidden", message: message, hint: hint)
+    }
+    static func badRequest(_ message: String, hint: String? = nil) -> APIError {
+        APIError(status: .badRequest, code: "bad_request", message: message, hint: hint)
+    }
+
+    private struct Body: Encodable {
+        struct Content: Encodable {
+            let code: String
+            let message: String
+            let detail: String?
+            let hint: String?
+        }
+        let error: Content
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try context.responseEncoder.encode(
+            Body(error: .init(code: code, message: message, detail: detail, hint: hint)), from: request, context: context)
+        response.status = status
+        return response
+    }
+}
+
+extension APIError {
+    /// The client-facing form of an error thrown by the platform, the auth schema or the
+    /// connection manager; nil for anything else (a server fault, logged, never shown).
+    init?(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as HTTPError:  // Hummingbird's own: an undecodable body, say
+            self.init(status: error.status, code: Self.snakeCase(error.status.reasonPhrase.lowercased()),
+                      message: error.body ?? error.status.reasonPhrase)
+        case let error as PlatformError:
+            self.init(status: Self.status(of: error.kind), code: Self.snakeCase("\(error.kind)"),
+                      message: error.message, hint: error.hint)
+        case let error as PermissionsError:
+            self.init(status: Self.status(ofSQLState: error.code.sqlState.rawValue), code: error.code.sqlState.rawValue,
+                      message: error.message, detail: error.detail, hint: error.hint)
+        case let error as TenantConnectionError:
+            self.init(status: .serviceUnavailable, code: Self.snakeCase(error.code.description),
+                      message: error.message, detail: error.detail, hint: error.hint)
+        default:
+            return nil
+        }
+    }
+
+    private static func status(of kind: PlatformError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .unknownTenant, .unknownOrganization, .unknownAdminUser, .ssoNotConfigured, .notAssigned:
+            .notFound
+        case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive:
+            .conflict
+        case .invalidSlug, .invalidName, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
+             .superadminNotScoped, .notConfirmed:
+            .badRequest
+        case .provisioningFailed, .wrongEncryptionKey, .multiTenantDisabled:
+            .internalServerError
+        }
+    }
+
+    /// The auth schema's classes: QI invalid input, QN not found, QD duplicate, QS state.
+    private static func status(ofSQLState state: String) -> HTTPResponse.Status {
+        switch state.prefix(2) {
+        case "QI": .badRequest
+        case "QN": .notFound
+        case "QD", "QS": .conflict
+        case "42": .forbidden
+        default: .internalServerError
+        }
+    }
+
+    private static func snakeCase(_ name: String) -> String {
+        name.reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() }
+            else if character == " " { result += "_" }
+            else { result.append(character) }
+        }
+    }
+}
+
+/// Turns every error a route throws into an ``APIError`` response. Errors that are not the
+/// client's to see (a lost database connection, a bug) are logged with the request id and
+/// answered with a 500 that carries only that id.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if let apiError = APIError(error) { throw apiError }
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            throw APIError(status: .internalServerError, code: "internal_error",
+                           message: "the server could not complete the request (request id \(context.id))",
+                           hint: "The server log has the cause under this request id.")
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Hummingbird
+import TenantPlatform
+
+/// `/admin/api/tenants`: the Tenants tab. Superadmins see and manage every tenant and alone
+/// create and delete them; a regular admin sees and manages the tenants granted to it, and
+/// any other slug answers 404, as if it did not exist.
+struct AdminTenantRoutes {
+    let platform: Platform
+
+    struct NewTenant: Decodable {
+        let name: String
+        let slug: String
+    }
+
+    struct Created: ResponseEncodable {
+        let tenant: TenantView
+        let clonedFromTemplate: Bool
+        let seconds: Double
+    }
+
+    /// Fields left out stay as they are; `status` is `active` or `inactive` (suspend/resume).
+    struct Change: Decodable {
+        let name: String?
+        let slug: String?
+        let status: String?
+    }
+
+    struct CredentialsView: ResponseEncodable {
+        let adminEmail: String
+        let adminPassword: String
+        let roleName: String
+        let databaseName: String
+        let conninfo: String
+    }
+
+    struct ConnectionTestView: ResponseEncodable {
+        let ok: Bool
+        let latencyMs: Double?
+        let schemaVersion: String?
+        let serverVersion: Int?
+        let error: String?
+    }
+
+    func register(on group: RouterGroup<PortalContext>) {
+        let lifecycle = TenantLifecycle(platform: platform)
+
+        group.get("tenants") { _, context in
+            let admin = try context.requireAdmin()
+            return try await platform.registry.all()
+                .filter { admin.isSuperadmin || admin.tenantSlugs.contains($0.slug) }
+                .map(TenantView.init)
+        }
+        group.post("tenants") { request, context in
+            try requireSuperadmin(context, to: "create tenants")
+            let new = try await request.decode(as: NewTenant.self, context: context)
+            let report = try await TenantProvisioner(platform: platform).create(name: new.name, slug: new.slug)
+            let created = Created(tenant: TenantView(report.tenant), clonedFromTemplate: report.clonedFromTemplate,
+                                  seconds: report.duration.seconds)
+            return EditedResponse(status: .created, response: created)
+        }
+        group.get("tenants/{slug}") { _, context in
+            TenantView(try await managedTenant(context))
+        }
+        group.patch("tenants/{slug}") { request, context in
+            let record = try await managedTenant(context)
+            let change = try await request.decode(as: Change.self, context: context)
+            let status = try change.status.map(Self.requestedStatus)
+            if change.name != nil || change.slug != nil {
+                try await platform.registry.update(slug: record.slug, name: change.name, newSlug: change.slug)
+            }
+            let slug = change.slug ?? record.slug
+            switch status {
+            case .inactive where record.status != .inactive: try await lifecycle.suspend(slug: slug)
+            case .active where record.status != .active: try await lifecycle.resume(slug: slug)
+            default: break
+            }
+            return TenantView(try await platform.registry.require(slug: slug))
+        }
+        group.delete("tenants/{slug}") { request, context in
+            try requireSuperadmin(context, to: "delete tenants")
+            let record = try await managedTenant(context)
+            guard request.uri.queryParameters.get("confirm") == record.slug else {
+                throw APIError.badRequest("deleting tenant '\(record.slug)' drops its database and cannot be undone",
+                                          hint: "Confirm by repeating the slug: DELETE /admin/api/tenants/\(record.slug)?confirm=\(record.slug)")
+            }
+            try await lifecycle.delete(slug: record.slug)
+            return Response(status: .noContent)
+        }
+        group.get("tenants/{slug}/credentials") { _, context in
+            let record = try await managedTenant(context)
+            let credentials = try await lifecycle.credentials(slug: record.slug)
+            return CredentialsView(adminEmail: credentials.adminEmail, adminPassword: credentials.adminPassword,
+                                   roleName: credentials.roleName, databaseName: credentials.databaseName,
+                                   conninfo: credentials.conninfo)
+        }
+        group.post("tenants/{slug}/test") { _, context in
+            let record = try await managedTenant(context)
+            do {
+                let test = try await lifecycle.test(slug: record.slug)
+                return ConnectionTestView(ok: true, latencyMs: test.latency.seconds * 1000, schemaVersion: test.schemaVersion,
+                                          serverVersion: test.serverVersion, error: nil)
+            } catch {
+                // The answer to "can the tenant connect?" is the result, not a failed request.
+                return ConnectionTestView(ok: false, latencyMs: nil, schemaVersion: nil, serverVersion: nil,
+                                          error: "\(error)")
+            }
+        }
+    }
+
+    /// The tenant named in the path, if this admin may manage it; 404 otherwise.
+    private func managedTenant(_ context: PortalContext) async throws -> TenantRecord {
+        let admin = try context.requireAdmin()
+        let slug = try context.parameters.require("slug")
+        guard admin.isSuperadmin || admin.tenantSlugs.contains(slug),
+              let record = try await platform.registry.find(slug: slug)
+        else {
+            throw PlatformError(.unknownTenant, "no tenant '\(slug)'", hint: "GET /admin/api/tenants lists the tenants you manage.")
+        }
+        return record
+    }
+
+    private func requireSuperadmin(_ context: PortalContext, to action: String) throws {
+        guard try context.requireAdmin().isSuperadmin else {
+            throw APIError.forbidden("only superadmins may \(action)", hint: "Ask a superadmin.")
+        }
+    }
+
+    private static func requestedStatus(_ text: String) throws -> TenantRecord.Status {
+        guard let status = TenantRecord.Status(rawValue: text), status == .active || status == .inactive else {
+            throw APIError.badRequest("status '\(text)' cannot be set", hint: "Use \"active\" or \"inactive\".")
+        }
+        return status
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+import TenantPlatform
+
+/// An admin user as the API shows it.
+struct AdminUserView: ResponseEncodable {
+    let id: UUID
+    let email: String
+    let role: String
+    let isActive: Bool
+    /// For a regular admin, the tenants it manages.
+    let tenantSlugs: [String]
+    let createdAt: Date
+
+    init(_ user: AdminUser) {
+        id = user.id
+        email = user.email
+        role = user.role.rawValue
+        isActive = user.isActive
+        tenantSlugs = user.tenantSlugs
+        createdAt = user.createdAt
+    }
+}
+
+/// A tenant as the API shows it: the registry row without its sealed secrets.
+struct TenantView: ResponseEncodable {
+    let id: UUID
+    let name: String
+    let slug: String
+    let status: String
+    let databaseName: String
+    let roleName: String
+    let adminEmail: String
+    let schemaVersion: String?
+    let organizationId: UUID?
+    /// For a tenant whose creation stopped: the step it reached and why.
+    let provisioningStep: String?
+    let lastError: String?
+    let createdAt: Date?
+
+    init(_ record: TenantRecord) {
+        id = record.id
+        name = record.name
+        slug = record.slug
+        status = record.status.rawValue
+        databaseName = record.databaseName
+        roleName = record.roleName
+        adminEmail = record.adminEmail
+        schemaVersion = record.schemaVersion
+        organizationId = record.organizationID
+        provisioningStep = record.provisioningStep
+        lastError = record.lastError
+        createdAt = record.createdAt
+    }
+}

@@ -1,0 +1,19 @@
+/// How the portal listens and keeps sessions.
+public struct PortalConfiguration: Sendable {
+    /// The address to bind; loopback unless the operator says otherwise.
+    public var host: String
+    public var port: Int
+    /// A session ends after this long without a request.
+    public var sessionIdleTimeout: Duration
+    /// Marks session cookies `Secure`: set it when the portal is served over HTTPS (behind
+    /// a TLS-terminating proxy), so browsers never send the cookie in clear text.
+    public var secureCookies: Bool
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
+                secureCookies: Bool = false) {
+        self.host = host
+        self.port = port
+        self.sessionIdleTimeout = sessionIdleTimeout
+        self.secureCookies = secureCookies
+    }
+}

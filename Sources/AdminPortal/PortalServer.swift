@@ -1,0 +1,68 @@
+import Hummingbird
+import Logging
+import TenantPlatform
+
+/// The portal's HTTP server: the admin API under `/admin/api/`, the tenant APIs under
+/// `/t/{slug}/api/`, over one ``Platform``.
+///
+/// ```swift
+/// let platform = try await Platform.start(try PlatformConfiguration.resolve())
+/// try await PortalServer(platform: platform, configuration: .init(port: 8080)).run()
+/// ```
+public struct PortalServer: Sendable {
+    public let platform: Platform
+    public let configuration: PortalConfiguration
+    let logger: Logger
+    let adminSessions: SessionStore<AdminSubject>
+    let tenantSessions: SessionStore<TenantUserSession>
+
+    public init(platform: Platform, configuration: PortalConfiguration, logger: Logger = Logger(label: "pgperm.portal")) {
+        self.platform = platform
+        self.configuration = configuration
+        self.logger = logger
+        adminSessions = SessionStore(idleTimeout: configuration.sessionIdleTimeout)
+        tenantSessions = SessionStore(idleTimeout: configuration.sessionIdleTimeout)
+    }
+
+    /// Serves until the task is cancelled or the process gets SIGINT/SIGTERM.
+    public func run() async throws {
+        try await application().runService()
+    }
+
+    /// The application, for running or for tests (`HummingbirdTesting`).
+    public func application() -> some ApplicationProtocol {
+        Application(router: router(),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                         serverName: "pgperm"),
+                    logger: logger)
+    }
+
+    func router() -> Router<PortalContext> {
+        let router = Router(context: PortalContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: SameOriginMiddleware())
+        addAdminAPI(to: router.group("admin/api"))
+        addTenantAPI(to: router.group("t/{slug}/api"))
+        return router
+    }
+
+    private func addAdminAPI(to group: RouterGroup<PortalContext>) {
+        let cookie = SessionCookie(name: "pgperm_admin", secure: configuration.secureCookies,
+                                   maxAge: configuration.sessionIdleTimeout)
+        let admins = AdminUserStore(platform: platform)
+        let signedIn = group.group()
+            .add(middleware: AdminAuthenticator(sessions: adminSessions, cookie: cookie, admins: admins))
+        AdminSessionRoutes(sessions: adminSessions, cookie: cookie, admins: admins).register(open: group, signedIn: signedIn)
+        AdminTenantRoutes(platform: platform).register(on: signedIn)
+    }
+
+    private func addTenantAPI(to group: RouterGroup<PortalContext>) {
+        let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies,
+                                   maxAge: configuration.sessionIdleTimeout)
+        let open = group.add(middleware: TenantGate(registry: platform.registry))
+        let signedIn = open.group()
+            .add(middleware: TenantUserAuthenticator(sessions: tenantSessions, cookie: cookie, connections: platform.connections))
+        TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, cookie: cookie)
+            .register(open: open, signedIn: signedIn)
+    }
+}

@@ -1,0 +1,126 @@
+import Hummingbird
+import Permissions
+import PQ
+import TenantPlatform
+
+/// `/t/{slug}/api/*`: a tenant's application users sign in with their username and
+/// password (`auth.verify_user_password`, with its lockout) and ask about their own
+/// permissions. Every call runs in the tenant's own database, through its pool, as its
+/// own role: no query of one tenant can reach another's data.
+struct TenantAPIRoutes {
+    let connections: TenantConnectionManager
+    let sessions: SessionStore<TenantUserSession>
+    let cookie: SessionCookie
+
+    struct SignIn: Decodable {
+        let username: String
+        let password: String
+    }
+
+    struct SessionView: ResponseEncodable {
+        let slug: String
+        let tenantId: TenantID
+        let userId: UserID
+    }
+
+    struct PermissionsView: ResponseEncodable {
+        let permCodes: [String]
+    }
+
+    struct CheckView: ResponseEncodable {
+        let permCode: String
+        let granted: Bool
+    }
+
+    /// Several codes at once (`auth.has_permissions`): any of them, or all with `require_all`.
+    struct ManyCodes: Decodable {
+        let permCodes: [String]
+        let requireAll: Bool?
+    }
+
+    struct ManyView: ResponseEncodable {
+        let permCodes: [String]
+        let requireAll: Bool
+        let granted: Bool
+    }
+
+    static func cookiePath(_ slug: String) -> String { "/t/\(slug)/" }
+
+    func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
+        open.post("session") { request, context in
+            let slug = try context.parameters.require("slug")
+            let credentials = try await request.decode(as: SignIn.self, context: context)
+            let session = try await connections.withConnection(tenant: slug) { connection in
+                try await signIn(credentials, slug: slug, on: connection)
+            }
+            let token = await sessions.open(session)
+            var response = try SessionView(slug: slug, tenantId: session.tenant, userId: session.user)
+                .response(from: request, context: context)
+            response.setCookie(cookie.setting(token, path: Self.cookiePath(slug)))
+            return response
+        }
+        signedIn.get("session") { _, context in
+            let session = try context.requireTenantUser()
+            return SessionView(slug: session.slug, tenantId: session.tenant, userId: session.user)
+        }
+        signedIn.delete("session") { request, context in
+            if let token = cookie.token(in: request) { await sessions.close(token) }
+            var response = Response(status: .noContent)
+            response.setCookie(cookie.clearing(path: Self.cookiePath(try context.requireTenantUser().slug)))
+            return response
+        }
+        signedIn.get("permissions") { _, context in
+            let session = try context.requireTenantUser()
+            let codes = try await connections.withConnection(tenant: session.slug) { connection in
+                try await AuthClient(connection).userPermissions(tenant: session.tenant, user: session.user)
+            }
+            return PermissionsView(permCodes: codes)
+        }
+        signedIn.get("permissions/{code}") { _, context in
+            let session = try context.requireTenantUser()
+            let code = try context.parameters.require("code")
+            let granted = try await connections.withConnection(tenant: session.slug) { connection in
+                try await AuthClient(connection).hasPermission(tenant: session.tenant, user: session.user, code: code)
+            }
+            return CheckView(permCode: code, granted: granted)
+        }
+        signedIn.post("permissions/check") { request, context in
+            let session = try context.requireTenantUser()
+            let body = try await request.decode(as: ManyCodes.self, context: context)
+            let requireAll = body.requireAll ?? false
+            let granted = try await connections.withConnection(tenant: session.slug) { connection in
+                try await AuthClient(connection).hasPermissions(tenant: session.tenant, user: session.user,
+                                                                codes: body.permCodes, requireAll: requireAll)
+            }
+            return ManyView(permCodes: body.permCodes, requireAll: requireAll, granted: granted)
+        }
+    }
+
+    /// The user behind the credentials, in the auth tenant this slug names, with live access.
+    private func signIn(_ credentials: SignIn, slug: String, on connection: Connection) async throws -> TenantUserSession {
+        let auth = AuthClient(connection)
+        guard let user = try await auth.verifyUserPassword(username: credentials.username, password: credentials.password) else {
+            throw APIError.wrongCredentials
+        }
+        let tenant = try await authTenant(slug: slug, on: connection)
+        guard try await auth.checkTenantAccess(tenant: tenant, user: user) else {
+            throw APIError.forbidden("this user has no active membership in tenant '\(slug)'",
+                                     hint: "A tenant administrator adds users with auth.add_user_to_tenant.")
+        }
+        return TenantUserSession(slug: slug, tenant: tenant, user: user)
+    }
+
+    /// The auth tenant inside the database: the one whose code is the slug (provisioning
+    /// creates it so), else the database's only tenant (the slug was changed afterwards).
+    private func authTenant(slug: String, on connection: Connection) async throws -> TenantID {
+        let row = try await connection.query("""
+            SELECT tenant_id, code = $1 AS exact, count(*) OVER () AS tenants
+              FROM auth.tenant ORDER BY exact DESC LIMIT 1
+            """, [slug]).rows.first
+        guard let row, try row.decode(Bool.self, column: "exact") || row.decode(Int.self, column: "tenants") == 1 else {
+            throw APIError(status: .notFound, code: "QN001", message: "no auth tenant with code '\(slug)' in this database",
+                           hint: "Give the tenant in the database the slug as its code: auth.update_tenant(_code := ...).")
+        }
+        return try row.decode(TenantID.self, column: "tenant_id")
+    }
+}

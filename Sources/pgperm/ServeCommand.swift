@@ -1,0 +1,45 @@
+import AdminPortal
+import ArgumentParser
+import Logging
+import TenantPlatform
+
+/// `pgperm serve`: the admin portal and the tenant APIs over HTTP.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the admin API at /admin/api/ and the tenant APIs at /t/{slug}/api/.",
+        discussion: """
+            Listens on 127.0.0.1 by default; put a TLS-terminating proxy in front to serve it \
+            beyond this machine, and pass --secure-cookies then. Sign in with an admin user made \
+            by `pgperm admin create`. Stops on SIGINT or SIGTERM.
+            """)
+
+    @OptionGroup var platform: PlatformOptions
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on.")
+    var port = 8080
+
+    @Option(name: .customLong("session-idle-minutes"), help: "Sign a session out after this many idle minutes.")
+    var sessionIdleMinutes = 480
+
+    @Flag(name: .customLong("secure-cookies"), help: "Mark session cookies Secure (the portal is reached over HTTPS).")
+    var secureCookies = false
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535.") }
+        guard sessionIdleMinutes > 0 else { throw ValidationError("--session-idle-minutes must be positive.") }
+    }
+
+    func run() async throws {
+        try await withPlatform(platform) { platform in
+            var logger = Logger(label: "pgperm.portal")
+            logger.logLevel = self.platform.verbose ? .debug : .info
+            let configuration = PortalConfiguration(host: host, port: port,
+                                                    sessionIdleTimeout: .seconds(sessionIdleMinutes * 60),
+                                                    secureCookies: secureCookies)
+            try await PortalServer(platform: platform, configuration: configuration, logger: logger).run()
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import Permissions
+import Testing
+
+@Suite("Tenant API: /t/{slug}/api")
+struct TenantAPITests {
+    @Test("a tenant's user signs in and asks about its own permissions; an owner holds every code")
+    func signInAndCheck() async throws {
+        try await PortalFixture.run { fixture, client in
+            let acme = try await fixture.createTenant("acme")
+            let signIn = try await client.send(.post, "/t/acme/api/session",
+                                               json: ["username": acme.adminEmail, "password": acme.adminPassword])
+            #expect(signIn.status == .ok)
+            #expect(signIn.json["slug"] as? String == "acme")
+            let cookie = try #require(signIn.setCookies.first)
+            #expect(cookie.contains("Path=/t/acme/") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+
+            #expect(try await client.get("/t/acme/api/session").json["user_id"] as? String == signIn.json["user_id"] as? String)
+            let codes = try #require(try await client.get("/t/acme/api/permissions").json["perm_codes"] as? [String])
+            #expect(codes.contains("users.create_user"))
+
+            let check = try await client.get("/t/acme/api/permissions/users.create_user")
+            #expect(check.status == .ok)
+            #expect(check.json["granted"] as? Bool == true)
+            let many = try await client.send(.post, "/t/acme/api/permissions/check",
+                                             json: ["perm_codes": ["users.create_user", "users.deactivate_user"], "require_all": true])
+            #expect(many.json["granted"] as? Bool == true)
+
+            #expect(try await client.send(.delete, "/t/acme/api/session").status == .noContent)
+            #expect(try await client.get("/t/acme/api/permissions").errorCode == "not_signed_in")
+        }
+    }
+
+    @Test("a member without grants is denied; codes are checked against the catalogue by SQLSTATE")
+    func deniedAndBadCodes() async throws {
+        try await PortalFixture.run { fixture, client in
+            _ = try await fixture.createTenant("acme")
+            try await addMember("acme", username: "bob", fixture: fixture)
+            #expect(try await client.send(.post, "/t/acme/api/session", json: ["username": "bob", "password": PortalFixture.password]).status == .ok)
+
+            #expect(try await client.get("/t/acme/api/permissions").json["perm_codes"] as? [String] == [])
+            #expect(try await client.get("/t/acme/api/permissions/users.create_user").json["granted"] as? Bool == false)
+
+            let unknown = try await client.get("/t/acme/api/permissions/no.such_code")
+            #expect(unknown.status == .notFound)
+            #expect(unknown.errorCode == "QN003")
+            let malformed = try await client.get("/t/acme/api/permissions/Not-A-Code")
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.errorCode == "QI002")
+            let empty = try await client.send(.post, "/t/acme/api/permissions/check", json: ["perm_codes": [String]()])
+            #expect(empty.errorCode == "QI001")
+        }
+    }
+
+    @Test("one tenant's session and users mean nothing in another tenant")
+    func crossTenant() async throws {
+        try await PortalFixture.run { fixture, client in
+            let acme = try await fixture.createTenant("acme")
+            _ = try await fixture.createTenant("beta")
+            try await client.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
+            let token = try #require(client.cookies["pgperm_session"])
+
+            // The browser would not send acme's cookie to /t/beta/; a crafted request does, and is refused.
+            #expect(try await client.get("/t/beta/api/permissions").errorCode == "not_signed_in")
+            #expect(try await client.get("/t/beta/api/session").status == .unauthorized)
+            // acme's admin does not exist in beta's database.
+            let elsewhere = try await fixture.newClient(like: client)
+                .send(.post, "/t/beta/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
+            #expect(elsewhere.errorCode == "wrong_credentials")
+            // An admin-portal session is no tenant session, and the reverse.
+            let admin = fixture.newClient(like: client)
+            try await fixture.signInAdmin(admin)
+            admin.setCookie("pgperm_session", admin.cookies["pgperm_admin"])
+            #expect(try await admin.get("/t/acme/api/permissions").status == .unauthorized)
+            let tenantUser = fixture.newClient(like: client)
+            tenantUser.setCookie("pgperm_admin", token)
+            #expect(try await tenantUser.get("/admin/api/tenants").status == .unauthorized)
+        }
+    }
+
+    @Test("wrong password, unknown tenant, suspended tenant, and a user deactivated mid-session")
+    func refusals() async throws {
+        try await PortalFixture.run { fixture, client in
+            let acme = try await fixture.createTenant("acme")
+            let wrong = try await client.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": "wrong password"])
+            #expect(wrong.status == .unauthorized)
+            #expect(try await client.send(.post, "/t/nope/api/session", json: ["username": "a", "password": "b"]).errorCode == "unknown_tenant")
+
+            try await addMember("acme", username: "bob", fixture: fixture)
+            try await client.send(.post, "/t/acme/api/session", json: ["username": "bob", "password": PortalFixture.password])
+            #expect(try await client.get("/t/acme/api/permissions").status == .ok)
+            try await fixture.platform.platform.connections.withConnection(tenant: "acme") { connection in
+                let auth = AuthClient(connection)
+                let bob = try #require(try await auth.verifyUserPassword(username: "bob", password: PortalFixture.password))
+                try await auth.deactivateUser(bob)
+            }
+            #expect(try await client.get("/t/acme/api/permissions").status == .unauthorized)
+
+            try await fixture.platform.lifecycle.suspend(slug: "acme")
+            let suspended = try await client.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
+            #expect(suspended.status == .forbidden)
+        }
+    }
+
+    /// A user with a password and a plain membership (no grants) in the tenant's database.
+    private func addMember(_ slug: String, username: String, fixture: PortalFixture) async throws {
+        try await fixture.platform.platform.connections.withConnection(tenant: slug) { connection in
+            let auth = AuthClient(connection)
+            let tenant = try await connection.query("SELECT tenant_id FROM auth.tenant WHERE code = $1", [slug]).scalar(TenantID.self)
+            let user = try await auth.createUser(username: username)
+            try await auth.setUserPassword(user, password: PortalFixture.password)
+            try await auth.addUserToTenant(tenant, user: user)
+        }
+    }
+}

@@ -14,7 +14,8 @@ struct PortalContext: RequestContext {
         coreContext = .init(source: source)
     }
 
-    /// JSON bodies use the SQL functions' snake_case names (`perm_code`, `tenant_id`).
+    /// JSON bodies use the SQL functions' snake_case names (`perm_code`, `tenant_id`); ids
+    /// are written as PostgreSQL writes them, in lower case (see ``APIID``).
     var requestDecoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -26,7 +27,7 @@ struct PortalContext: RequestContext {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 

@@ -2,8 +2,8 @@ import Hummingbird
 import Logging
 import TenantPlatform
 
-/// The portal's HTTP server: the admin API under `/admin/api/`, the tenant APIs under
-/// `/t/{slug}/api/`, over one ``Platform``.
+/// The portal's HTTP server over one ``Platform``: the admin page at `/admin/`, the admin
+/// API under `/admin/api/`, the tenant APIs under `/t/{slug}/api/`.
 ///
 /// ```swift
 /// let platform = try await Platform.start(try PlatformConfiguration.resolve())
@@ -41,6 +41,7 @@ public struct PortalServer: Sendable {
         let router = Router(context: PortalContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: SameOriginMiddleware())
+        AdminPageRoutes().register(on: router)
         addAdminAPI(to: router.group("admin/api"))
         addTenantAPI(to: router.group("t/{slug}/api"))
         return router

@@ -1,4 +1,3 @@
-import HTTPTypes
 import Hummingbird
 
 /// Refuses a state-changing request that a browser sent from another site: browsers name

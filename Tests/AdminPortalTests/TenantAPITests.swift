@@ -13,6 +13,8 @@ struct TenantAPITests {
                                                json: ["username": acme.adminEmail, "password": acme.adminPassword])
             #expect(signIn.status == .ok)
             #expect(signIn.json["slug"] as? String == "acme")
+            let userID = try #require(signIn.json["user_id"] as? String)
+            #expect(userID == userID.lowercased(), "ids are written as PostgreSQL writes them")
             let cookie = try #require(signIn.setCookies.first)
             #expect(cookie.contains("Path=/t/acme/") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
 

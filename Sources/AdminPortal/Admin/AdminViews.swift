@@ -4,7 +4,7 @@ import TenantPlatform
 
 /// An admin user as the API shows it.
 struct AdminUserView: ResponseEncodable {
-    let id: UUID
+    let id: APIID
     let email: String
     let role: String
     let isActive: Bool
@@ -13,7 +13,7 @@ struct AdminUserView: ResponseEncodable {
     let createdAt: Date
 
     init(_ user: AdminUser) {
-        id = user.id
+        id = APIID(user.id)
         email = user.email
         role = user.role.rawValue
         isActive = user.isActive
@@ -24,7 +24,7 @@ struct AdminUserView: ResponseEncodable {
 
 /// A tenant as the API shows it: the registry row without its sealed secrets.
 struct TenantView: ResponseEncodable {
-    let id: UUID
+    let id: APIID
     let name: String
     let slug: String
     let status: String
@@ -32,14 +32,14 @@ struct TenantView: ResponseEncodable {
     let roleName: String
     let adminEmail: String
     let schemaVersion: String?
-    let organizationId: UUID?
+    let organizationId: APIID?
     /// For a tenant whose creation stopped: the step it reached and why.
     let provisioningStep: String?
     let lastError: String?
     let createdAt: Date?
 
     init(_ record: TenantRecord) {
-        id = record.id
+        id = APIID(record.id)
         name = record.name
         slug = record.slug
         status = record.status.rawValue
@@ -47,9 +47,24 @@ struct TenantView: ResponseEncodable {
         roleName = record.roleName
         adminEmail = record.adminEmail
         schemaVersion = record.schemaVersion
-        organizationId = record.organizationID
+        organizationId = record.organizationID.map(APIID.init)
         provisioningStep = record.provisioningStep
         lastError = record.lastError
         createdAt = record.createdAt
+    }
+}
+
+/// An id in a JSON answer: lower-case uuid text, as PostgreSQL and the SQL functions write
+/// it (Foundation would write upper case).
+struct APIID: Encodable, Sendable {
+    let text: String
+
+    init(_ uuid: UUID) {
+        text = uuid.uuidString.lowercased()
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
     }
 }

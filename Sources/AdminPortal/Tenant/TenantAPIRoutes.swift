@@ -19,8 +19,14 @@ struct TenantAPIRoutes {
 
     struct SessionView: ResponseEncodable {
         let slug: String
-        let tenantId: TenantID
-        let userId: UserID
+        let tenantId: APIID
+        let userId: APIID
+
+        init(_ session: TenantUserSession) {
+            slug = session.slug
+            tenantId = APIID(session.tenant.rawValue)
+            userId = APIID(session.user.rawValue)
+        }
     }
 
     struct PermissionsView: ResponseEncodable {
@@ -54,14 +60,13 @@ struct TenantAPIRoutes {
                 try await signIn(credentials, slug: slug, on: connection)
             }
             let token = await sessions.open(session)
-            var response = try SessionView(slug: slug, tenantId: session.tenant, userId: session.user)
-                .response(from: request, context: context)
+            var response = try SessionView(session).response(from: request, context: context)
             response.setCookie(cookie.setting(token, path: Self.cookiePath(slug)))
             return response
         }
         signedIn.get("session") { _, context in
             let session = try context.requireTenantUser()
-            return SessionView(slug: session.slug, tenantId: session.tenant, userId: session.user)
+            return SessionView(session)
         }
         signedIn.delete("session") { request, context in
             if let token = cookie.token(in: request) { await sessions.close(token) }

@@ -62,8 +62,10 @@ extension APIError {
             self.init(status: Self.status(ofSQLState: error.code.sqlState.rawValue), code: error.code.sqlState.rawValue,
                       message: error.message, detail: error.detail, hint: error.hint)
         case let error as TenantConnectionError:
+            // Pool sizes and settings are for the operator's log, not for the tenant's users.
             self.init(status: .serviceUnavailable, code: Self.snakeCase(error.code.description),
-                      message: error.message, detail: error.detail, hint: error.hint)
+                      message: "no database connection for tenant '\(error.tenant)' is free right now",
+                      hint: "Try again in a moment.")
         default:
             return nil
         }
@@ -103,15 +105,22 @@ extension APIError {
     }
 }
 
-/// Turns every error a route throws into an ``APIError`` response. Errors that are not the
-/// client's to see (a lost database connection, a bug) are logged with the request id and
-/// answered with a 500 that carries only that id.
+/// Turns every error a route throws into an ``APIError`` response. Errors the platform
+/// explains keep their message (a failed provisioning says which step failed); the server's
+/// own failures (503s and 500s) are logged in full. Anything else (a lost database
+/// connection, a bug) is logged with the request id and answered with a 500 that carries
+/// only that id.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            if let apiError = APIError(error) { throw apiError }
+            if let apiError = APIError(error) {
+                if apiError.status.code >= 500 {
+                    context.logger.warning("request failed", metadata: ["error": "\(error)"])
+                }
+                throw apiError
+            }
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw APIError(status: .internalServerError, code: "internal_error",
                            message: "the server could not complete the request (request id \(context.id))",

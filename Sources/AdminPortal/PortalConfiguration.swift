@@ -8,12 +8,16 @@ public struct PortalConfiguration: Sendable {
     /// Marks session cookies `Secure`: set it when the portal is served over HTTPS (behind
     /// a TLS-terminating proxy), so browsers never send the cookie in clear text.
     public var secureCookies: Bool
+    /// The origins browsers reach the portal at (`https://admin.example.com`). Empty: the
+    /// request's own host, which is right unless a proxy rewrites the Host header.
+    public var publicOrigins: [String]
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
-                secureCookies: Bool = false) {
+                secureCookies: Bool = false, publicOrigins: [String] = []) {
         self.host = host
         self.port = port
         self.sessionIdleTimeout = sessionIdleTimeout
         self.secureCookies = secureCookies
+        self.publicOrigins = publicOrigins
     }
 }

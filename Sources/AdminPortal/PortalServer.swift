@@ -15,6 +15,7 @@ public struct PortalServer: Sendable {
     let logger: Logger
     let adminSessions: SessionStore<AdminSubject>
     let tenantSessions: SessionStore<TenantUserSession>
+    let adminSignIns = SignInThrottle()
 
     public init(platform: Platform, configuration: PortalConfiguration, logger: Logger = Logger(label: "pgperm.portal")) {
         self.platform = platform
@@ -40,7 +41,7 @@ public struct PortalServer: Sendable {
     func router() -> Router<PortalContext> {
         let router = Router(context: PortalContext.self)
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: SameOriginMiddleware())
+        router.add(middleware: SameOriginMiddleware(publicOrigins: configuration.publicOrigins))
         AdminPageRoutes().register(on: router)
         addAdminAPI(to: router.group("admin/api"))
         addTenantAPI(to: router.group("t/{slug}/api"))
@@ -48,19 +49,19 @@ public struct PortalServer: Sendable {
     }
 
     private func addAdminAPI(to group: RouterGroup<PortalContext>) {
-        let cookie = SessionCookie(name: "pgperm_admin", secure: configuration.secureCookies,
-                                   maxAge: configuration.sessionIdleTimeout)
+        let cookie = SessionCookie(name: "pgperm_admin", secure: configuration.secureCookies)
         let admins = AdminUserStore(platform: platform)
+        group.add(middleware: NoStoreMiddleware())
         let signedIn = group.group()
             .add(middleware: AdminAuthenticator(sessions: adminSessions, cookie: cookie, admins: admins))
-        AdminSessionRoutes(sessions: adminSessions, cookie: cookie, admins: admins).register(open: group, signedIn: signedIn)
-        AdminTenantRoutes(platform: platform).register(on: signedIn)
+        AdminSessionRoutes(sessions: adminSessions, cookie: cookie, admins: admins, throttle: adminSignIns)
+            .register(open: group, signedIn: signedIn)
+        AdminTenantRoutes(platform: platform, tenantSessions: tenantSessions).register(on: signedIn)
     }
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {
-        let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies,
-                                   maxAge: configuration.sessionIdleTimeout)
-        let open = group.add(middleware: TenantGate(registry: platform.registry))
+        let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies)
+        let open = group.add(middleware: NoStoreMiddleware()).add(middleware: TenantGate(registry: platform.registry))
         let signedIn = open.group()
             .add(middleware: TenantUserAuthenticator(sessions: tenantSessions, cookie: cookie, connections: platform.connections))
         TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, cookie: cookie)

@@ -27,9 +27,16 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("secure-cookies"), help: "Mark session cookies Secure (the portal is reached over HTTPS).")
     var secureCookies = false
 
+    @Option(name: .customLong("public-origin"),
+            help: ArgumentHelp("An origin browsers reach the portal at, e.g. https://admin.example.com (repeatable); needed behind a proxy that rewrites Host.", valueName: "origin"))
+    var publicOrigins: [String] = []
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535.") }
         guard sessionIdleMinutes > 0 else { throw ValidationError("--session-idle-minutes must be positive.") }
+        for origin in publicOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ValidationError("--public-origin takes scheme://host[:port] without a path, e.g. https://admin.example.com (got \(origin)).")
+        }
     }
 
     func run() async throws {
@@ -38,7 +45,7 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = self.platform.verbose ? .debug : .info
             let configuration = PortalConfiguration(host: host, port: port,
                                                     sessionIdleTimeout: .seconds(sessionIdleMinutes * 60),
-                                                    secureCookies: secureCookies)
+                                                    secureCookies: secureCookies, publicOrigins: publicOrigins)
             try await PortalServer(platform: platform, configuration: configuration, logger: logger).run()
         }
     }

@@ -114,7 +114,7 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             try await withPlatform(platform) { platform in
                 if name != nil || newSlug != nil {
-                    try await platform.registry.update(slug: slug, name: name, newSlug: newSlug)
+                    try await TenantLifecycle(platform: platform).update(slug: slug, name: name, newSlug: newSlug)
                 }
                 let current = newSlug ?? slug
                 switch status {

@@ -39,10 +39,38 @@ struct AdminSessionTests {
             #expect(wrong.status == .unauthorized)
             #expect(wrong.errorCode == "wrong_credentials")
             #expect(wrong.setCookies.isEmpty)
-            #expect(try await fixture.signInAdmin(client, email: "nobody@example.com").status == .unauthorized)
+            #expect(try await fixture.signInAdmin(client, email: "nobody@example.com").errorCode == "wrong_credentials")
 
             client.setCookie("pgperm_admin", "forged")
             #expect(try await client.get("/admin/api/tenants").errorCode == "not_signed_in")
+        }
+    }
+
+    @Test("after 10 failed sign-ins an account is refused for a while, even with the right password; others are not")
+    func throttled() async throws {
+        try await PortalFixture.run { fixture, client in
+            for _ in 1...10 {
+                #expect(try await fixture.signInAdmin(client, password: "guess").errorCode == "wrong_credentials")
+            }
+            let refused = try await fixture.signInAdmin(client, email: "  ROOT@example.com")
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.errorCode == "too_many_attempts")
+            #expect(refused.setCookies.isEmpty)
+            _ = try await fixture.admins.create(email: "other@example.com", password: PortalFixture.password, superadmin: false)
+            #expect(try await fixture.signInAdmin(client, email: "other@example.com").status == .ok)
+        }
+    }
+
+    @Test("a session ends after the idle timeout; signing out of an ended session still clears the cookie")
+    func idleTimeout() async throws {
+        try await PortalFixture.run(.init(sessionIdleTimeout: .milliseconds(300))) { fixture, client in
+            try await fixture.signInAdmin(client)
+            #expect(try await client.get("/admin/api/session").status == .ok)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await client.get("/admin/api/session").errorCode == "not_signed_in")
+            let signOut = try await client.send(.delete, "/admin/api/session")
+            #expect(signOut.status == .noContent)
+            #expect(signOut.setCookies.first?.contains("Max-Age=0") == true)
         }
     }
 
@@ -78,6 +106,23 @@ struct AdminSessionTests {
             let same = try await client.send(.delete, "/admin/api/session",
                                              headers: [.origin: "http://localhost"])
             #expect(same.status == .noContent)
+
+            // Signing a victim's browser in to the attacker's account is refused too.
+            let login = try await client.send(.post, "/admin/api/session", json: ["email": PortalFixture.superadminEmail, "password": PortalFixture.password],
+                                              headers: [.origin: "https://evil.example"])
+            #expect(login.status == .forbidden)
+            #expect(login.setCookies.isEmpty)
+        }
+    }
+
+    @Test("behind a proxy, the configured public origins are the ones allowed")
+    func publicOrigins() async throws {
+        try await PortalFixture.run(.init(publicOrigins: ["https://admin.example.com"])) { fixture, client in
+            let proxied = try await client.send(.post, "/admin/api/session", json: ["email": PortalFixture.superadminEmail, "password": PortalFixture.password],
+                                                headers: [.origin: "https://admin.example.com"])
+            #expect(proxied.status == .ok)
+            let direct = try await client.send(.delete, "/admin/api/session", headers: [.origin: "http://localhost"])
+            #expect(direct.status == .forbidden)
         }
     }
 }

@@ -19,7 +19,9 @@ struct AdminTenantTests {
             #expect(try await client.get("/admin/api/tenants").jsonArray.map { $0["slug"] as? String } == ["acme"])
             #expect(try await client.get("/admin/api/tenants/acme").json["name"] as? String == "Acme Corp")
 
-            let credentials = try await client.get("/admin/api/tenants/acme/credentials").json
+            let credentialsReply = try await client.get("/admin/api/tenants/acme/credentials")
+            #expect(credentialsReply.headers[.cacheControl] == "no-store")
+            let credentials = credentialsReply.json
             let expected = try await fixture.platform.lifecycle.credentials(slug: "acme")
             #expect(credentials["admin_password"] as? String == expected.adminPassword)
             #expect(credentials["conninfo"] as? String == expected.conninfo)
@@ -88,14 +90,38 @@ struct AdminTenantTests {
             #expect(try await client.get("/admin/api/tenants/beta").status == .notFound)
             #expect(try await client.get("/admin/api/tenants/beta/credentials").status == .notFound)
             #expect(try await client.send(.patch, "/admin/api/tenants/beta", json: ["status": "inactive"]).status == .notFound)
+            #expect(try await client.send(.post, "/admin/api/tenants/beta/test").status == .notFound)
+            #expect(try await client.send(.delete, "/admin/api/tenants/beta?confirm=beta").status == .notFound)
 
             #expect(try await client.send(.post, "/admin/api/tenants", json: ["name": "C", "slug": "gamma"]).status == .forbidden)
             #expect(try await client.send(.delete, "/admin/api/tenants/acme?confirm=acme").status == .forbidden)
+            #expect(try await fixture.platform.platform.registry.find(slug: "acme") != nil)
 
             // A revoked grant counts on the next request.
             try await fixture.admins.revoke(tenant: "acme", from: "eu@example.com")
             #expect(try await client.get("/admin/api/tenants/acme").status == .notFound)
             #expect(try await client.get("/admin/api/tenants").jsonArray.isEmpty)
+        }
+    }
+
+    @Test("a changed slug closes the old slug's pool and sessions: a tenant given that slug next never reaches the old database")
+    func slugChangeClosesOldPool() async throws {
+        try await PortalFixture.run { fixture, client in
+            let first = try await fixture.createTenant("acme")
+            _ = try await fixture.createTenant("beta")
+            let user = fixture.newClient(like: client)
+            #expect(try await user.send(.post, "/t/acme/api/session",
+                                        json: ["username": first.adminEmail, "password": first.adminPassword]).status == .ok)
+            try await fixture.signInAdmin(client)
+            #expect(try await client.send(.patch, "/admin/api/tenants/acme", json: ["slug": "acme-old"]).json["slug"] as? String == "acme-old")
+            #expect(try await client.send(.patch, "/admin/api/tenants/beta", json: ["slug": "acme"]).json["slug"] as? String == "acme")
+
+            #expect(try await user.get("/t/acme/api/permissions").status == .unauthorized)
+            let oldCredentials = try await user.send(.post, "/t/acme/api/session",
+                                                     json: ["username": first.adminEmail, "password": first.adminPassword])
+            #expect(oldCredentials.errorCode == "wrong_credentials", "/t/acme is beta's database now")
+            #expect(try await user.send(.post, "/t/acme-old/api/session",
+                                        json: ["username": first.adminEmail, "password": first.adminPassword]).status == .ok)
         }
     }
 }

@@ -99,7 +99,11 @@ struct TenantAPITests {
             }
             #expect(try await client.get("/t/acme/api/permissions").status == .unauthorized)
 
+            let admin = fixture.newClient(like: client)
+            try await admin.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
+            #expect(try await admin.get("/t/acme/api/permissions").status == .ok)
             try await fixture.platform.lifecycle.suspend(slug: "acme")
+            #expect(try await admin.get("/t/acme/api/permissions").status == .forbidden, "a signed-in session ends with the tenant")
             let suspended = try await client.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
             #expect(suspended.status == .forbidden)
         }

@@ -3,10 +3,12 @@ import Hummingbird
 import TenantPlatform
 
 /// `/admin/api/tenants`: the Tenants tab. Superadmins see and manage every tenant and alone
-/// create and delete them; a regular admin sees and manages the tenants granted to it, and
-/// any other slug answers 404, as if it did not exist.
+/// create and delete them; a regular admin sees and manages the tenants granted to it (403
+/// for creating or deleting one), and any other slug answers 404, as if it did not exist.
 struct AdminTenantRoutes {
     let platform: Platform
+    /// Tenant users' sessions, ended when their tenant's slug changes.
+    let tenantSessions: SessionStore<TenantUserSession>
 
     struct NewTenant: Decodable {
         let name: String
@@ -67,9 +69,12 @@ struct AdminTenantRoutes {
             let change = try await request.decode(as: Change.self, context: context)
             let status = try change.status.map(Self.requestedStatus)
             if change.name != nil || change.slug != nil {
-                try await platform.registry.update(slug: record.slug, name: change.name, newSlug: change.slug)
+                try await lifecycle.update(slug: record.slug, name: change.name, newSlug: change.slug)
             }
             let slug = change.slug ?? record.slug
+            if slug != record.slug {
+                await tenantSessions.close(where: { $0.slug == record.slug })
+            }
             switch status {
             case .inactive where record.status != .inactive: try await lifecycle.suspend(slug: slug)
             case .active where record.status != .active: try await lifecycle.resume(slug: slug)
@@ -78,8 +83,8 @@ struct AdminTenantRoutes {
             return TenantView(try await platform.registry.require(slug: slug))
         }
         group.delete("tenants/{slug}") { request, context in
-            try requireSuperadmin(context, to: "delete tenants")
             let record = try await managedTenant(context)
+            try requireSuperadmin(context, to: "delete tenants")
             guard request.uri.queryParameters.get("confirm") == record.slug else {
                 throw APIError.badRequest("deleting tenant '\(record.slug)' drops its database and cannot be undone",
                                           hint: "Confirm by repeating the slug: DELETE /admin/api/tenants/\(record.slug)?confirm=\(record.slug)")
@@ -101,7 +106,8 @@ struct AdminTenantRoutes {
                 return ConnectionTestView(ok: true, latencyMs: test.latency.seconds * 1000, schemaVersion: test.schemaVersion,
                                           serverVersion: test.serverVersion, error: nil)
             } catch {
-                // The answer to "can the tenant connect?" is the result, not a failed request.
+                // The answer to "can the tenant connect?" is the result, not a failed request;
+                // the admin sees the server's reason.
                 return ConnectionTestView(ok: false, latencyMs: nil, schemaVersion: nil, serverVersion: nil,
                                           error: "\(error)")
             }

@@ -24,7 +24,7 @@ enum AdminPage {
           <h2>Tenants</h2>
           <form id="create-tenant" hidden>
             <label>Name <input name="name" required></label>
-            <label>Slug <input name="slug" required pattern="[a-z][a-z0-9_]*"></label>
+            <label>Slug <input name="slug" required pattern="[a-z0-9][a-z0-9\\-]*[a-z0-9]" title="lower-case letters, digits and single hyphens"></label>
             <button>Create tenant</button>
           </form>
           <table>

@@ -56,9 +56,10 @@ enum AdminScript {
         }
 
         async function loadTenants(admin) {
+          const tenants = await api("GET", "/tenants");
           const rows = $("tenant-rows");
           rows.replaceChildren();
-          for (const tenant of await api("GET", "/tenants")) {
+          for (const tenant of tenants) {
             const row = rows.insertRow();
             for (const value of [tenant.name, tenant.slug, tenant.status, tenant.schema_version || "", tenant.created_at || ""]) {
               row.insertCell().textContent = value;
@@ -71,8 +72,8 @@ enum AdminScript {
                 const credentials = await api("GET", path + "/credentials");
                 show(credentials);
                 if (navigator.clipboard) {
-                  await navigator.clipboard.writeText(credentials.admin_password).catch(() => {});
-                  say("The admin password is on the clipboard.");
+                  await navigator.clipboard.writeText(credentials.admin_password)
+                    .then(() => say("The admin password is on the clipboard."), () => {});
                 }
               }),
               button("Test", async () => show(await api("POST", path + "/test"))),
@@ -81,7 +82,9 @@ enum AdminScript {
                 if (name === null) return;
                 const status = prompt("Status (active or inactive)", tenant.status);
                 if (status === null) return;
-                show(await api("PATCH", path, { name, status }));
+                const change = { name };
+                if (status !== tenant.status) change.status = status;
+                show(await api("PATCH", path, change));
                 await loadTenants(admin);
               }));
             if (admin.role === "superadmin") {
@@ -103,8 +106,7 @@ enum AdminScript {
               { email: form.get("email"), password: form.get("password") })));
           });
           $("sign-out").addEventListener("click", () => guarded(async () => {
-            await api("DELETE", "/session");
-            showSignedOut();
+            try { await api("DELETE", "/session"); } finally { showSignedOut(); }
           }));
           $("create-tenant").addEventListener("submit", (event) => {
             event.preventDefault();
@@ -116,7 +118,7 @@ enum AdminScript {
               await loadTenants(await api("GET", "/session"));
             });
           });
-          api("GET", "/session").then(showSignedIn, showSignedOut);
+          api("GET", "/session").then((admin) => guarded(() => showSignedIn(admin)), showSignedOut);
         });
         """#
 }

@@ -68,10 +68,10 @@ struct TenantAPIRoutes {
             let session = try context.requireTenantUser()
             return SessionView(session)
         }
-        signedIn.delete("session") { request, context in
+        open.delete("session") { request, context in
             if let token = cookie.token(in: request) { await sessions.close(token) }
             var response = Response(status: .noContent)
-            response.setCookie(cookie.clearing(path: Self.cookiePath(try context.requireTenantUser().slug)))
+            response.setCookie(cookie.clearing(path: Self.cookiePath(try context.parameters.require("slug"))))
             return response
         }
         signedIn.get("permissions") { _, context in
@@ -119,7 +119,7 @@ struct TenantAPIRoutes {
     /// creates it so), else the database's only tenant (the slug was changed afterwards).
     private func authTenant(slug: String, on connection: Connection) async throws -> TenantID {
         let row = try await connection.query("""
-            SELECT tenant_id, code = $1 AS exact, count(*) OVER () AS tenants
+            SELECT tenant_id, coalesce(code = $1, false) AS exact, count(*) OVER () AS tenants
               FROM auth.tenant ORDER BY exact DESC LIMIT 1
             """, [slug]).rows.first
         guard let row, try row.decode(Bool.self, column: "exact") || row.decode(Int.self, column: "tenants") == 1 else {

@@ -15,8 +15,7 @@ struct TenantGate: RouterMiddleware {
             throw PlatformError(.unknownTenant, "no tenant '\(slug)'", hint: "Check the address: /t/{slug}/api/...")
         }
         guard record.status == .active else {
-            throw APIError.forbidden("tenant '\(slug)' is \(record.status.rawValue)",
-                                     hint: "Its administrator can reactivate it in the admin portal.")
+            throw APIError.forbidden("tenant '\(slug)' is not available", hint: "Contact its administrator.")
         }
         return try await next(request, context)
     }

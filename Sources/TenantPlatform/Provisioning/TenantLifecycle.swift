@@ -45,6 +45,16 @@ public struct TenantLifecycle: Sendable {
         try await platform.registry.audit("tenant.suspend", slug: slug)
     }
 
+    /// Renames a tenant or changes its slug (the database keeps its name). A changed slug
+    /// closes the pool kept under the old one, so that slug, if given to another tenant
+    /// later, can never lead to this tenant's database.
+    public func update(slug: String, name: String?, newSlug: String?) async throws {
+        try await platform.registry.update(slug: slug, name: name, newSlug: newSlug)
+        if let newSlug, newSlug != slug {
+            await platform.connections.closePool(tenant: slug)
+        }
+    }
+
     /// Status `active` again, logins allowed.
     public func resume(slug: String) async throws {
         let record = try await platform.registry.require(slug: slug)

@@ -13,11 +13,12 @@ struct PortalFixture {
 
     var admins: AdminUserStore { AdminUserStore(platform: platform.platform) }
 
-    static func run(_ body: @Sendable (PortalFixture, PortalClient) async throws -> Void) async throws {
+    static func run(_ configuration: PortalConfiguration = .init(),
+                    _ body: @Sendable (PortalFixture, PortalClient) async throws -> Void) async throws {
         try await PlatformFixture.run { platformFixture in
             let fixture = PortalFixture(platform: platformFixture)
             _ = try await fixture.admins.create(email: superadminEmail, password: password, superadmin: true)
-            let server = PortalServer(platform: platformFixture.platform, configuration: .init())
+            let server = PortalServer(platform: platformFixture.platform, configuration: configuration)
             try await server.application().test(.router) { client in
                 try await body(fixture, PortalClient(client))
             }

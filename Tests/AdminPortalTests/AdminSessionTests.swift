@@ -63,10 +63,10 @@ struct AdminSessionTests {
 
     @Test("a session ends after the idle timeout; signing out of an ended session still clears the cookie")
     func idleTimeout() async throws {
-        try await PortalFixture.run(.init(sessionIdleTimeout: .milliseconds(300))) { fixture, client in
+        try await PortalFixture.run(.init(sessionIdleTimeout: .seconds(3))) { fixture, client in
             try await fixture.signInAdmin(client)
             #expect(try await client.get("/admin/api/session").status == .ok)
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(3500))
             #expect(try await client.get("/admin/api/session").errorCode == "not_signed_in")
             let signOut = try await client.send(.delete, "/admin/api/session")
             #expect(signOut.status == .noContent)

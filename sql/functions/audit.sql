@@ -1,6 +1,7 @@
--- Audit: a row-level trigger on every audited table writes auth.audit_log, so changes made
--- by direct DML are recorded exactly like those made through the functions. Columns named as
--- trigger arguments are secrets (password hashes): the log says "redacted" instead.
+-- Audit: triggers on every audited table write auth.audit_log, so changes made by direct DML
+-- are recorded exactly like those made through the functions: a row-level trigger for
+-- updates and deletes, a statement-level one for inserts. Columns named as trigger
+-- arguments are secrets (password hashes): the log says "redacted" instead.
 
 CREATE OR REPLACE FUNCTION auth.tg_audit()
 RETURNS trigger
@@ -15,8 +16,8 @@ DECLARE
     _tenant_id uuid;
     _secret text;
 BEGIN
-    IF TG_OP <> 'INSERT' THEN _old := to_jsonb(OLD); END IF;
-    IF TG_OP <> 'DELETE' THEN _new := to_jsonb(NEW); END IF;
+    _old := to_jsonb(OLD);
+    IF TG_OP = 'UPDATE' THEN _new := to_jsonb(NEW); END IF;
     IF _old = _new THEN
         RETURN NULL;  -- an UPDATE that changed nothing is not an event
     END IF;
@@ -41,14 +42,13 @@ BEGIN
             auth.current_actor(),
             session_user,
             TG_TABLE_NAME || '.' || lower(TG_OP),
-            CASE TG_OP WHEN 'INSERT' THEN jsonb_build_object('new', _new)
-                       WHEN 'DELETE' THEN jsonb_build_object('old', _old)
+            CASE TG_OP WHEN 'DELETE' THEN jsonb_build_object('old', _old)
                        ELSE jsonb_build_object('old', _old, 'new', _new) END);
     RETURN NULL;
 END;
 $$;
 COMMENT ON FUNCTION auth.tg_audit() IS
-    'Trigger (AFTER INSERT/UPDATE/DELETE, row): writes one auth.audit_log row per changed row, with the '
+    'Trigger (AFTER UPDATE/DELETE, row; inserts are auth.tg_audit_insert): writes one auth.audit_log row per changed row, with the '
     'tenant, the actor of auth.set_actor, session_user and the old and/or new row. The columns named as '
     'trigger arguments are written as "redacted".';
 

@@ -50,7 +50,7 @@ struct AdminTenantRoutes {
         group.get("tenants") { _, context in
             let admin = try context.requireAdmin()
             return try await platform.registry.all()
-                .filter { admin.isSuperadmin || admin.tenantSlugs.contains($0.slug) }
+                .filter { admin.manages(tenant: $0.slug) }
                 .map(TenantView.init)
         }
         group.post("tenants") { request, context in
@@ -118,7 +118,7 @@ struct AdminTenantRoutes {
     private func managedTenant(_ context: PortalContext) async throws -> TenantRecord {
         let admin = try context.requireAdmin()
         let slug = try context.parameters.require("slug")
-        guard admin.isSuperadmin || admin.tenantSlugs.contains(slug),
+        guard admin.manages(tenant: slug),
               let record = try await platform.registry.find(slug: slug)
         else {
             throw PlatformError(.unknownTenant, "no tenant '\(slug)'", hint: "GET /admin/api/tenants lists the tenants you manage.")

@@ -47,8 +47,6 @@ actor SessionStore<Subject: Sendable & Equatable> {
         sessions = sessions.filter { !matches($0.value.subject) }
     }
 
-    var count: Int { sessions.count }
-
     /// Drops expired sessions now and then, so abandoned ones do not accumulate.
     private func sweepIfDue() {
         let now = ContinuousClock.now

@@ -25,6 +25,9 @@ actor SignInThrottle {
 
     func recordFailure(_ key: String) {
         failures[key] = recentFailures(key) + [.now]
+        if failures.count > 10_000 {  // guesses at many made-up emails must not grow memory without end
+            failures = failures.filter { !recentFailures($0.key).isEmpty }
+        }
     }
 
     func recordSuccess(_ key: String) {

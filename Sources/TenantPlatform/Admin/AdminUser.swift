@@ -21,6 +21,12 @@ public struct AdminUser: Sendable, Equatable {
 
     public var isSuperadmin: Bool { role == .superadmin }
 
+    /// Whether this user, as read, may manage the tenant: the rule of
+    /// ``AdminUserStore/canManage(_:tenant:)`` without asking the database again.
+    public func manages(tenant slug: String) -> Bool {
+        isActive && (isSuperadmin || tenantSlugs.contains(slug))
+    }
+
     /// Selects admin users with their tenants; `WHERE` clauses name the table `a`.
     static let select = """
         SELECT a.admin_user_id, a.email, a.is_superadmin, a.is_active, a.created_at,

@@ -39,6 +39,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0004_member_key_index.sql') AS pend
 \ir migrations/0004_member_key_index.sql
 SELECT pgperm.record_applied('auth', 'migrations/0004_member_key_index.sql');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0005_access_stamps.sql') AS pending \gset
+\if :pending
+\ir migrations/0005_access_stamps.sql
+SELECT pgperm.record_applied('auth', 'migrations/0005_access_stamps.sql');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql

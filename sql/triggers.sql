@@ -36,6 +36,12 @@ CREATE OR REPLACE TRIGGER user_group_immutable
     BEFORE UPDATE OF tenant_id ON auth.user_group
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
 
+-- A membership never changes hands: its effective_access row, group memberships and
+-- ownership hang off its key. Remove it and add another instead.
+CREATE OR REPLACE TRIGGER tenant_user_immutable
+    BEFORE UPDATE OF tenant_id, user_id ON auth.tenant_user
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'user_id');
+
 -- A tenant owner is a member: direct DML naming a new tenant owner adds the membership. --
 
 CREATE OR REPLACE TRIGGER owner_membership
@@ -54,6 +60,16 @@ CREATE OR REPLACE TRIGGER perm_set_delete_contents
 CREATE OR REPLACE TRIGGER tenant_user_lock
     BEFORE DELETE ON auth.tenant_user
     FOR EACH ROW EXECUTE FUNCTION auth.tg_tenant_user_lock();
+
+-- The change stamps of deleted tenants and users go with them (migration 0005).
+CREATE OR REPLACE TRIGGER tenant_access_stamp_forget
+    AFTER DELETE ON auth.tenant
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_access_stamp_forget();
+CREATE OR REPLACE TRIGGER user_info_access_stamp_forget
+    AFTER DELETE ON auth.user_info
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_access_stamp_forget();
 
 -- updated_at follows every real change, direct UPDATEs included. -----------------------
 

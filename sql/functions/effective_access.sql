@@ -7,49 +7,88 @@
 -- change came through a function or through direct DML. Cascaded deletes fire the child
 -- tables' triggers, so a DELETE needs no special handling.
 --
--- Concurrency: changes in one tenant are serialized by a transaction-level advisory lock
--- per tenant (auth.lock_tenants). A trigger takes it BEFORE it looks for the affected
--- pairs, and every statement after it runs on a fresh READ COMMITTED snapshot, so it sees
--- what the previous holder committed: e.g. a group member added concurrently with an
--- assignment to that group is refreshed by whichever of the two commits last. This relies
--- on READ COMMITTED (the default): under REPEATABLE READ the snapshot never moves, and two
--- concurrent changes in one tenant could leave a stale row.
+-- Concurrency, at every isolation level. Every change of access in a tenant first stamps
+-- the tenant (auth.lock_tenants: an UPDATE of its row in auth.access_stamp, migration 0005).
+-- - READ COMMITTED: the stamp's row lock serializes changes in one tenant, and every
+--   statement after it runs on a fresh snapshot, so it sees what the previous holder
+--   committed: e.g. a group member added concurrently with an assignment to that group is
+--   refreshed by whichever of the two commits last.
+-- - REPEATABLE READ and SERIALIZABLE: the snapshot never moves, so a change that waited for
+--   another, or started before another committed, would compute from rows that miss the
+--   other's change. PostgreSQL refuses the stamp's UPDATE with 40001 (serialization_failure)
+--   in exactly that case (the row was updated by a transaction the snapshot does not see),
+--   and the application retries, as it must for any 40001. A change that stamps without
+--   error computes from a snapshot that holds every committed change of its tenants.
+-- Changes that span tenants: (de)activating a user stamps every tenant the user belongs to
+-- and the user (auth.lock_users); a new membership stamps its tenant and its user. The
+-- user's stamp is what makes a membership that a deactivation could not see (committed
+-- after its snapshot, or not yet) conflict with it.
+-- Chosen over an advisory lock plus an isolation-level test because PostgreSQL already
+-- knows which writers raced; the cost is one small HOT update per scope and transaction
+-- (README, Measured).
 --
--- Lock order: a tenant's lock before any row of that tenant. Every function that changes
--- access in a tenant takes the lock as its first step, before it checks or locks anything
--- (a foreign key check locks the parent row too), so two such functions in one tenant run
--- one after the other and cannot deadlock; and a function that follows a concurrent delete
--- checks afterwards, on a fresh snapshot, and raises the documented error. Functions that
--- change a user in every tenant (auth.deactivate_user) lock all the user's tenants first,
--- then the user row; several tenants are always locked in one call, sorted by key. The
--- triggers take the lock again (it is re-entrant) for direct DML, which locks its rows
--- first: the BEFORE DELETE trigger on auth.tenant_user at least takes it before the
+-- Lock order: a tenant's stamp before any row of that tenant, and a user's stamp after the
+-- user's tenants'. Every function that changes access in a tenant stamps it as its first
+-- step, before it checks or locks anything (a foreign key check locks the parent row too),
+-- so two such functions in one tenant run one after the other and cannot deadlock; and a
+-- function that follows a concurrent delete checks afterwards, on a fresh snapshot, and
+-- raises the documented error. Functions that change a user in every tenant
+-- (auth.deactivate_user) stamp all the user's tenants first, then the user; several scopes
+-- are always stamped in one statement, sorted by key. The triggers stamp again (a second
+-- stamp in one transaction writes nothing) for direct DML, which locks its rows first: the
+-- BEFORE DELETE trigger on auth.tenant_user at least stamps the tenant before the
 -- membership's effective_access row is deleted by cascade, the row that any holder of the
--- lock may be refreshing. Direct DML that deletes memberships, groups, sets or tenants
--- while another transaction holds the tenant lock and then touches the same rows can still
+-- stamp may be refreshing. Direct DML that deletes memberships, groups, sets or tenants
+-- while another transaction holds the stamp and then touches the same rows can still
 -- deadlock (PostgreSQL detects it and fails one of them with 40P01); the functions cannot.
 --
 -- The trigger functions are SECURITY DEFINER so that a role allowed to write the tables
 -- directly need not be allowed to write the cache.
 
-CREATE OR REPLACE FUNCTION auth.lock_tenants(_tenant_ids uuid[])
+CREATE OR REPLACE FUNCTION auth.stamp_access(_scope_ids uuid[])
 RETURNS void
-LANGUAGE plpgsql
+LANGUAGE sql
+SECURITY DEFINER
 SET search_path = ''
 AS $$
-BEGIN
-    -- Keys are taken in one global order (sorted by key), so two transactions locking
-    -- overlapping sets of tenants in one statement cannot deadlock on them. The key is
-    -- repeated in auth.tg_tenant_user_lock.
-    PERFORM pg_advisory_xact_lock(k.lock_key)
-       FROM (SELECT DISTINCT hashtextextended('auth.tenant:' || t.tenant_id::text, 0) AS lock_key
-               FROM unnest(_tenant_ids) AS t(tenant_id)
-              WHERE t.tenant_id IS NOT NULL
-              ORDER BY 1) AS k;
-END;
+    -- Sorted, so transactions stamping overlapping scopes in one statement cannot deadlock.
+    -- A row this transaction already stamped is locked but not rewritten (WHERE below): a
+    -- statement trigger fires once per statement, and a bulk change of 100,000 rows
+    -- through a row trigger would otherwise leave a chain of 100,000 versions of one row.
+    -- The lock itself, and the 40001 of a raced REPEATABLE READ writer, come before WHERE.
+    INSERT INTO auth.access_stamp AS s (scope_id)
+    SELECT DISTINCT x.scope_id
+      FROM unnest(_scope_ids) AS x(scope_id)
+     WHERE x.scope_id IS NOT NULL
+     ORDER BY 1
+    ON CONFLICT (scope_id) DO UPDATE
+       SET changes = s.changes + 1
+     WHERE s.xmin OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()::pg_catalog.xid;
+$$;
+COMMENT ON FUNCTION auth.stamp_access(uuid[]) IS
+    'Internal: stamps the scopes (tenant ids, user ids, or the nil uuid for the catalogue) in auth.access_stamp, '
+    'waiting for concurrent changes of them; 40001 under REPEATABLE READ or SERIALIZABLE when one committed after '
+    'the snapshot.';
+
+CREATE OR REPLACE FUNCTION auth.lock_tenants(_tenant_ids uuid[])
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT auth.stamp_access(_tenant_ids);
 $$;
 COMMENT ON FUNCTION auth.lock_tenants(uuid[]) IS
-    'Internal: takes the transaction-level advisory lock that serializes changes of access in each tenant.';
+    'Internal: stamps each tenant, which serializes changes of access in it (see auth.stamp_access).';
+
+CREATE OR REPLACE FUNCTION auth.lock_users(_user_ids uuid[])
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT auth.stamp_access(_user_ids);
+$$;
+COMMENT ON FUNCTION auth.lock_users(uuid[]) IS
+    'Internal: stamps each user, which serializes a user''s (de)activation with new memberships of the user.';
 
 CREATE OR REPLACE FUNCTION auth.tg_tenant_user_lock()
 RETURNS trigger
@@ -59,15 +98,33 @@ AS $$
 BEGIN
     -- Row-level: the tenant is known only from the row. PostgreSQL has locked the row by
     -- now, but nothing else is deleted yet, in particular not the member's effective_access
-    -- row (by cascade), which a transaction holding this lock may be refreshing.
-    -- The key of auth.lock_tenants, without its array query: this runs once per deleted row.
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('auth.tenant:' || OLD.tenant_id::text, 0));
+    -- row (by cascade), which a transaction holding the stamp may be refreshing.
+    PERFORM auth.lock_tenants(ARRAY[OLD.tenant_id]);
     RETURN OLD;
 END;
 $$;
 COMMENT ON FUNCTION auth.tg_tenant_user_lock() IS
-    'Trigger (BEFORE DELETE on auth.tenant_user, row): takes the tenant lock before the membership and its '
+    'Trigger (BEFORE DELETE on auth.tenant_user, row): stamps the tenant before the membership and its '
     'cache row are deleted, whether by a function, direct DML or the cascade of a tenant or user deletion.';
+
+CREATE OR REPLACE FUNCTION auth.tg_access_stamp_forget()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    -- After the statement, so after the cascades whose triggers stamped the deleted rows.
+    IF TG_TABLE_NAME = 'tenant' THEN
+        DELETE FROM auth.access_stamp s USING old_rows o WHERE s.scope_id = o.tenant_id;
+    ELSE
+        DELETE FROM auth.access_stamp s USING old_rows o WHERE s.scope_id = o.user_id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION auth.tg_access_stamp_forget() IS
+    'Trigger (AFTER DELETE on auth.tenant and auth.user_info, statement): deletes the stamps of deleted tenants and users.';
 
 CREATE OR REPLACE FUNCTION auth.refresh_effective_access(_tenant_ids uuid[], _user_ids uuid[])
 RETURNS void
@@ -184,9 +241,11 @@ AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- A new membership is invisible to a concurrent (de)activation of its user, which
-        -- therefore does not lock this tenant. A share lock on the user row makes one of
-        -- the two wait for the other, so the later one sees the other's change.
-        PERFORM FROM auth.user_info u WHERE u.user_id IN (SELECT n.user_id FROM new_rows n) FOR SHARE;
+        -- therefore does not stamp this tenant. Both stamp the user (after the tenant: see
+        -- the lock order above), so one waits for the other and sees its change, or fails
+        -- with 40001 under REPEATABLE READ.
+        PERFORM auth.lock_tenants(ARRAY(SELECT n.tenant_id FROM new_rows n));
+        PERFORM auth.lock_users(ARRAY(SELECT n.user_id FROM new_rows n));
         PERFORM auth.refresh_effective_access(array_agg(n.tenant_id), array_agg(n.user_id))
            FROM new_rows n;
     ELSE
@@ -242,6 +301,9 @@ BEGIN
     IF cardinality(_user_ids) = 0 THEN
         RETURN NULL;
     END IF;
+    -- The user's stamp before listing the memberships: a membership added concurrently is
+    -- then either committed and listed (READ COMMITTED), or the cause of a 40001.
+    PERFORM auth.lock_users(_user_ids);
     PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = ANY (_user_ids)));
     PERFORM auth.refresh_effective_access(array_agg(tu.tenant_id), array_agg(tu.user_id))
        FROM auth.tenant_user tu

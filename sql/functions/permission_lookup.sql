@@ -7,6 +7,16 @@
 -- inlined into auth.has_permission, which then costs one index lookup (auth.effective_access)
 -- instead of two. Codes are immutable, so an entry for an existing code is never wrong; the
 -- checks fall back to the table when a code is missing here.
+--
+-- Which catalogue a check answers from: the one of its own snapshot, always. PostgreSQL
+-- reads function definitions from the latest committed catalogue, not from a transaction's
+-- snapshot, so a REPEATABLE READ transaction could otherwise meet a lookup generated after
+-- its snapshot: a code created since would pass its checks (the snapshot says QN003), and a
+-- code deleted and created again (a new number) would deny a grant its snapshot still
+-- holds. The generated function therefore carries the id of the transaction that generated
+-- it and answers NULL (the table fallback, from the snapshot) unless that transaction is
+-- visible in the current snapshot or is the current transaction: pg_visible_in_snapshot,
+-- a few tens of nanoseconds, no table read. Under READ COMMITTED every statement's snapshot sees it at once.
 
 CREATE OR REPLACE FUNCTION auth.rebuild_permission_lookup()
 RETURNS void
@@ -17,9 +27,11 @@ AS $$
 DECLARE
     _map jsonb;
 BEGIN
-    -- Concurrent catalogue changes rebuild one after the other; under READ COMMITTED the
-    -- second rebuild's fresh snapshot includes the first one's codes.
-    PERFORM pg_advisory_xact_lock(hashtextextended('auth.permission_lookup', 0));
+    -- Concurrent catalogue changes rebuild one after the other (the catalogue's stamp, the
+    -- nil uuid): under READ COMMITTED the second rebuild's fresh snapshot includes the first
+    -- one's codes; under REPEATABLE READ a rebuild whose snapshot misses a committed one
+    -- fails with 40001 (see functions/effective_access.sql).
+    PERFORM auth.stamp_access(ARRAY['00000000-0000-0000-0000-000000000000'::uuid]);
     SELECT coalesce(jsonb_object_agg(p.code::text, p.ancestor_nos::text), '{}'::jsonb)
       INTO _map
       FROM auth.permission p;
@@ -28,12 +40,16 @@ BEGIN
         RETURNS int[]
         LANGUAGE sql
         STABLE
-        PARALLEL SAFE
-        AS $body$ SELECT (%L::pg_catalog.jsonb OPERATOR(pg_catalog.->>) _perm_code)::pg_catalog.int4[] $body$
-        $ddl$, _map);
+        AS $body$
+            SELECT CASE WHEN pg_catalog.pg_visible_in_snapshot(%1$L::pg_catalog.xid8, pg_catalog.pg_current_snapshot())
+                             OR %1$L::pg_catalog.xid8 OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id_if_assigned()
+                        THEN (%2$L::pg_catalog.jsonb OPERATOR(pg_catalog.->>) _perm_code)::pg_catalog.int4[] END
+        $body$
+        $ddl$, pg_current_xact_id(), _map);
     COMMENT ON FUNCTION auth.permission_ancestors(text) IS
         'Generated from auth.permission by auth.rebuild_permission_lookup (do not edit): the permission_no '
-        'of the code and of its ancestors, NULL for a code not in the catalogue.';
+        'of the code and of its ancestors, NULL for a code not in the catalogue or when the generating '
+        'transaction is not visible in the current snapshot (the checks then read auth.permission).';
 END;
 $$;
 COMMENT ON FUNCTION auth.rebuild_permission_lookup() IS

@@ -73,8 +73,11 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    -- The user's tenants first, then the user row: see effective_access.sql, lock order.
+    -- The user's tenants first, then the user: see effective_access.sql, lock order. The
+    -- user's stamp also makes a call that has nothing to change conflict with a concurrent
+    -- (de)activation, so it never reports success from a stale snapshot.
     PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
+    PERFORM auth.lock_users(ARRAY[_user_id]);
     PERFORM auth.assert_user(_user_id);
     UPDATE auth.user_info u SET is_active = false WHERE u.user_id = _user_id AND u.is_active;
 END;
@@ -89,8 +92,11 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    -- The user's tenants first, then the user row: see effective_access.sql, lock order.
+    -- The user's tenants first, then the user: see effective_access.sql, lock order. The
+    -- user's stamp also makes a call that has nothing to change conflict with a concurrent
+    -- (de)activation, so it never reports success from a stale snapshot.
     PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
+    PERFORM auth.lock_users(ARRAY[_user_id]);
     PERFORM auth.assert_user(_user_id);
     UPDATE auth.user_info u SET is_active = true WHERE u.user_id = _user_id AND NOT u.is_active;
 END;

@@ -32,7 +32,7 @@ struct ModelBasedTests {
     @Test("the database agrees with the model after every step", arguments: seeds)
     func randomOperations(seed: UInt64) async throws {
         try await AuthFixture.run { f in
-            var run = ModelBasedRun(fixture: f, seed: seed)
+            var run = try await ModelBasedRun(fixture: f, seed: seed)
             if let failure = try await run.run(steps: Self.steps) {
                 Issue.record(Comment(rawValue: failure))
                 return
@@ -44,6 +44,8 @@ struct ModelBasedTests {
             #expect(stats.denied > stats.comparedTriples / 50, "\(stats)")
             #expect(stats.databaseErrors > Self.steps / 20, "\(stats)")
             #expect(stats.comparedStates > Self.steps / 25, "\(stats)")
+            // Steps on an older snapshot both commit and meet 40001.
+            #expect(stats.olderSnapshotCommitted > 0 && stats.olderSnapshotSerializationFailures > 0, "\(stats)")
             if Self.steps >= Self.defaultSteps {
                 // Every kind of operation succeeded at least once.
                 let never = OperationGenerator.kindNames.subtracting(stats.succeededKinds)
@@ -60,7 +62,7 @@ struct ModelBasedTests {
     @Test("the comparison reports a change the model did not make, with what is needed to replay it")
     func comparisonCanFail() async throws {
         try await AuthFixture.run { f in
-            var run = ModelBasedRun(fixture: f, seed: 7)
+            var run = try await ModelBasedRun(fixture: f, seed: 7)
             #expect(try await run.run(steps: 100) == nil)
             // Behind the model's back, make a user who is denied something a live tenant owner.
             let model = run.model
@@ -100,6 +102,11 @@ struct ModelRunStats: CustomStringConvertible {
     var comparedPairs = 0
     var comparedStates = 0
     var databaseErrors = 0
+    /// Steps run on a snapshot older than the previous step, how many of them committed,
+    /// and how many failed with 40001 (and ran again).
+    var olderSnapshotSteps = 0
+    var olderSnapshotCommitted = 0
+    var olderSnapshotSerializationFailures = 0
     var succeededKinds: Set<String> = []
     /// How often each kind of operation failed with each SQLSTATE, e.g. "assign QN006".
     var errorsByKind: [String: Int] = [:]
@@ -108,7 +115,9 @@ struct ModelRunStats: CustomStringConvertible {
         let live = String(format: "%.1f", Double(liveMemberships) / Double(max(steps, 1)))
         let checks = "\(comparedTriples) triples (\(granted) granted, \(denied) denied)"
         let others = "\(comparedPairs) permission lists, \(comparedStates) table states, \(databaseErrors) expected errors"
-        return "\(steps) steps, \(checks), \(others), \(succeededKinds.count)/\(OperationGenerator.kindNames.count) kinds succeeded, "
+        let older = "\(olderSnapshotSteps) on an older snapshot (\(olderSnapshotCommitted) committed, "
+            + "\(olderSnapshotSerializationFailures) × 40001)"
+        return "\(steps) steps, \(older), \(checks), \(others), \(succeededKinds.count)/\(OperationGenerator.kindNames.count) kinds succeeded, "
             + "\(live) live memberships on average"
     }
 }
@@ -125,26 +134,46 @@ struct ModelBasedRun {
     private var retiredTenants: [TenantID] = []
     private var retiredUsers: [UserID] = []
     private(set) var stats = ModelRunStats()
+    /// The second session, and whether it holds a snapshot for the next step.
+    private let olderSnapshot: Session
+    private var olderSnapshotOpen = false
+    static let olderSnapshotEvery = 5
 
-    init(fixture: AuthFixture, seed: UInt64) {
+    init(fixture: AuthFixture, seed: UInt64) async throws {
         f = fixture
         self.seed = seed
         generator = OperationGenerator(seed: seed)
+        olderSnapshot = try await Session.open(fixture)
     }
 
     /// Runs `steps` operations; returns a failure message at the first disagreement.
     mutating func run(steps: Int) async throws -> String? {
-        if let failure = try await compareState(step: 0) { return failure }
-        for step in 1...steps {
-            if let failure = try await self.step(step) { return failure }
+        var failure = try await compareState(step: 0)
+        var step = 1
+        while failure == nil && step <= steps {
+            failure = try await self.step(step)
+            step += 1
         }
-        return nil
+        await olderSnapshot.close()
+        return failure
     }
 
     private mutating func step(_ step: Int) async throws -> String? {
+        // Every few steps, a second session takes a REPEATABLE READ snapshot before the step
+        // and runs the next step on it, so that step misses the previous one's commit.
+        if step % Self.olderSnapshotEvery == Self.olderSnapshotEvery - 1 {
+            try await olderSnapshot.sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            try await olderSnapshot.sql("SELECT count(*) FROM auth.tenant")
+            olderSnapshotOpen = true
+        }
         let operation = generator.next(model)
         let before = model
-        let outcome = try await execute(operation)
+        let outcome: Outcome
+        if olderSnapshotOpen && step % Self.olderSnapshotEvery == 0 {
+            outcome = try await executeOnOlderSnapshot(operation)
+        } else {
+            outcome = try await execute(operation, on: f.connection)
+        }
         let expected = model.apply(operation, createdID: outcome.createdID)
         remember(step, operation, outcome, names: model)
         stats.steps = step
@@ -186,9 +215,9 @@ struct ModelBasedRun {
         var message = ""
     }
 
-    private func execute(_ operation: ModelOperation) async throws -> Outcome {
+    private func execute(_ operation: ModelOperation, on connection: Connection) async throws -> Outcome {
         do {
-            return Outcome(createdID: try await perform(operation))
+            return Outcome(createdID: try await perform(operation, on: connection))
         } catch let error as PermissionsError {
             return Outcome(errorCode: error.code.sqlState.rawValue, message: error.message)
         } catch let error as PostgresError where error.kind == .server {
@@ -196,9 +225,38 @@ struct ModelBasedRun {
         }
     }
 
+    /// Runs the operation in the session whose snapshot predates the previous step. If it
+    /// succeeds, it commits and the model takes it like any other step: a stale row it left
+    /// would show in the comparisons. If it fails, it rolls back and runs again on a fresh
+    /// snapshot, as an application retries a 40001 (a stale snapshot may also fail
+    /// differently from the model, e.g. not yet seeing a user the previous step created).
+    /// Only calls of auth functions run there: they check what they change and raise when
+    /// their snapshot lacks it, while a direct UPDATE or DELETE of a row the previous step
+    /// inserted matches nothing on the old snapshot and succeeds having done nothing, which
+    /// is REPEATABLE READ as documented, not a disagreement with the model.
+    private mutating func executeOnOlderSnapshot(_ operation: ModelOperation) async throws -> Outcome {
+        olderSnapshotOpen = false
+        var runsThere = !operation.kind.hasPrefix("sql")
+        if case .transaction = operation { runsThere = false }  // not nested in the open transaction
+        guard runsThere else {
+            try await olderSnapshot.sql("ROLLBACK")
+            return try await execute(operation, on: f.connection)
+        }
+        stats.olderSnapshotSteps += 1
+        let outcome = try await execute(operation, on: olderSnapshot.connection)
+        if outcome.errorCode == nil {
+            try await olderSnapshot.sql("COMMIT")
+            stats.olderSnapshotCommitted += 1
+            return outcome
+        }
+        try await olderSnapshot.sql("ROLLBACK")
+        if outcome.errorCode == "40001" { stats.olderSnapshotSerializationFailures += 1 }
+        return try await execute(operation, on: f.connection)
+    }
+
     /// Runs the operation; returns the id a create returned.
-    private func perform(_ operation: ModelOperation) async throws -> UUID? {
-        let auth = f.auth
+    private func perform(_ operation: ModelOperation, on connection: Connection) async throws -> UUID? {
+        let auth = AuthClient(connection)
         switch operation {
         case .createTenant(let code, let owner):
             return try await auth.createTenant(name: "Tenant \(code)", code: code, owner: owner).rawValue
@@ -206,37 +264,37 @@ struct ModelBasedRun {
         case .deactivateTenant(let t): try await auth.deactivateTenant(t)
         case .activateTenant(let t): try await auth.activateTenant(t)
         case .sqlSetTenantActive(let t, let active):
-            try await f.sql("UPDATE auth.tenant SET is_active = $2::boolean WHERE tenant_id = $1::uuid", [t, active])
+            try await connection.query("UPDATE auth.tenant SET is_active = $2::boolean WHERE tenant_id = $1::uuid", [t, active])
 
         case .createUser(let username):
             return try await auth.createUser(username: username, email: "\(username)@example.com").rawValue
         case .deactivateUser(let u): try await auth.deactivateUser(u)
         case .activateUser(let u): try await auth.activateUser(u)
         case .sqlSetUserActive(let u, let active):
-            try await f.sql("UPDATE auth.user_info SET is_active = $2::boolean WHERE user_id = $1::uuid", [u, active])
+            try await connection.query("UPDATE auth.user_info SET is_active = $2::boolean WHERE user_id = $1::uuid", [u, active])
         case .sqlDeleteUser(let u):
-            try await f.sql("DELETE FROM auth.user_info WHERE user_id = $1::uuid", [u])
+            try await connection.query("DELETE FROM auth.user_info WHERE user_id = $1::uuid", [u])
 
         case .addUserToTenant(let t, let u): try await auth.addUserToTenant(t, user: u)
         case .removeUserFromTenant(let t, let u, let hard): try await auth.removeUserFromTenant(t, user: u, hard: hard)
         case .sqlInsertMembership(let t, let u):
-            try await f.sql("INSERT INTO auth.tenant_user (tenant_id, user_id) VALUES ($1::uuid, $2::uuid)", [t, u])
+            try await connection.query("INSERT INTO auth.tenant_user (tenant_id, user_id) VALUES ($1::uuid, $2::uuid)", [t, u])
         case .sqlSetMembershipActive(let t, let u, let active):
-            try await f.sql("UPDATE auth.tenant_user SET is_active = $3::boolean WHERE tenant_id = $1::uuid AND user_id = $2::uuid",
+            try await connection.query("UPDATE auth.tenant_user SET is_active = $3::boolean WHERE tenant_id = $1::uuid AND user_id = $2::uuid",
                             [t, u, active])
         case .sqlDeleteMembership(let t, let u):
-            try await f.sql("DELETE FROM auth.tenant_user WHERE tenant_id = $1::uuid AND user_id = $2::uuid", [t, u])
+            try await connection.query("DELETE FROM auth.tenant_user WHERE tenant_id = $1::uuid AND user_id = $2::uuid", [t, u])
 
         case .assignTenantOwner(let t, let u): try await auth.assignTenantOwner(t, user: u)
         case .transferTenantOwnership(let t, let u): try await auth.transferTenantOwnership(t, to: u)
         case .assignGroupOwner(let t, let g, let u): try await auth.assignGroupOwner(tenant: t, group: g, user: u)
         case .sqlReassignTenantOwner(let t, let u):
             // The reference's transfer by direct DML.
-            try await f.sql("UPDATE auth.owner SET user_id = $2::uuid WHERE tenant_id = $1::uuid AND user_group_id IS NULL", [t, u])
+            try await connection.query("UPDATE auth.owner SET user_id = $2::uuid WHERE tenant_id = $1::uuid AND user_group_id IS NULL", [t, u])
         case .sqlPromoteGroupOwner(let g, let u):
-            try await f.sql("UPDATE auth.owner SET user_group_id = NULL WHERE user_group_id = $1::uuid AND user_id = $2::uuid", [g, u])
+            try await connection.query("UPDATE auth.owner SET user_group_id = NULL WHERE user_group_id = $1::uuid AND user_id = $2::uuid", [g, u])
         case .sqlDeleteTenantOwners(let t):
-            try await f.sql("DELETE FROM auth.owner WHERE tenant_id = $1::uuid AND user_group_id IS NULL", [t])
+            try await connection.query("DELETE FROM auth.owner WHERE tenant_id = $1::uuid AND user_group_id IS NULL", [t])
 
         case .createGroup(let t, let code):
             return try await auth.createUserGroup(tenant: t, code: code, name: "Group \(code)").rawValue
@@ -244,20 +302,20 @@ struct ModelBasedRun {
         case .deactivateGroup(let t, let g): try await auth.deactivateUserGroup(tenant: t, group: g)
         case .activateGroup(let t, let g): try await auth.activateUserGroup(tenant: t, group: g)
         case .sqlSetGroupActive(let g, let active):
-            try await f.sql("UPDATE auth.user_group SET is_active = $2::boolean WHERE user_group_id = $1::uuid", [g, active])
+            try await connection.query("UPDATE auth.user_group SET is_active = $2::boolean WHERE user_group_id = $1::uuid", [g, active])
         case .sqlDeleteGroup(let g):
-            try await f.sql("DELETE FROM auth.user_group WHERE user_group_id = $1::uuid", [g])
+            try await connection.query("DELETE FROM auth.user_group WHERE user_group_id = $1::uuid", [g])
         case .sqlMoveGroupToTenant(let g, let t):
-            try await f.sql("UPDATE auth.user_group SET tenant_id = $2::uuid WHERE user_group_id = $1::uuid", [g, t])
+            try await connection.query("UPDATE auth.user_group SET tenant_id = $2::uuid WHERE user_group_id = $1::uuid", [g, t])
         case .addUserToGroup(let t, let g, let u): try await auth.addUserToGroup(tenant: t, group: g, user: u)
         case .removeUserFromGroup(let t, let g, let u): try await auth.removeUserFromGroup(tenant: t, group: g, user: u)
         case .sqlInsertGroupMember(let t, let g, let u):
-            try await f.sql("INSERT INTO auth.user_group_member (tenant_id, user_group_id, user_id) VALUES ($1::uuid, $2::uuid, $3::uuid)",
+            try await connection.query("INSERT INTO auth.user_group_member (tenant_id, user_group_id, user_id) VALUES ($1::uuid, $2::uuid, $3::uuid)",
                             [t, g, u])
         case .sqlDeleteGroupMember(let g, let u):
-            try await f.sql("DELETE FROM auth.user_group_member WHERE user_group_id = $1::uuid AND user_id = $2::uuid", [g, u])
+            try await connection.query("DELETE FROM auth.user_group_member WHERE user_group_id = $1::uuid AND user_id = $2::uuid", [g, u])
         case .sqlMoveGroupMember(let from, let to, let u):
-            try await f.sql("""
+            try await connection.query("""
                 UPDATE auth.user_group_member SET user_group_id = $2::uuid WHERE user_group_id = $1::uuid AND user_id = $3::uuid
                 """, [from, to, u])
 
@@ -268,14 +326,14 @@ struct ModelBasedRun {
             try await auth.removePermSetPermissions(tenant: t, permSet: setCode, codes: codes)
         case .deletePermSet(let t, let setCode): try await auth.deletePermSet(tenant: t, code: setCode)
         case .sqlInsertPermSetCode(let s, let code):
-            try await f.sql("""
+            try await connection.query("""
                 INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
                 SELECT $1::uuid, p.permission_id FROM auth.permission p WHERE p.code::text = $2::text
                 """, [s, code])
         case .sqlEmptyPermSet(let s):
-            try await f.sql("DELETE FROM auth.perm_set_permission WHERE perm_set_id = $1::uuid", [s])
+            try await connection.query("DELETE FROM auth.perm_set_permission WHERE perm_set_id = $1::uuid", [s])
         case .sqlDeletePermSet(let s):
-            try await f.sql("DELETE FROM auth.perm_set WHERE perm_set_id = $1::uuid", [s])
+            try await connection.query("DELETE FROM auth.perm_set WHERE perm_set_id = $1::uuid", [s])
 
         case .assign(let t, let grantee, let grant): try await auth.assignPermission(tenant: t, to: grantee, grant: grant)
         case .unassign(let t, let grantee, let grant): try await auth.unassignPermission(tenant: t, from: grantee, grant: grant)
@@ -289,38 +347,38 @@ struct ModelBasedRun {
             case .permSet(let s): permSet = s
             case .permission(let c): code = c
             }
-            try await f.sql("""
+            try await connection.query("""
                 INSERT INTO auth.permission_assignment (tenant_id, user_id, user_group_id, perm_set_id, permission_id)
                 VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid,
                         (SELECT p.permission_id FROM auth.permission p WHERE p.code::text = $5::text))
                 """, [t, user, group, permSet, code])
         case .sqlDeleteUserAssignments(let t, let u):
-            try await f.sql("DELETE FROM auth.permission_assignment WHERE tenant_id = $1::uuid AND user_id = $2::uuid", [t, u])
+            try await connection.query("DELETE FROM auth.permission_assignment WHERE tenant_id = $1::uuid AND user_id = $2::uuid", [t, u])
         case .sqlMoveGroupAssignments(let from, let to):
-            try await f.sql("UPDATE auth.permission_assignment SET user_group_id = $2::uuid WHERE user_group_id = $1::uuid", [from, to])
+            try await connection.query("UPDATE auth.permission_assignment SET user_group_id = $2::uuid WHERE user_group_id = $1::uuid", [from, to])
 
         case .createPermission(let code): return try await auth.createPermission(code: code, name: "Code \(code)").rawValue
         case .deletePermission(let code): try await auth.deletePermission(code: code)
         case .sqlSetTenantGroupsActive(let t, let active):
-            try await f.sql("UPDATE auth.user_group SET is_active = $2::boolean WHERE tenant_id = $1::uuid", [t, active])
+            try await connection.query("UPDATE auth.user_group SET is_active = $2::boolean WHERE tenant_id = $1::uuid", [t, active])
         case .sqlFlipMemberships(let t):
-            try await f.sql("UPDATE auth.tenant_user SET is_active = NOT is_active WHERE tenant_id = $1::uuid", [t])
+            try await connection.query("UPDATE auth.tenant_user SET is_active = NOT is_active WHERE tenant_id = $1::uuid", [t])
         case .sqlFlipAllTenants:
-            try await f.sql("UPDATE auth.tenant SET is_active = NOT is_active")
+            try await connection.query("UPDATE auth.tenant SET is_active = NOT is_active")
         case .sqlRemoveUserFromAllGroups(let u):
-            try await f.sql("DELETE FROM auth.user_group_member WHERE user_id = $1::uuid", [u])
+            try await connection.query("DELETE FROM auth.user_group_member WHERE user_id = $1::uuid", [u])
         case .sqlMoveUserAssignments(let t, let from, let to):
-            try await f.sql("""
+            try await connection.query("""
                 UPDATE auth.permission_assignment SET user_id = $3::uuid WHERE tenant_id = $1::uuid AND user_id = $2::uuid
                 """, [t, from, to])
         case .transaction(let operations):
-            try await f.connection.withTransaction { _ in
-                for operation in operations { _ = try await perform(operation) }
+            try await connection.withTransaction { connection in
+                for operation in operations { _ = try await perform(operation, on: connection) }
             }
         case .sqlDeletePermissionRow(let code):
-            try await f.sql("DELETE FROM auth.permission WHERE code::text = $1::text", [code])
+            try await connection.query("DELETE FROM auth.permission WHERE code::text = $1::text", [code])
         case .sqlDeletePermissionSubtree(let code):
-            try await f.sql("""
+            try await connection.query("""
                 DELETE FROM auth.permission WHERE code::text = $1::text OR starts_with(code::text, $1::text || '.')
                 """, [code])
         }

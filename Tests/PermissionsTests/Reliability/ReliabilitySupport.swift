@@ -28,6 +28,8 @@ struct Outcome: Sendable, CustomStringConvertible {
     }
 
     var succeeded: Bool { sqlState == nil }
+    /// 40001: PostgreSQL refused the transaction because it raced a committed change; retry it.
+    var isSerializationFailure: Bool { sqlState == "40001" }
     /// Whether it failed with one of the schema's own SQLSTATEs (class Q).
     var isOurError: Bool { sqlState?.hasPrefix("Q") ?? false }
     func failed(with code: PermissionsError.Code) -> Bool { sqlState == code.sqlState.rawValue }
@@ -78,6 +80,14 @@ struct RaceResult: Sendable {
     let secondWasBlocked: Bool
 }
 
+/// The transaction isolation levels PostgreSQL offers (READ UNCOMMITTED behaves as READ COMMITTED).
+enum IsolationLevel: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+    var testDescription: String { rawValue }
+}
+
 enum Reliability {
     /// Generous: two slow cores shared by many tests.
     static let lockWaitTimeout: Duration = .seconds(90)
@@ -88,6 +98,7 @@ enum Reliability {
     /// fixture's connection through `pg_blocking_pids`), or has finished without waiting,
     /// A commits; then B commits (or rolls back if `second` failed).
     static func race(_ f: AuthFixture,
+                     isolation: IsolationLevel = .readCommitted,
                      first: @escaping @Sendable (AuthClient) async throws -> Void,
                      second: @escaping @Sendable (AuthClient) async throws -> Void) async throws -> RaceResult {
         let a = try await Session.open(f)
@@ -105,7 +116,7 @@ enum Reliability {
         let done = DoneFlag()
         let task = Task { () -> Outcome in
             defer { done.set() }
-            do { try await b.sql("BEGIN") } catch { return Outcome(error) }
+            do { try await b.sql("BEGIN ISOLATION LEVEL \(isolation.rawValue)") } catch { return Outcome(error) }
             let outcome = await Outcome.of { try await second(b.auth) }
             do {
                 try await b.sql(outcome.succeeded ? "COMMIT" : "ROLLBACK")
@@ -126,6 +137,27 @@ enum Reliability {
         try await a.sql("COMMIT")
         let secondOutcome = await task.value
         return RaceResult(first: firstOutcome, second: secondOutcome, secondWasBlocked: blocked)
+    }
+
+    /// The other interleaving: session B begins at `isolation` and takes its snapshot; then
+    /// `first` runs and commits in session A; then B runs `second` on its old snapshot and
+    /// commits (or rolls back if `second` failed). Returns how `second` ended.
+    static func onOlderSnapshot(_ f: AuthFixture, isolation: IsolationLevel,
+                                first: @Sendable (AuthClient) async throws -> Void,
+                                second: @Sendable (AuthClient) async throws -> Void) async throws -> Outcome {
+        let a = try await Session.open(f)
+        let b = try await Session.open(f)
+        defer { Task { await a.close(); await b.close() } }
+        try await b.sql("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        try await b.sql("SELECT count(*) FROM auth.tenant")  // the snapshot is taken here
+        try await first(a.auth)
+        let outcome = await Outcome.of { try await second(b.auth) }
+        do {
+            try await b.sql(outcome.succeeded ? "COMMIT" : "ROLLBACK")
+        } catch {
+            return outcome.succeeded ? Outcome(error) : outcome
+        }
+        return outcome
     }
 
     /// Polls until `waiter` waits for a lock held by `holder` (true) or `done` is set

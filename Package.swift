@@ -58,6 +58,7 @@ let package = Package(
             name: "AdminPortal",
             dependencies: [
                 "PQ", "Permissions", "TenantPlatform",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -61,6 +61,10 @@ extension APIError {
         case let error as PermissionsError:
             self.init(status: Self.status(ofSQLState: error.code.sqlState.rawValue), code: error.code.sqlState.rawValue,
                       message: error.message, detail: error.detail, hint: error.hint)
+        case let error as PostgresError where error.code == .characterNotInRepertoire:
+            // Refused by PQ before anything was sent: a NUL character in some input.
+            self.init(status: .badRequest, code: "invalid_text", message: error.message,
+                      hint: "Text fields cannot contain the NUL character (U+0000).")
         case let error as TenantConnectionError:
             // Pool sizes and settings are for the operator's log, not for the tenant's users.
             self.init(status: .serviceUnavailable, code: Self.snakeCase(error.code.description),

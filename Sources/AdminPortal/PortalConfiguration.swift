@@ -5,6 +5,8 @@ public struct PortalConfiguration: Sendable {
     public var port: Int
     /// A session ends after this long without a request.
     public var sessionIdleTimeout: Duration
+    /// A session ends this long after sign-in, however busy.
+    public var sessionLifetime: Duration
     /// Marks session cookies `Secure`: set it when the portal is served over HTTPS (behind
     /// a TLS-terminating proxy), so browsers never send the cookie in clear text.
     public var secureCookies: Bool
@@ -13,10 +15,11 @@ public struct PortalConfiguration: Sendable {
     public var publicOrigins: [String]
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
-                secureCookies: Bool = false, publicOrigins: [String] = []) {
+                sessionLifetime: Duration = .seconds(24 * 3600), secureCookies: Bool = false, publicOrigins: [String] = []) {
         self.host = host
         self.port = port
         self.sessionIdleTimeout = sessionIdleTimeout
+        self.sessionLifetime = sessionLifetime
         self.secureCookies = secureCookies
         self.publicOrigins = publicOrigins
     }

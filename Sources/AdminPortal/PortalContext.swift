@@ -7,11 +7,18 @@ import TenantPlatform
 /// user on `/admin/api/*`, the signed-in tenant user on `/t/{slug}/api/*`.
 struct PortalContext: RequestContext {
     var coreContext: CoreRequestContextStorage
+    /// The peer's address, the client of the sign-in throttle ("unknown" without one, as in
+    /// HummingbirdTesting's router mode). Behind a proxy every client shares the proxy's.
+    let clientAddress: String
     var admin: AdminUser?
+    /// On `/t/{slug}/api/*`: the tenant the slug names, when it exists and is active.
+    var tenant: TenantRecord?
     var tenantUser: TenantUserSession?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        let address = source.channel.remoteAddress
+        clientAddress = address?.ipAddress ?? address?.pathname ?? "unknown"
     }
 
     /// JSON bodies use the SQL functions' snake_case names (`perm_code`, `tenant_id`); ids
@@ -43,8 +50,10 @@ struct PortalContext: RequestContext {
     }
 }
 
-/// A tenant application user signed in to one tenant's API.
+/// A tenant application user signed in to one tenant's API: the platform tenant (its id,
+/// and the slug of this request), the tenant row inside its database, and the user there.
 struct TenantUserSession: Sendable, Equatable {
+    let tenantID: UUID
     let slug: String
     let tenant: TenantID
     let user: UserID

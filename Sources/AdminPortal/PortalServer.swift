@@ -13,21 +13,39 @@ public struct PortalServer: Sendable {
     public let platform: Platform
     public let configuration: PortalConfiguration
     let logger: Logger
-    let adminSessions: SessionStore<AdminSubject>
-    let tenantSessions: SessionStore<TenantUserSession>
-    let adminSignIns = SignInThrottle()
+    /// Admin and tenant-user sessions, and the sign-in throttle, all in the master database.
+    let sessions: SessionStore
+    let signIns: SignInThrottle
+    let unknownTenants = UnknownTenantCache()
 
     public init(platform: Platform, configuration: PortalConfiguration, logger: Logger = Logger(label: "pgperm.portal")) {
         self.platform = platform
         self.configuration = configuration
         self.logger = logger
-        adminSessions = SessionStore(idleTimeout: configuration.sessionIdleTimeout)
-        tenantSessions = SessionStore(idleTimeout: configuration.sessionIdleTimeout)
+        sessions = SessionStore(master: platform.master, idleTimeout: configuration.sessionIdleTimeout,
+                                lifetime: configuration.sessionLifetime)
+        signIns = SignInThrottle(master: platform.master)
     }
 
     /// Serves until the task is cancelled or the process gets SIGINT/SIGTERM.
     public func run() async throws {
+        let sweeper = Task { await sweepExpiredRows() }
+        defer { sweeper.cancel() }
         try await application().runService()
+    }
+
+    /// Deletes expired sessions and old sign-in attempts every minute. Expired rows are
+    /// refused whether or not they are still there; this only keeps the tables small.
+    private func sweepExpiredRows() async {
+        while !Task.isCancelled {
+            do {
+                try await sessions.sweep()
+                try await signIns.sweep()
+            } catch {
+                logger.warning("could not delete expired sessions", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(60))
+        }
     }
 
     /// The application, for running or for tests (`HummingbirdTesting`).
@@ -53,18 +71,19 @@ public struct PortalServer: Sendable {
         let admins = AdminUserStore(platform: platform)
         group.add(middleware: NoStoreMiddleware())
         let signedIn = group.group()
-            .add(middleware: AdminAuthenticator(sessions: adminSessions, cookie: cookie, admins: admins))
-        AdminSessionRoutes(sessions: adminSessions, cookie: cookie, admins: admins, throttle: adminSignIns)
+            .add(middleware: AdminAuthenticator(sessions: sessions, cookie: cookie, admins: admins))
+        AdminSessionRoutes(sessions: sessions, cookie: cookie, admins: admins, throttle: signIns)
             .register(open: group, signedIn: signedIn)
-        AdminTenantRoutes(platform: platform, tenantSessions: tenantSessions).register(on: signedIn)
+        AdminTenantRoutes(platform: platform).register(on: signedIn)
     }
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies)
-        let open = group.add(middleware: NoStoreMiddleware()).add(middleware: TenantGate(registry: platform.registry))
+        let open = group.add(middleware: NoStoreMiddleware())
+            .add(middleware: TenantGate(registry: platform.registry, unknownTenants: unknownTenants))
         let signedIn = open.group()
-            .add(middleware: TenantUserAuthenticator(sessions: tenantSessions, cookie: cookie, connections: platform.connections))
-        TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, cookie: cookie)
+            .add(middleware: TenantUserAuthenticator(sessions: sessions, cookie: cookie, connections: platform.connections))
+        TenantAPIRoutes(connections: platform.connections, sessions: sessions, cookie: cookie, throttle: signIns)
             .register(open: open, signedIn: signedIn)
     }
 }

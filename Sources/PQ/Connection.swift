@@ -52,6 +52,7 @@ public final class Connection: @unchecked Sendable {
     ///   - logger: receives server notices at debug level.
     /// - Throws: ``PostgresError`` of kind `.connection` carrying libpq's own message.
     public static func connect(_ conninfo: String, logger: Logger = .disabled) async throws -> Connection {
+        try refuseNUL(in: conninfo, what: "the connection string")
         let thread = ConnectionThread(name: "pgperm.pq.connection")
         let handle: OpaquePointer
         do {
@@ -92,6 +93,10 @@ public final class Connection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ binds: [any PostgresEncodable] = [], prepared: Bool = false) async throws -> QueryResult {
         let texts = binds.map(\.postgresText)
+        try Self.refuseNUL(in: sql, what: "the statement text")
+        for (index, text) in texts.enumerated() {
+            if let text { try Self.refuseNUL(in: text, what: "parameter $\(index + 1)") }
+        }
         return try await run { handle in
             let values = texts.map { $0.flatMap { UnsafePointer(strdup($0)) } }
             defer { values.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
@@ -109,6 +114,17 @@ public final class Connection: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// libpq takes C strings, which end at the first NUL byte: a value holding one would
+    /// reach the server cut short ("pw\0junk" checked as "pw"). PostgreSQL text cannot hold
+    /// NUL anyway, so such a value is refused before anything is sent, with the SQLSTATE the
+    /// server uses for it (22021).
+    static func refuseNUL(in text: String, what: String) throws {
+        guard text.utf8.contains(0) else { return }
+        throw PostgresError(kind: .usage, code: .characterNotInRepertoire,
+                            message: "\(what) contains a NUL character (U+0000), which PostgreSQL text cannot hold",
+                            hint: "Remove the NUL character; nothing was sent to the server.")
     }
 
     /// Runs on the connection's thread: prepares `sql` on first use, then executes it by name.
@@ -132,6 +148,7 @@ public final class Connection: @unchecked Sendable {
     /// - Throws: ``PostgresError`` whose ``PostgresError/statementIndex`` is the 0-based index of
     ///   the failing statement among the non-empty statements of `script`.
     public func execute(script: String) async throws {
+        try Self.refuseNUL(in: script, what: "the script")
         try await run { handle in
             guard PQsendQuery(handle, script) == 1 else {
                 throw Self.connectionError(handle)
@@ -183,7 +200,9 @@ public final class Connection: @unchecked Sendable {
     /// `CREATE ROLE ... PASSWORD` and the server, its logs and `pg_stat_activity` never see
     /// the password itself (what psql's `\password` does).
     public func encryptPassword(_ password: String, user: String) async throws -> String {
-        try await run { handle in
+        try Self.refuseNUL(in: password, what: "the password")
+        try Self.refuseNUL(in: user, what: "the user name")
+        return try await run { handle in
             guard let verifier = PQencryptPasswordConn(handle, password, user, "scram-sha-256") else {
                 throw Self.connectionError(handle)
             }

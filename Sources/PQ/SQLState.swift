@@ -18,6 +18,7 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible, Expressible
     public static let connectionException: SQLState = "08000"
     public static let featureNotSupported: SQLState = "0A000"
     public static let invalidTextRepresentation: SQLState = "22P02"
+    public static let characterNotInRepertoire: SQLState = "22021"
     public static let nullValueNotAllowed: SQLState = "22004"
     public static let raiseException: SQLState = "P0001"
     public static let notNullViolation: SQLState = "23502"

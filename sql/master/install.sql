@@ -16,6 +16,12 @@ SELECT pgperm.is_pending('master', 'master/migrations/0001_master_schema.sql') A
 \ir migrations/0001_master_schema.sql
 SELECT pgperm.record_applied('master', 'master/migrations/0001_master_schema.sql');
 \endif
+SELECT pgperm.is_pending('master', 'master/migrations/0002_portal_sessions.sql') AS pending \gset
+\if :pending
+\ir migrations/0002_portal_sessions.sql
+SELECT pgperm.record_applied('master', 'master/migrations/0002_portal_sessions.sql');
+\endif
 
 \ir functions/passwords.sql
+\ir functions/sessions.sql
 COMMIT;

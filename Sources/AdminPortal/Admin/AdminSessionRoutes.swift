@@ -4,7 +4,7 @@ import TenantPlatform
 
 /// `/admin/api/session`: sign in (POST), who am I (GET), sign out (DELETE).
 struct AdminSessionRoutes {
-    let sessions: SessionStore<AdminSubject>
+    let sessions: SessionStore
     let cookie: SessionCookie
     let admins: AdminUserStore
     let throttle: SignInThrottle
@@ -20,14 +20,16 @@ struct AdminSessionRoutes {
     func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
         open.post("session") { request, context in
             let credentials = try await request.decode(as: SignIn.self, context: context)
-            let account = credentials.email.trimmingCharacters(in: .whitespaces).lowercased()
-            try await throttle.admit(account)
-            guard let admin = try await admins.authenticate(email: credentials.email, password: credentials.password) else {
-                await throttle.recordFailure(account)
+            // The value the database compares (AdminUserStore.authenticate trims it too).
+            let email = credentials.email.trimmingCharacters(in: .whitespaces)
+            try SignInFields.check("email", email, maximumLength: SignInFields.maximumEmailLength)
+            try SignInFields.checkPassword(credentials.password)
+            try await throttle.reserve(kind: "admin", account: email, client: context.clientAddress)
+            guard let admin = try await admins.authenticate(email: email, password: credentials.password) else {
                 throw APIError.wrongCredentials
             }
-            await throttle.recordSuccess(account)
-            let token = await sessions.open(AdminSubject(adminID: admin.id))
+            try await throttle.succeeded(kind: "admin", account: email, client: context.clientAddress)
+            let token = try await sessions.open(.admin(admin.id))
             var response = try AdminUserView(admin).response(from: request, context: context)
             response.setCookie(cookie.setting(token, path: Self.cookiePath))
             return response
@@ -36,7 +38,7 @@ struct AdminSessionRoutes {
             AdminUserView(try context.requireAdmin())
         }
         open.delete("session") { request, _ in
-            if let token = cookie.token(in: request) { await sessions.close(token) }
+            if let token = cookie.token(in: request) { try await sessions.close(token) }
             var response = Response(status: .noContent)
             response.setCookie(cookie.clearing(path: Self.cookiePath))
             return response

@@ -7,8 +7,6 @@ import TenantPlatform
 /// for creating or deleting one), and any other slug answers 404, as if it did not exist.
 struct AdminTenantRoutes {
     let platform: Platform
-    /// Tenant users' sessions, ended when their tenant's slug changes.
-    let tenantSessions: SessionStore<TenantUserSession>
 
     struct NewTenant: Decodable {
         let name: String
@@ -72,9 +70,6 @@ struct AdminTenantRoutes {
                 try await lifecycle.update(slug: record.slug, name: change.name, newSlug: change.slug)
             }
             let slug = change.slug ?? record.slug
-            if slug != record.slug {
-                await tenantSessions.close(where: { $0.slug == record.slug })
-            }
             switch status {
             case .inactive where record.status != .inactive: try await lifecycle.suspend(slug: slug)
             case .active where record.status != .active: try await lifecycle.resume(slug: slug)

@@ -1,58 +1,127 @@
+import Crypto
 import Foundation
+import Permissions
+import PQ
 
-/// Signed-in sessions, held in memory: a restart signs everyone out, which is the safe
-/// default for an admin tool. A session is named by a random 256-bit token (the cookie's
-/// value) and ends after an idle timeout, on sign-out, or when the server closes it.
-actor SessionStore<Subject: Sendable & Equatable> {
-    private struct Session {
-        let subject: Subject
-        var lastSeen: ContinuousClock.Instant
-    }
+/// Who a portal session belongs to.
+enum SessionSubject: Sendable, Equatable {
+    /// An admin user of the portal.
+    case admin(UUID)
+    /// A tenant's application user: the platform tenant, and the tenant row and user inside
+    /// its database. Keyed by the tenant's id, so renaming its slug keeps the session.
+    case tenantUser(tenantID: UUID, authTenant: TenantID, user: UserID)
+}
 
-    private let idleTimeout: Duration
-    private var sessions: [String: Session] = [:]
-    private var lastSweep = ContinuousClock.now
+/// Signed-in sessions, kept in the master database (`platform.portal_session`): a restart
+/// keeps people signed in and every `pgperm serve` process behind a load balancer agrees.
+/// A session is named by a random 256-bit token, which only the cookie holds; the table
+/// stores its SHA-256. A session ends after `idleTimeout` without a request, `lifetime`
+/// after sign-in whatever happens, on sign-out, and, by triggers in the master database,
+/// when its admin is deactivated or given a new password or its tenant stops being active.
+struct SessionStore: Sendable {
+    let master: ConnectionPool
+    let idleTimeout: Duration
+    let lifetime: Duration
+    /// Sessions one subject may hold; signing in once more ends the oldest.
+    let maximumPerSubject: Int
 
-    init(idleTimeout: Duration) {
+    init(master: ConnectionPool, idleTimeout: Duration, lifetime: Duration, maximumPerSubject: Int = 10) {
+        self.master = master
         self.idleTimeout = idleTimeout
+        self.lifetime = lifetime
+        self.maximumPerSubject = maximumPerSubject
     }
 
-    /// Opens a session and returns its token.
-    func open(_ subject: Subject) -> String {
-        sweepIfDue()
+    /// Opens a session and returns its token; the subject's oldest sessions beyond
+    /// ``maximumPerSubject`` end in the same transaction.
+    func open(_ subject: SessionSubject) async throws -> String {
         let token = Self.newToken()
-        sessions[token] = Session(subject: subject, lastSeen: .now)
+        let columns = Columns(subject)
+        try await master.withTransaction { connection in
+            try await connection.query("""
+                INSERT INTO platform.portal_session (token_hash, admin_user_id, tenant_id, auth_tenant_id, auth_user_id)
+                VALUES ($1, $2, $3, $4, $5)
+                """, [Self.hash(token), columns.admin, columns.tenant, columns.authTenant, columns.user])
+            try await connection.query("""
+                DELETE FROM platform.portal_session
+                 WHERE token_hash IN (
+                       SELECT token_hash FROM platform.portal_session
+                        WHERE admin_user_id IS NOT DISTINCT FROM $1 AND tenant_id IS NOT DISTINCT FROM $2
+                          AND auth_user_id IS NOT DISTINCT FROM $3
+                        ORDER BY created_at DESC OFFSET $4)
+                """, [columns.admin, columns.tenant, columns.user, maximumPerSubject])
+        }
         return token
     }
 
-    /// Who the token belongs to, if its session is open; each use restarts the idle timeout.
-    func subject(for token: String) -> Subject? {
-        let now = ContinuousClock.now
-        guard var session = sessions[token] else { return nil }
-        guard now - session.lastSeen < idleTimeout else {
-            sessions[token] = nil
-            return nil
+    /// Who the token belongs to, if its session is open. A request restarts the idle
+    /// timeout; the row is rewritten at most once a minute, not on every request.
+    func subject(for token: String) async throws -> SessionSubject? {
+        guard let row = try await master.query("""
+            WITH live AS (
+                SELECT token_hash, admin_user_id, tenant_id, auth_tenant_id, auth_user_id, last_seen_at
+                  FROM platform.portal_session
+                 WHERE token_hash = $1
+                   AND last_seen_at > now() - make_interval(secs => $2)
+                   AND created_at > now() - make_interval(secs => $3)),
+            touched AS (
+                UPDATE platform.portal_session s SET last_seen_at = now()
+                  FROM live WHERE s.token_hash = live.token_hash AND live.last_seen_at < now() - interval '1 minute')
+            SELECT admin_user_id, tenant_id, auth_tenant_id, auth_user_id FROM live
+            """, [Self.hash(token), idleTimeout / .seconds(1), lifetime / .seconds(1)], prepared: true).rows.first
+        else { return nil }
+        if let admin = try row.decode(UUID?.self, column: "admin_user_id") {
+            return .admin(admin)
         }
-        session.lastSeen = now
-        sessions[token] = session
-        return session.subject
+        return .tenantUser(tenantID: try row.decode(UUID.self, column: "tenant_id"),
+                           authTenant: try row.decode(TenantID.self, column: "auth_tenant_id"),
+                           user: try row.decode(UserID.self, column: "auth_user_id"))
     }
 
-    func close(_ token: String) {
-        sessions[token] = nil
+    func close(_ token: String) async throws {
+        try await master.query("DELETE FROM platform.portal_session WHERE token_hash = $1", [Self.hash(token)])
     }
 
-    /// Ends every session of the subjects that match, e.g. all of a deleted admin's.
-    func close(where matches: (Subject) -> Bool) {
-        sessions = sessions.filter { !matches($0.value.subject) }
+    /// Open sessions, for statistics and tests.
+    func count(_ subject: SessionSubject) async throws -> Int {
+        let columns = Columns(subject)
+        return try await master.query("""
+            SELECT count(*) FROM platform.portal_session
+             WHERE admin_user_id IS NOT DISTINCT FROM $1 AND tenant_id IS NOT DISTINCT FROM $2
+               AND auth_user_id IS NOT DISTINCT FROM $3
+               AND last_seen_at > now() - make_interval(secs => $4) AND created_at > now() - make_interval(secs => $5)
+            """, [columns.admin, columns.tenant, columns.user, idleTimeout / .seconds(1), lifetime / .seconds(1)]).scalar(Int.self)
     }
 
-    /// Drops expired sessions now and then, so abandoned ones do not accumulate.
-    private func sweepIfDue() {
-        let now = ContinuousClock.now
-        guard now - lastSweep > .seconds(60) else { return }
-        lastSweep = now
-        sessions = sessions.filter { now - $0.value.lastSeen < idleTimeout }
+    /// Deletes sessions that have expired (called now and then; an expired session is
+    /// refused whether or not its row is still there).
+    func sweep() async throws {
+        try await master.query("""
+            DELETE FROM platform.portal_session
+             WHERE last_seen_at < now() - make_interval(secs => $1) OR created_at < now() - make_interval(secs => $2)
+            """, [idleTimeout / .seconds(1), lifetime / .seconds(1)])
+    }
+
+    /// The subject as the table's columns.
+    private struct Columns {
+        var admin: UUID?
+        var tenant: UUID?
+        var authTenant: TenantID?
+        var user: UserID?
+
+        init(_ subject: SessionSubject) {
+            switch subject {
+            case .admin(let id): admin = id
+            case .tenantUser(let tenantID, let authTenant, let user):
+                tenant = tenantID
+                self.authTenant = authTenant
+                self.user = user
+            }
+        }
+    }
+
+    static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// 32 bytes from the system's CSPRNG, base64url without padding (cookie-safe).

@@ -9,8 +9,9 @@ import TenantPlatform
 /// own role: no query of one tenant can reach another's data.
 struct TenantAPIRoutes {
     let connections: TenantConnectionManager
-    let sessions: SessionStore<TenantUserSession>
+    let sessions: SessionStore
     let cookie: SessionCookie
+    let throttle: SignInThrottle
 
     struct SignIn: Decodable {
         let username: String
@@ -54,14 +55,21 @@ struct TenantAPIRoutes {
 
     func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
         open.post("session") { request, context in
-            let slug = try context.parameters.require("slug")
             let credentials = try await request.decode(as: SignIn.self, context: context)
-            let session = try await connections.withConnection(tenant: slug) { connection in
-                try await signIn(credentials, slug: slug, on: connection)
+            try SignInFields.check("username", credentials.username, maximumLength: SignInFields.maximumUsernameLength)
+            try SignInFields.checkPassword(credentials.password)
+            // An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
+            guard let tenant = context.tenant else { throw APIError.wrongCredentials }
+            let account = "\(tenant.id.uuidString.lowercased()):\(credentials.username)"
+            try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
+            let session = try await connections.withConnection(tenant: tenant.slug) { connection in
+                try await signIn(credentials, tenant: tenant, on: connection)
             }
-            let token = await sessions.open(session)
+            guard let session else { throw APIError.wrongCredentials }
+            try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
+            let token = try await sessions.open(.tenantUser(tenantID: session.tenantID, authTenant: session.tenant, user: session.user))
             var response = try SessionView(session).response(from: request, context: context)
-            response.setCookie(cookie.setting(token, path: Self.cookiePath(slug)))
+            response.setCookie(cookie.setting(token, path: Self.cookiePath(tenant.slug)))
             return response
         }
         signedIn.get("session") { _, context in
@@ -69,7 +77,7 @@ struct TenantAPIRoutes {
             return SessionView(session)
         }
         open.delete("session") { request, context in
-            if let token = cookie.token(in: request) { await sessions.close(token) }
+            if let token = cookie.token(in: request) { try await sessions.close(token) }
             var response = Response(status: .noContent)
             response.setCookie(cookie.clearing(path: Self.cookiePath(try context.parameters.require("slug"))))
             return response
@@ -101,18 +109,17 @@ struct TenantAPIRoutes {
         }
     }
 
-    /// The user behind the credentials, in the auth tenant this slug names, with live access.
-    private func signIn(_ credentials: SignIn, slug: String, on connection: Connection) async throws -> TenantUserSession {
+    /// The user behind the credentials, in the auth tenant of this database, with live
+    /// access; nil for an unknown user, a wrong password, a locked account or no live
+    /// membership alike (one answer for every failure: none confirms a password).
+    private func signIn(_ credentials: SignIn, tenant: TenantRecord, on connection: Connection) async throws -> TenantUserSession? {
         let auth = AuthClient(connection)
         guard let user = try await auth.verifyUserPassword(username: credentials.username, password: credentials.password) else {
-            throw APIError.wrongCredentials
+            return nil
         }
-        let tenant = try await authTenant(slug: slug, on: connection)
-        guard try await auth.checkTenantAccess(tenant: tenant, user: user) else {
-            throw APIError.forbidden("this user has no active membership in tenant '\(slug)'",
-                                     hint: "A tenant administrator adds users with auth.add_user_to_tenant.")
-        }
-        return TenantUserSession(slug: slug, tenant: tenant, user: user)
+        let authTenant = try await authTenant(slug: tenant.slug, on: connection)
+        guard try await auth.checkTenantAccess(tenant: authTenant, user: user) else { return nil }
+        return TenantUserSession(tenantID: tenant.id, slug: tenant.slug, tenant: authTenant, user: user)
     }
 
     /// The auth tenant inside the database: the one whose code is the slug (provisioning

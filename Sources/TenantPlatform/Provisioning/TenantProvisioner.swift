@@ -50,7 +50,7 @@ public struct TenantProvisioner: Sendable {
         let cipher = platform.configuration.cipher
         var record = TenantRecord(
             id: id, name: name, slug: slug, databaseName: names.databaseName, roleName: names.roleName,
-            credentialsEncrypted: "", adminEmail: "admin@\(slug).tenant", adminPasswordEncrypted: "",
+            credentialsEncrypted: "", adminEmail: Self.initialAdminUsername(slug: slug), adminPasswordEncrypted: "",
             keyVersion: cipher.currentKey.version)
         record = try record.sealing(rolePassword: SecretGenerator.password(), adminPassword: SecretGenerator.password(), with: cipher)
 
@@ -108,6 +108,12 @@ public struct TenantProvisioner: Sendable {
             try await platform.registry.recordStep(record.id, step: step.rawValue)
         }
         return cloned
+    }
+
+    /// The initial tenant admin's username, with a random part: a predictable one
+    /// (`admin@acme.tenant`) let anyone aim guesses, and the lockout they trigger, at it.
+    static func initialAdminUsername(slug: String) -> String {
+        "admin-\(SecretGenerator.password(length: 8).lowercased())@\(slug).tenant"
     }
 
     /// A fresh creation must not adopt a database or role it did not make.

@@ -69,7 +69,8 @@ struct TenantCommandTests {
         #expect(created.output.contains("Tenant acme is active"))
         #expect(try pgperm(["tenant", "list"], in: directory).output.contains("\(prefix)_acme"))
         let credentials = try pgperm(["tenant", "credentials", "acme"], in: directory)
-        #expect(credentials.output.contains("admin email:     admin@acme.tenant"))
+        #expect(credentials.output.contains("admin email:     admin-"))
+        #expect(credentials.output.contains("@acme.tenant"))
         #expect(try pgperm(["tenant", "test", "acme"], in: directory).status == 0)
 
         #expect(try pgperm(["tenant", "suspend", "acme"], in: directory).status == 0)

@@ -179,6 +179,19 @@ public final class Connection: @unchecked Sendable {
         access.withLock { !isClosed && PQstatus(handle) == CONNECTION_OK }
     }
 
+    /// Whether the server still holds this idle connection, found without a round trip:
+    /// reads whatever arrived while it sat unused (a termination notice, then end of file,
+    /// after a server restart or `pg_terminate_backend`). libpq's sockets are non-blocking,
+    /// so this never waits; the second read sees the end of file that follows a notice.
+    /// Pools ask it before handing out an idle connection.
+    public var isAliveWhileIdle: Bool {
+        access.withLock {
+            guard !isClosed else { return false }
+            for _ in 0..<2 where PQconsumeInput(handle) == 0 { return false }
+            return PQstatus(handle) == CONNECTION_OK
+        }
+    }
+
     /// Where the connection stands with respect to transactions.
     public enum TransactionState: Sendable { case idle, inTransaction, failed, unknown }
 

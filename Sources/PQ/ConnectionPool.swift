@@ -99,7 +99,19 @@ public final class ConnectionPool: Sendable {
 
     private enum Lease { case idle(Connection), open, wait, closed }
 
+    /// A connection to hand out: an idle one the server still holds (one it ended while
+    /// idle is replaced, so the request never sees it), else a new one, else a wait.
     private func lease() async throws -> Connection {
+        while true {
+            let connection = try await leaseAny()
+            if connection.isAliveWhileIdle { return connection }
+            logger.info("replacing a pooled connection the server closed")
+            await connection.close()
+            state.withLock { $0.openCount -= 1 }
+        }
+    }
+
+    private func leaseAny() async throws -> Connection {
         let decision: Lease = state.withLock { state in
             if state.isClosed { return .closed }
             if let connection = state.idle.popLast() { return .idle(connection) }

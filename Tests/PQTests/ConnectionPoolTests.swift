@@ -25,6 +25,21 @@ struct ConnectionPoolTests {
         }
     }
 
+    @Test("an idle connection the server ended is replaced on the next lease: the request does not fail")
+    func idleConnectionEndedByTheServer() async throws {
+        try await withTestDatabase(.empty) { database in
+            let pool = ConnectionPool(.init(conninfo: database.conninfo, maximumConnections: 1))
+            let first = try await pool.query("SELECT pg_backend_pid()").scalar(Int.self)
+            let killer = try await database.connect()
+            try await killer.query("SELECT pg_terminate_backend($1::int, 5000)", [first])
+            await killer.close()
+            let second = try await pool.query("SELECT pg_backend_pid()").scalar(Int.self)
+            #expect(second != first)
+            #expect(pool.connectionCount == 1)
+            await pool.close()
+        }
+    }
+
     @Test("a task that waits too long for a busy pool gets a clear error, not a hang")
     func acquireTimeout() async throws {
         try await withTestDatabase(.empty) { database in

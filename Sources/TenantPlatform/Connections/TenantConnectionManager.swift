@@ -94,7 +94,19 @@ public final class TenantConnectionManager: Sendable {
         }
     }
 
+    /// A lease whose connection the server still holds: one it ended while idle (a restart,
+    /// a suspension's `pg_terminate_backend`) is closed and replaced, so the request never
+    /// sees it.
     private func lease(_ tenant: String) async throws -> TenantLease {
+        while true {
+            let lease = try await leaseAny(tenant)
+            if lease.connection.isAliveWhileIdle { return lease }
+            logger.info("replacing a tenant connection the server closed", metadata: ["tenant": "\(tenant)"])
+            await release(lease)  // not reusable: closed, and its slot freed
+        }
+    }
+
+    private func leaseAny(_ tenant: String) async throws -> TenantLease {
         let decision = ledger.withLock { $0.lease(tenant, now: .now, resolveConninfo: resolveConninfo) }
         switch decision {
         case .granted(let grant): return try await take(grant)

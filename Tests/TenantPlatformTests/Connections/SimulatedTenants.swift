@@ -58,7 +58,8 @@ final class SimulatedTenants: TenantConnectionSource {
 
     /// The backend pid of a connection, for `pg_terminate_backend`.
     func terminate(_ pid: Int) async throws {
-        try await observer.query("SELECT pg_terminate_backend($1)", [pid])
+        // Waits (up to 5 s) until the backend has exited, as a suspension does.
+        try await observer.query("SELECT pg_terminate_backend($1::int, 5000)", [pid])
     }
 
     func close() async { await observer.close() }

@@ -224,6 +224,18 @@ struct TenantConnectionManagerTests {
         }
     }
 
+    @Test("an idle pooled connection the server ended (a suspension, pg_terminate_backend) is replaced without failing the request")
+    func idleConnectionEndedByTheServer() async throws {
+        try await withManager(.init(poolSize: 1)) { manager, tenants in
+            let first = try await backendPID(manager, "a")
+            try await tenants.terminate(first)
+            // The request after it succeeds on a new connection.
+            let second = try await backendPID(manager, "a")
+            #expect(second != first)
+            #expect(manager.statistics.openConnections == 1)
+        }
+    }
+
     @Test("a connection returned inside a transaction is closed, not reused")
     func openTransactionIsNotReused() async throws {
         try await withManager(.init(poolSize: 1)) { manager, _ in

@@ -182,7 +182,8 @@ public struct LocalCluster: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func randomPassword() -> String {
+    /// 24 characters without look-alikes, from the system's CSPRNG.
+    public static func randomPassword() -> String {
         let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         var generator = SystemRandomNumberGenerator()
         return String((0..<24).map { _ in alphabet.randomElement(using: &generator)! })

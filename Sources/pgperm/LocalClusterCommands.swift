@@ -39,18 +39,27 @@ struct Up: AsyncParsableCommand {
             print("Started PostgreSQL on 127.0.0.1:\(cluster.port ?? 0) (log: \(cluster.logFile.path))")
         }
         let admin = try await Connection.connect(cluster.conninfo(), logger: connection.logger)
+        defer { Task { await admin.close() } }
         let exists = try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [LocalDevelopment.database])
         if exists.isEmpty { try await admin.query("CREATE DATABASE \(LocalDevelopment.database)") }
-        await admin.close()
 
         try await install(conninfo: cluster.conninfo(database: LocalDevelopment.database))
+        let logins = try await LocalLogins(cluster: cluster, rolePrefix: schema.rolePrefix)
+            .ensure(on: admin, database: LocalDevelopment.database)
         let url = cluster.url(database: LocalDevelopment.database)
-        print("""
-
-            Database URL:  \(url)
-            Open it with:  psql \(shellQuoted(url))
-            Stop it with:  swift run pgperm down\(connection.dataDirectory == ".pgperm" ? "" : " --data-dir \(connection.dataDirectory)")
-            """)
+        var lines = [""]
+        for (login, loginURL) in logins {
+            lines.append("\(login.role) (\(login.groupRole), \(login.purpose)):")
+            lines.append("    \(loginURL)")
+        }
+        lines += [
+            "postgres (superuser: installs and upgrades; bypasses privileges and row-level security):",
+            "    \(url)",
+            "",
+            "Open it with:  psql \(shellQuoted(logins.last?.url ?? url))",
+            "Stop it with:  swift run pgperm down\(connection.dataDirectory == ".pgperm" ? "" : " --data-dir \(connection.dataDirectory)")",
+        ]
+        print(lines.joined(separator: "\n"))
     }
 
     private func install(conninfo: String) async throws {

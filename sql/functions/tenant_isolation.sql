@@ -53,6 +53,7 @@ SET search_path = ''
 AS $$
 DECLARE
     _column_type regtype;
+    _bypassing text;
 BEGIN
     IF _table IS NULL OR _tenant_column IS NULL THEN
         RAISE EXCEPTION 'missing argument'
@@ -84,6 +85,23 @@ BEGIN
         $policy$, _table, _tenant_column);
     EXECUTE format('COMMENT ON POLICY auth_tenant_isolation ON %s IS %L', _table,
                    format('Rows of the tenant set by auth.set_tenant_context only (column %I).', _tenant_column));
+
+    -- Superusers and BYPASSRLS roles see every row whatever the policy: say so when the
+    -- table's owner or the caller is one, since "it isolates nothing" is otherwise silent
+    -- (trying it as the superuser of a development database is the usual way to meet it).
+    SELECT string_agg(format('%s (%s)', r.rolname, concat_ws(', ', CASE WHEN r.rolsuper THEN 'superuser' END,
+                                                              CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END)),
+                      ' and ' ORDER BY r.rolname)
+      INTO _bypassing
+      FROM pg_catalog.pg_roles r
+     WHERE (r.rolsuper OR r.rolbypassrls)
+       AND (r.oid = (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = _table) OR r.rolname = current_user);
+    IF _bypassing IS NOT NULL THEN
+        RAISE NOTICE 'row-level security on % does not apply to %', _table, _bypassing
+            USING DETAIL = 'Superusers and roles with BYPASSRLS see and change every row whatever the policy.',
+                  HINT = 'Connect the application as a login role that is neither (a member of auth_app, say), '
+                         'and let such a role own the table.';
+    END IF;
 
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_index i
                     WHERE i.indrelid = _table

@@ -8,7 +8,9 @@ import PQ
 /// do { try await auth.createTenant(name: "Acme", code: "ACME") }
 /// catch let error as PermissionsError where error.code == .tenantCodeTaken { ... }
 /// ```
-/// Other failures (connection lost, constraint errors from direct SQL) stay ``PostgresError``.
+/// One error is found before anything is sent: ``AuthClient/setActor(_:)`` outside a
+/// transaction throws `.outsideTransaction`. Other failures (connection lost, constraint
+/// errors from direct SQL) stay ``PostgresError``.
 public struct PermissionsError: Error, Sendable, CustomStringConvertible {
     /// The SQLSTATEs of the auth schema; the README lists them all.
     public struct Code: Hashable, Sendable, CustomStringConvertible {

@@ -44,6 +44,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0005_access_stamps.sql') AS pending
 \ir migrations/0005_access_stamps.sql
 SELECT pgperm.record_applied('auth', 'migrations/0005_access_stamps.sql');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0006_force_deletes.sql') AS pending \gset
+\if :pending
+\ir migrations/0006_force_deletes.sql
+SELECT pgperm.record_applied('auth', 'migrations/0006_force_deletes.sql');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql

@@ -43,6 +43,7 @@ DECLARE
         'auth.current_tenant_id()',
         'auth.get_tenant_users(uuid, boolean)',
         'auth.get_tenant_statistics(uuid)',
+        'auth.get_tenant_by_code(text)',
         'auth.is_group_owner(uuid, uuid, uuid)',
         'auth.get_user_preferences(uuid, uuid)',
         'auth.set_user_preference(uuid, uuid, text, text)',
@@ -61,6 +62,7 @@ DECLARE
         'auth.update_user(uuid, text, text, text)',
         'auth.deactivate_user(uuid)',
         'auth.activate_user(uuid)',
+        'auth.delete_user(uuid, boolean)',
         'auth.create_tenant(text, text, uuid)',
         'auth.update_tenant(uuid, text, text)',
         'auth.deactivate_tenant(uuid)',
@@ -71,11 +73,11 @@ DECLARE
         'auth.assign_tenant_owner(uuid, uuid)',
         'auth.transfer_tenant_ownership(uuid, uuid)',
         'auth.create_permission(text, text, text)',
-        'auth.delete_permission(text)',
+        'auth.delete_permission(text, boolean)',
         'auth.create_perm_set(uuid, text, text, text)',
         'auth.add_perm_set_permissions(uuid, text, text[])',
         'auth.remove_perm_set_permissions(uuid, text, text[])',
-        'auth.delete_perm_set(uuid, text)',
+        'auth.delete_perm_set(uuid, text, boolean)',
         'auth.duplicate_perm_set(uuid, uuid, text)',
         'auth.create_user_group(uuid, text, text)',
         'auth.add_user_to_group(uuid, uuid, uuid)',
@@ -90,7 +92,8 @@ DECLARE
         'auth.get_audit_log(uuid, timestamptz, timestamptz, integer)',
         'auth.refresh_effective_access(uuid[], uuid[])',
         'auth.enable_tenant_isolation(regclass, name)',
-        'auth.set_user_password(uuid, text)'];
+        'auth.set_user_password(uuid, text)',
+        'auth.unlock_user(uuid)'];
 BEGIN
     IF _prefix !~ '^[a-z_][a-z0-9_]{0,50}$' THEN
         RAISE EXCEPTION 'invalid role prefix'

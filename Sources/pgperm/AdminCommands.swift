@@ -7,7 +7,7 @@ struct AdminCommand: AsyncParsableCommand {
         commandName: "admin",
         abstract: "Manage admin-portal users: superadmins manage everything, regular admins the tenants granted to them.",
         discussion: "Admin users are named by email (any case) or id.",
-        subcommands: [Create.self, List.self, Delete.self, Grant.self, Revoke.self, Activate.self, Deactivate.self])
+        subcommands: [Create.self, List.self, Password.self, Delete.self, Grant.self, Revoke.self, Activate.self, Deactivate.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,6 +34,29 @@ struct AdminCommand: AsyncParsableCommand {
             }
             if !created.user.isSuperadmin {
                 print("Grant tenants with: pgperm admin grant \(created.user.email) <tenant-slug>")
+            }
+        }
+    }
+
+    struct Password: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reset an admin user's password; its portal sessions end.",
+            discussion: """
+                The new password is read from standard input with --password-stdin, or generated and printed once. \
+                Every session of the admin user in the portal ends in the same transaction.
+                """)
+        @OptionGroup var platform: PlatformOptions
+        @Argument(help: "Email or id.") var admin: String
+        @Flag(name: .customLong("password-stdin"), help: "Read the new password (8 to 72 bytes) from standard input.")
+        var passwordFromStdin = false
+
+        func run() async throws {
+            let password = passwordFromStdin ? try SecretInput.readLine(prompt: "New password for \(admin): ") : nil
+            let generated = try await withPlatform(platform) { try await $0.adminUsers.setPassword(admin, password: password) }
+            print("The password of admin user \(admin) is changed; its portal sessions have ended.")
+            if let generated {
+                print("Password: \(generated)")
+                print("It is shown only this once; only its hash is stored.")
             }
         }
     }

@@ -89,7 +89,7 @@ COMMENT ON FUNCTION auth.create_permission(text, text, text) IS
     'Adds a code to the catalogue and returns its id; missing ancestors are created, named after their '
     'last segment. QI002 for a malformed code or one longer than 255 characters, QD005 when it exists.';
 
-CREATE OR REPLACE FUNCTION auth.delete_permission(_code text)
+CREATE OR REPLACE FUNCTION auth.delete_permission(_code text, _force boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -97,38 +97,72 @@ SET search_path = ''
 AS $$
 DECLARE
     _permission_no integer;
-    _used_code text;
+    _uses text[];
 BEGIN
+    PERFORM auth.assert_given(_force, '_force');
     SELECT p.permission_no INTO _permission_no FROM auth.permission p WHERE p.code::text = _code;
     IF _permission_no IS NULL THEN
         PERFORM auth.raise_permission_not_found(_code);
     END IF;
+
+    -- The tenants whose sets or assignments use the subtree, stamped first (see
+    -- effective_access.sql, lock order): a forced delete changes access in each of them.
+    PERFORM auth.lock_tenants(ARRAY(
+        SELECT ps.tenant_id
+          FROM auth.permission p
+          JOIN auth.perm_set_permission sp ON sp.permission_id = p.permission_id
+          JOIN auth.perm_set ps ON ps.perm_set_id = sp.perm_set_id
+         WHERE p.ancestor_nos @> ARRAY[_permission_no]
+        UNION
+        SELECT a.tenant_id
+          FROM auth.permission p
+          JOIN auth.permission_assignment a ON a.permission_id = p.permission_id
+         WHERE p.ancestor_nos @> ARRAY[_permission_no]));
 
     -- Lock the subtree before checking it is unused: a concurrent grant of one of these
     -- codes (whose foreign key check needs a key-share lock) waits for us and then fails,
     -- and one committed before our lock is seen by the check below.
     PERFORM p.permission_id FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no] FOR UPDATE;
 
-    SELECT p.code::text INTO _used_code
-      FROM auth.permission p
-     WHERE p.ancestor_nos @> ARRAY[_permission_no]
-       AND (EXISTS (SELECT FROM auth.perm_set_permission sp WHERE sp.permission_id = p.permission_id)
-            OR EXISTS (SELECT FROM auth.permission_assignment a WHERE a.permission_id = p.permission_id))
-     ORDER BY p.permission_no
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'permission in use'
-            USING ERRCODE = 'QS001',
-                  DETAIL = format('Permission code %L is in a permission set or assigned directly.', _used_code),
-                  HINT = 'Remove it from every set (auth.remove_perm_set_permissions) and assignment (auth.unassign_permission) first.';
+    IF NOT _force THEN
+        _uses := ARRAY(
+            SELECT u.description
+              FROM (SELECT p.permission_no,
+                           CASE WHEN ps.tenant_id IS NULL
+                                THEN format('%s in template set %s', p.code, ps.code)
+                                ELSE format('%s in set %s of tenant %s', p.code, ps.code, ps.tenant_id) END AS description
+                      FROM auth.permission p
+                      JOIN auth.perm_set_permission sp ON sp.permission_id = p.permission_id
+                      JOIN auth.perm_set ps ON ps.perm_set_id = sp.perm_set_id
+                     WHERE p.ancestor_nos @> ARRAY[_permission_no]
+                    UNION ALL
+                    SELECT p.permission_no, format('%s assigned directly in tenant %s', p.code, a.tenant_id)
+                      FROM auth.permission p
+                      JOIN auth.permission_assignment a ON a.permission_id = p.permission_id
+                     WHERE p.ancestor_nos @> ARRAY[_permission_no]) AS u
+             ORDER BY u.permission_no, u.description);
+        IF cardinality(_uses) > 0 THEN
+            RAISE EXCEPTION 'permission in use'
+                USING ERRCODE = 'QS001',
+                      DETAIL = format('Permission code %L (or a code below it) has %s use(s): %s%s.',
+                                      _code, cardinality(_uses), array_to_string(_uses[1:5], '; '),
+                                      CASE WHEN cardinality(_uses) > 5 THEN format('; and %s more', cardinality(_uses) - 5) ELSE '' END),
+                      HINT = format('Remove it from those sets (auth.remove_perm_set_permissions) and assignments '
+                                    '(auth.unassign_permission), or delete it with them: '
+                                    'auth.delete_permission(_code := %L, _force := true).', _code);
+        END IF;
     END IF;
 
+    -- Forced: the foreign keys' ON DELETE CASCADE take the sets' entries and the direct
+    -- assignments along, and their triggers refresh the check cache and write the audit log.
     DELETE FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no];
 END;
 $$;
-COMMENT ON FUNCTION auth.delete_permission(text) IS
-    'Deletes a code and all its descendants from the catalogue. QS001 if any of them is in a set '
-    '(templates included) or directly assigned; QN003 for an unknown code.';
+COMMENT ON FUNCTION auth.delete_permission(text, boolean) IS
+    'Deletes a code and all its descendants from the catalogue. A code (or descendant) in a set (templates '
+    'included) or directly assigned is refused with QS001, whose DETAIL lists the uses; with _force := true it is '
+    'deleted anyway, taken out of every set and every direct assignment of it deleted (the users lose those rights). '
+    'QN003 for an unknown code.';
 
 -- A code never outlives its parent: a child's ancestor_nos names the parent's number, so
 -- an orphan would stop being granted by a re-created parent and would block re-creating

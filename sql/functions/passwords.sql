@@ -257,3 +257,31 @@ COMMENT ON FUNCTION auth.verify_user_password(text, text) IS
     'The username ignores case. auth.max_failed_logins (default 5) wrong passwords within auth.lockout_window '
     '(default 15 minutes) lock the account for that window; a right one resets the count. It writes the count: '
     'call it in a read-write transaction that commits (autocommit is fine). QI007 for a malformed setting.';
+
+CREATE OR REPLACE FUNCTION auth.unlock_user(_user_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _was_locked boolean;
+BEGIN
+    PERFORM auth.assert_user(_user_id);
+    -- The row lock orders this with a concurrent login, which would otherwise write back the
+    -- count it read before the unlock.
+    SELECT p.locked_until > clock_timestamp() INTO _was_locked
+      FROM auth.user_password p
+     WHERE p.user_id = _user_id
+       FOR UPDATE;
+    -- Only a row with something to forget is written, so unlocking twice is one event.
+    UPDATE auth.user_password p
+       SET failed_attempts = 0, first_failed_at = NULL, locked_until = NULL
+     WHERE p.user_id = _user_id
+       AND (p.failed_attempts > 0 OR p.first_failed_at IS NOT NULL OR p.locked_until IS NOT NULL);
+    RETURN coalesce(_was_locked, false);
+END;
+$$;
+COMMENT ON FUNCTION auth.unlock_user(uuid) IS
+    'Lifts a lock set by failed logins and forgets the failures counted, keeping the password. True when the '
+    'account was locked, false otherwise (also for a user without a password). Idempotent. QN002 for an unknown user.';

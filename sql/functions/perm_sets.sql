@@ -101,7 +101,7 @@ COMMENT ON FUNCTION auth.remove_perm_set_permissions(uuid, text, text[]) IS
     'Removes codes from a set; codes not in it are ignored, unknown codes raise QN003 and remove nothing. '
     'Only the exact codes go: removing a parent does not remove its children listed separately.';
 
-CREATE OR REPLACE FUNCTION auth.delete_perm_set(_tenant_id uuid, _perm_set_code text)
+CREATE OR REPLACE FUNCTION auth.delete_perm_set(_tenant_id uuid, _perm_set_code text, _force boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -109,17 +109,43 @@ SET search_path = ''
 AS $$
 DECLARE
     _perm_set_id uuid;
+    _grantees text[];
 BEGIN
     PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- none for a template; first: see effective_access.sql, lock order
     IF _tenant_id IS NOT NULL THEN
         PERFORM auth.assert_tenant(_tenant_id);
     END IF;
+    PERFORM auth.assert_given(_force, '_force');
     _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
+
+    -- Templates are never assigned (an assignment names a tenant's set), so they never refuse.
+    IF NOT _force THEN
+        _grantees := ARRAY(
+            SELECT CASE WHEN a.user_group_id IS NOT NULL THEN format('group %s', g.code) ELSE format('user %s', u.username) END
+              FROM auth.permission_assignment a
+              LEFT JOIN auth.user_group g ON g.user_group_id = a.user_group_id
+              LEFT JOIN auth.user_info u ON u.user_id = a.user_id
+             WHERE a.perm_set_id = _perm_set_id
+             ORDER BY a.user_group_id IS NULL, g.code, u.username);
+        IF cardinality(_grantees) > 0 THEN
+            RAISE EXCEPTION 'permission set assigned'
+                USING ERRCODE = 'QS004',
+                      DETAIL = format('Permission set %L of tenant %s is assigned %s time(s): to %s%s.',
+                                      _perm_set_code, _tenant_id, cardinality(_grantees),
+                                      array_to_string(_grantees[1:5], ', '),
+                                      CASE WHEN cardinality(_grantees) > 5 THEN format(' and %s more', cardinality(_grantees) - 5) ELSE '' END),
+                      HINT = format('Unassign it first (auth.unassign_permission), or delete it with its assignments: '
+                                    'auth.delete_perm_set(_tenant_id := %L, _perm_set_code := %L, _force := true).',
+                                    _tenant_id, _perm_set_code);
+        END IF;
+    END IF;
     DELETE FROM auth.perm_set ps WHERE ps.perm_set_id = _perm_set_id;
 END;
 $$;
-COMMENT ON FUNCTION auth.delete_perm_set(uuid, text) IS
-    'Deletes a set and every assignment of it. Deleting a template leaves the tenants'' copies alone.';
+COMMENT ON FUNCTION auth.delete_perm_set(uuid, text, boolean) IS
+    'Deletes a set with its codes. A set that is assigned is refused with QS004, whose DETAIL names the grantees; '
+    'with _force := true it is deleted with every assignment of it (those users lose its rights). Deleting a '
+    'template leaves the tenants'' copies alone. QN004 for an unknown set.';
 
 CREATE OR REPLACE FUNCTION auth.tg_perm_set_delete_contents()
 RETURNS trigger

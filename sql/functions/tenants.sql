@@ -310,6 +310,33 @@ $$;
 COMMENT ON FUNCTION auth.get_tenant_statistics(uuid) IS
     'Name of the tenant with its number of active memberships, groups, permission sets and assignments.';
 
+-- For applications: they hold a tenant's code (from a URL, a configuration) and need its id
+-- for every other call, without the right to read auth.tenant.
+CREATE OR REPLACE FUNCTION auth.get_tenant_by_code(_code text)
+RETURNS TABLE (tenant_id uuid, name text, code text, is_active boolean)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_code(_code, '_code');
+    RETURN QUERY
+    SELECT t.tenant_id, t.name, t.code, t.is_active
+      FROM auth.tenant t
+     WHERE t.code = _code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown tenant'
+            USING ERRCODE = 'QN001',
+                  DETAIL = format('No tenant has code %L.', _code),
+                  HINT = 'Codes are case-sensitive; check the spelling.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.get_tenant_by_code(text) IS
+    'The tenant with that code (case-sensitive): its id, name, code and whether it is active; one row. '
+    'An inactive tenant is returned too. QN001 when no tenant has the code, QI001 or QI003 for a blank or malformed code.';
+
 CREATE OR REPLACE FUNCTION auth.tg_tenant_copy_templates()
 RETURNS trigger
 LANGUAGE plpgsql

@@ -102,3 +102,43 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION auth.activate_user(uuid) IS 'Reactivates a deactivated user. Idempotent.';
+
+CREATE OR REPLACE FUNCTION auth.delete_user(_user_id uuid, _force boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _owned uuid[];
+BEGIN
+    -- The user's tenants first, then the user: see effective_access.sql, lock order. A
+    -- membership added concurrently is deleted by the cascade, whose trigger stamps its tenant.
+    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
+    PERFORM auth.lock_users(ARRAY[_user_id]);
+    PERFORM auth.assert_user(_user_id);
+    PERFORM auth.assert_given(_force, '_force');
+
+    -- A tenant must not silently lose its owner: the rule of auth.remove_user_from_tenant.
+    _owned := ARRAY(SELECT o.tenant_id FROM auth.owner o
+                     WHERE o.user_id = _user_id AND o.user_group_id IS NULL
+                     ORDER BY o.tenant_id);
+    IF cardinality(_owned) > 0 AND NOT _force THEN
+        RAISE EXCEPTION 'user is a tenant owner'
+            USING ERRCODE = 'QS002',
+                  DETAIL = format('User %s owns %s tenant(s): %s.', _user_id, cardinality(_owned), array_to_string(_owned, ', ')),
+                  HINT = format('Transfer ownership first (auth.transfer_tenant_ownership), or delete the user anyway: '
+                                'auth.delete_user(_user_id := %L, _force := true); those tenants keep their other owners, '
+                                'or are left without one.', _user_id);
+    END IF;
+
+    -- The foreign keys' ON DELETE CASCADE take the password, the memberships and, with
+    -- them, group memberships, ownerships, assignments, preferences and cache rows; each is
+    -- audited by its table's trigger.
+    DELETE FROM auth.user_info u WHERE u.user_id = _user_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.delete_user(uuid, boolean) IS
+    'Deletes a user everywhere: password, memberships, group memberships, group and tenant ownerships, direct '
+    'assignments and preferences. Its audit history is kept. QS002 when the user owns a tenant, unless '
+    '_force := true (the tenant keeps its other owners, or has none). QN002 for an unknown user.';

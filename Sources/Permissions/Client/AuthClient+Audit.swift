@@ -2,11 +2,33 @@ import Foundation
 import PQ
 
 extension AuthClient {
-    /// Records the application user acting in the current transaction; audit rows written
-    /// afterwards in the same transaction name them. Call it inside a transaction: outside
-    /// one it lasts for this statement only.
+    /// Records the application user acting in the current transaction (`auth.set_actor`);
+    /// audit rows written afterwards in the same transaction name them.
+    ///
+    /// Call it on the connection of a transaction (`withTransaction`). Outside one the actor
+    /// would last for this call only and the next statement would be recorded without it, so
+    /// this throws instead, before anything is sent: on a ``ConnectionPool`` (every call
+    /// leases a connection of its own) and on a ``Connection`` that libpq reports idle, not in
+    /// a transaction block.
+    ///
+    /// - Throws: `.outsideTransaction`.
     public func setActor(_ user: UserID) async throws {
+        if let reason = Self.noTransaction(executor) {
+            throw PermissionsError(client: .outsideTransaction, "setActor outside a transaction block", detail: reason,
+                                   hint: "Call it inside withTransaction, on the transaction's connection.")
+        }
         try await call("SELECT auth.set_actor(_user_id := $1)", [user])
+    }
+
+    /// Why a setting that lasts for the transaction would be lost on this executor, or nil.
+    static func noTransaction(_ executor: any QueryExecutor) -> String? {
+        if executor is ConnectionPool {
+            return "AuthClient runs on a pool: each call leases a connection and runs in a transaction of its own."
+        }
+        if let connection = executor as? Connection, connection.transactionState == .idle {
+            return "The connection is not in a transaction block: the call would run in a transaction of its own."
+        }
+        return nil
     }
 
     /// The actor set for the current transaction, if any.
@@ -14,14 +36,16 @@ extension AuthClient {
         try await value(UserID?.self, "SELECT auth.current_actor()", [])
     }
 
-    /// A tenant's audit log, newest first.
+    /// A tenant's audit log, newest first (`auth.get_audit_log`).
     ///
     /// - Parameters:
+    ///   - tenant: the tenant (deleted ones too), or `nil` for the entries that have no tenant:
+    ///     users, passwords, the catalogue and template sets.
     ///   - since: inclusive lower bound. Default none.
     ///   - until: exclusive upper bound. Default none.
     ///   - limit: at most this many entries; `nil` for all. Default 100.
     /// - Throws: `.invalidArgument` for a limit below 1.
-    public func auditLog(tenant: TenantID, since: Date? = nil, until: Date? = nil, limit: Int? = 100) async throws -> [AuditEntry] {
+    public func auditLog(tenant: TenantID?, since: Date? = nil, until: Date? = nil, limit: Int? = 100) async throws -> [AuditEntry] {
         try await call("""
             SELECT audit_id, occurred_at, tenant_id, actor_user_id, db_role, action, details
             FROM auth.get_audit_log(_tenant_id := $1, _since := $2, _until := $3, _limit := $4)

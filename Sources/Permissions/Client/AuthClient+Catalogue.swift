@@ -13,10 +13,16 @@ extension AuthClient {
                         [code, name, description])
     }
 
-    /// Deletes a code and its descendants from the catalogue.
+    /// Deletes a code and its descendants from the catalogue (`auth.delete_permission`).
     ///
-    /// - Throws: `.unknownPermission`, `.permissionInUse` when a set or an assignment uses any of them.
-    public func deletePermission(code: String) async throws {
-        try await call("SELECT auth.delete_permission(_code := $1)", [code])
+    /// - Parameters:
+    ///   - code: the code to delete, with everything below it.
+    ///   - force: also delete a code that is in use: it is taken out of every set (templates
+    ///     included) and every direct assignment of it is deleted, so users lose those rights.
+    ///     Default `false`: a code in use is refused.
+    /// - Throws: `.unknownPermission`, `.invalidPermissionCode`, `.permissionInUse` (without
+    ///   `force`) when a set or an assignment uses any of them; its `detail` lists the uses.
+    public func deletePermission(code: String, force: Bool = false) async throws {
+        try await call("SELECT auth.delete_permission(_code := $1, _force := $2)", [code, force])
     }
 }

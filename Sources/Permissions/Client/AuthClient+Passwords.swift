@@ -22,4 +22,14 @@ extension AuthClient {
         try await value(UserID?.self, "SELECT auth.verify_user_password(_username := $1, _password := $2)",
                         [username, password])
     }
+
+    /// Lifts a lock left by failed logins and forgets the failures counted
+    /// (`auth.unlock_user`); the password stays. Unlocking an unlocked user changes nothing.
+    ///
+    /// - Returns: `true` when the account was locked.
+    /// - Throws: `.unknownUser`.
+    @discardableResult
+    public func unlockUser(_ user: UserID) async throws -> Bool {
+        try await value(Bool.self, "SELECT auth.unlock_user(_user_id := $1)", [user])
+    }
 }

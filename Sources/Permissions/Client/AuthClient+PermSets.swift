@@ -30,11 +30,18 @@ extension AuthClient {
             """, [tenant, permSet, codes])
     }
 
-    /// Deletes a set and every assignment of it.
+    /// Deletes a set with its codes (`auth.delete_perm_set`).
     ///
-    /// - Throws: `.unknownPermSet`.
-    public func deletePermSet(tenant: TenantID?, code: String) async throws {
-        try await call("SELECT auth.delete_perm_set(_tenant_id := $1, _perm_set_code := $2)", [tenant, code])
+    /// - Parameters:
+    ///   - tenant: the set's tenant, or `nil` for a template (tenants' copies stay).
+    ///   - code: the set's code.
+    ///   - force: also delete a set that is assigned, with every assignment of it, so its
+    ///     grantees lose its rights. Default `false`: an assigned set is refused.
+    /// - Throws: `.unknownPermSet`, `.unknownTenant`, `.permSetInUse` (without `force`) when the
+    ///   set is assigned; its `detail` names the grantees.
+    public func deletePermSet(tenant: TenantID?, code: String, force: Bool = false) async throws {
+        try await call("SELECT auth.delete_perm_set(_tenant_id := $1, _perm_set_code := $2, _force := $3)",
+                       [tenant, code, force])
     }
 
     /// Copies a set with its permissions from one tenant (or the templates, `nil`) to another.

@@ -61,6 +61,15 @@ extension AuthClient {
                        [tenant, user, hard])
     }
 
+    /// The tenant with a code (`auth.get_tenant_by_code`), active or not. Codes are
+    /// case-sensitive. An application role may call it.
+    ///
+    /// - Throws: `.unknownTenant` when no tenant has the code, `.invalidCode`, `.invalidArgument`.
+    public func tenant(code: String) async throws -> Tenant {
+        let rows = try await call("SELECT tenant_id, name, code, is_active FROM auth.get_tenant_by_code(_code := $1)", [code])
+        return try Tenant(row: try rows.single())
+    }
+
     /// The members of a tenant, ordered by display name.
     ///
     /// - Parameter includeInactive: also list deactivated memberships and users. Default `false`.

@@ -38,4 +38,16 @@ extension AuthClient {
     public func activateUser(_ user: UserID) async throws {
         try await call("SELECT auth.activate_user(_user_id := $1)", [user])
     }
+
+    /// Deletes a user everywhere (`auth.delete_user`): password, memberships, group
+    /// memberships, ownerships, direct assignments and preferences. The audit log keeps the history.
+    ///
+    /// - Parameters:
+    ///   - user: the user to delete.
+    ///   - force: also delete a user who owns tenants; those tenants keep their other owners,
+    ///     or are left without one. Default `false`: a tenant owner is refused.
+    /// - Throws: `.unknownUser`, `.userIsTenantOwner` (without `force`); its `detail` lists the tenants.
+    public func deleteUser(_ user: UserID, force: Bool = false) async throws {
+        try await call("SELECT auth.delete_user(_user_id := $1, _force := $2)", [user, force])
+    }
 }

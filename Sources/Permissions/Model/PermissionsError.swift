@@ -8,7 +8,9 @@ import PQ
 /// do { try await auth.createTenant(name: "Acme", code: "ACME") }
 /// catch let error as PermissionsError where error.code == .tenantCodeTaken { ... }
 /// ```
-/// Other failures (connection lost, constraint errors from direct SQL) stay ``PostgresError``.
+/// One error is found before anything is sent: ``AuthClient/setActor(_:)`` outside a
+/// transaction throws `.outsideTransaction`. Other failures (connection lost, constraint
+/// errors from direct SQL) stay ``PostgresError``.
 public struct PermissionsError: Error, Sendable, CustomStringConvertible {
     /// The SQLSTATEs of the auth schema; the README lists them all.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -58,6 +60,11 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// The user owns the tenant; transfer ownership first.
         public static let userIsTenantOwner = Code("QS002")
         public static let immutableColumn = Code("QS003")
+        /// The permission set is assigned; delete it with `force` to delete its assignments too.
+        public static let permSetInUse = Code("QS004")
+        /// `set_actor` outside a transaction block: a WARNING from SQL, an error thrown by
+        /// ``AuthClient/setActor(_:)`` before anything is sent.
+        public static let outsideTransaction = Code("QS005")
         /// `require_permission` denied the user, `set_tenant_context` found no live membership,
         /// or the database role lacks a privilege.
         public static let insufficientPrivilege = Code("42501")
@@ -71,6 +78,13 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
     public var detail: String? { underlying.detail }
     public var hint: String? { underlying.hint }
     public var description: String { underlying.description }
+
+    /// An error found on the client before anything was sent: `underlying` is a `.usage`
+    /// ``PostgresError`` with the same code, message, detail and hint.
+    init(client code: Code, _ message: String, detail: String, hint: String) {
+        self.code = code
+        self.underlying = PostgresError(kind: .usage, code: code.sqlState, message: message, detail: detail, hint: hint)
+    }
 
     /// Converts a server error raised by the auth schema; `nil` for any other error.
     public init?(_ error: PostgresError) {

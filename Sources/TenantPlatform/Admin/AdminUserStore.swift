@@ -28,8 +28,7 @@ public struct AdminUserStore: Sendable {
                 id = try await tx.query("SELECT platform.create_admin_user($1, $2, $3)",
                                         [email, password ?? generated!, superadmin]).scalar(UUID.self)
             } catch let error as PostgresError where error.code == "QI006" {
-                throw PlatformError(.weakPassword, "the password is too short or too long: admin passwords need 8 to 72 bytes",
-                                    hint: "Use a longer passphrase, or leave the password out to have one generated.")
+                throw Self.weakPassword
             } catch let error as PostgresError where error.code == "QD010" {
                 throw PlatformError(.adminUserExists, "an admin user with email '\(email)' exists (emails compare case-insensitively)",
                                     hint: "`pgperm admin list` shows the admin users.")
@@ -63,6 +62,33 @@ public struct AdminUserStore: Sendable {
                 "email": user.email, "admin_user_id": user.id.lowercased, "role": user.role.rawValue])
         }
     }
+
+    /// Replaces an admin user's password (`platform.set_admin_password`). Its portal sessions
+    /// end in the same transaction (a trigger on `platform.admin_user`), and the change is
+    /// audited as `admin_user.password`, without the password.
+    ///
+    /// - Parameter password: nil generates one, returned once.
+    /// - Returns: the generated password, or nil when one was given.
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, `.weakPassword` (outside 8–72 bytes).
+    @discardableResult
+    public func setPassword(_ reference: String, password: String?) async throws -> String? {
+        let generated = password == nil ? SecretGenerator.password() : nil
+        try await platform.master.withTransaction { tx in
+            let user = try await Self.require(reference, on: tx, lock: true)
+            do {
+                try await tx.query("SELECT platform.set_admin_password($1, $2)", [user.id, password ?? generated!])
+            } catch let error as PostgresError where error.code == "QI006" {
+                throw Self.weakPassword
+            }
+            try await TenantRegistry(master: tx).audit("admin_user.password", slug: nil, details: [
+                "email": user.email, "admin_user_id": user.id.lowercased])
+        }
+        return generated
+    }
+
+    static let weakPassword = PlatformError(
+        .weakPassword, "the password is too short or too long: admin passwords need 8 to 72 bytes",
+        hint: "Use a longer passphrase, or leave the password out to have one generated.")
 
     /// Allows or refuses the admin user's sign-in; its record and grants stay.
     public func setActive(_ reference: String, _ active: Bool) async throws {

@@ -69,12 +69,69 @@ struct AuditTests {
         try await AuthFixture.run { f in
             let admin = try await f.user("admin")
             let tenant = try await f.tenant()
-            try await f.auth.setActor(admin)
+            try await f.sql("SELECT auth.set_actor($1)", [admin])
             #expect(try await f.auth.currentActor() == nil)
             _ = try await f.auth.createUserGroup(tenant: tenant, code: "TEAM", name: "Team")
             let entry = try #require(try await f.auth.auditLog(tenant: tenant).first { $0.action == "user_group.insert" })
             #expect(entry.actor == nil)
         }
+    }
+
+    @Test("AuthClient.setActor outside a transaction throws outsideTransaction before sending anything, on a connection or a pool")
+    func setActorRefusesAutocommit() async throws {
+        try await AuthFixture.run { f in
+            let admin = try await f.user("admin")
+            await expectError(.outsideTransaction) { try await f.auth.setActor(admin) }
+            let pool = ConnectionPool(.init(conninfo: f.database.conninfo, maximumConnections: 1))
+            await expectError(.outsideTransaction) { try await AuthClient(pool).setActor(admin) }
+            await pool.close()
+            // Inside a transaction it works, and a failed one is left to the server (25P02).
+            try await f.connection.withTransaction { connection in
+                try await AuthClient(connection).setActor(admin)
+                #expect(try await AuthClient(connection).currentActor() == admin)
+            }
+        }
+    }
+
+    @Test("set_actor called from psql outside a transaction block warns (QS005); inside one, or after BEGIN in one string, it does not")
+    func setActorWarnsInAutocommit() async throws {
+        try await AuthFixture.run { f in
+            let admin = try await f.user("admin")
+            /// The QS005 warnings psql prints (VERBOSITY verbose shows the SQLSTATE).
+            func warnings(_ script: String? = nil, command: String? = nil) throws -> Int {
+                try Self.psql(f, script, command: command).split(separator: "\n").filter { $0.contains("WARNING:  QS005") }.count
+            }
+            let call = "SELECT auth.set_actor('\(admin)');"
+            #expect(try warnings("\(call)\n") == 1)
+            #expect(try warnings(command: call) == 1)
+            #expect(try warnings("\(call)\n\(call)\n") == 2)
+            #expect(try warnings("BEGIN;\n\(call)\nCOMMIT;\n") == 0)
+            #expect(try warnings("BEGIN;\n\(call)\n\(call)\nCOMMIT;\n") == 0)
+            // One query string (psql -c sends it as one simple query): BEGIN first, or more statements after it.
+            #expect(try warnings(command: "BEGIN; \(call) COMMIT") == 0)
+            #expect(try warnings(command: "\(call) SELECT 1") == 0)
+            // Clearing the actor, and a call inside a DO block, never warn.
+            #expect(try warnings("SELECT auth.set_actor(NULL);\n") == 0)
+            #expect(try warnings("DO $$ BEGIN PERFORM auth.set_actor('\(admin)'); END $$;\n") == 0)
+        }
+    }
+
+    /// Runs psql on the fixture's database with `script` on standard input (or `command`
+    /// with -c); standard output and error together.
+    static func psql(_ f: AuthFixture, _ script: String?, command: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", "-v", "VERBOSITY=verbose", "-d", f.database.conninfo] + (command.map { ["-c", $0] } ?? [])
+        let output = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data((script ?? "").utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
     }
 
     // MARK: Entries written for function calls and direct DML
@@ -390,6 +447,33 @@ struct AuditTests {
 
             await expectError(.invalidArgument) { _ = try await f.auth.auditLog(tenant: tenant, limit: 0) }
             await expectError(.invalidArgument) { _ = try await f.auth.auditLog(tenant: tenant, limit: -1) }
+        }
+    }
+
+    @Test("get_audit_log with no tenant returns the entries without one: users, passwords, the catalogue, templates; none of a tenant")
+    func tenantLessEntries() async throws {
+        try await AuthFixture.run { f in
+            let tenant = try await f.tenant()
+            _ = try await f.auth.createUserGroup(tenant: tenant, code: "TEAM", name: "Team")
+            let mark = try await Self.now(f)
+            let user = try await f.user("global")
+            try await f.sql("SET auth.bcrypt_cost = 4")
+            try await f.auth.setUserPassword(user, password: "correct horse battery")
+            try await f.catalogue(["docs.read"])
+            _ = try await f.auth.createPermSet(tenant: nil, code: "TPL", name: "Template")
+            try await f.auth.addPermSetPermissions(tenant: nil, permSet: "TPL", codes: ["docs.read"])
+            try await f.auth.deleteUser(user)
+
+            let entries = try await f.auth.auditLog(tenant: nil, since: mark, limit: nil)
+            #expect(entries.allSatisfy { $0.tenantID == nil })
+            #expect(entries.map(\.action).sorted() == ["perm_set.insert", "perm_set_permission.insert", "permission.insert",
+                                                       "permission.insert", "user_info.delete", "user_info.insert",
+                                                       "user_password.delete", "user_password.insert"])
+            #expect(entries.last?.action == "user_info.insert")
+            #expect(try await f.auth.auditLog(tenant: nil, since: mark, limit: 2) == Array(entries.prefix(2)))
+            #expect(try await !f.auth.auditLog(tenant: nil, limit: nil).contains { $0.action.hasPrefix("user_group") })
+            #expect(try await f.auth.auditLog(tenant: tenant, limit: nil).allSatisfy { $0.tenantID == tenant })
+            await expectError(.invalidArgument) { _ = try await f.auth.auditLog(tenant: nil, limit: 0) }
         }
     }
 

@@ -187,6 +187,68 @@ struct CatalogueTests {
         }
     }
 
+    @Test("delete_permission's refusal names every use in DETAIL and the forced call in HINT")
+    func deleteInUseExplains() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read", "docs.write"])
+            let tenant = try await f.tenant()
+            let user = try await f.member(of: tenant)
+            _ = try await f.auth.createPermSet(tenant: tenant, code: "READERS", name: "Readers")
+            try await f.auth.addPermSetPermissions(tenant: tenant, permSet: "READERS", codes: ["docs.read"])
+            _ = try await f.auth.createPermSet(tenant: nil, code: "STANDARD", name: "Standard")
+            try await f.auth.addPermSetPermissions(tenant: nil, permSet: "STANDARD", codes: ["docs"])
+            try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("docs.write"))
+            do {
+                try await f.auth.deletePermission(code: "docs")
+                Issue.record("a code in use was deleted")
+            } catch let error as PermissionsError {
+                #expect(error.code == .permissionInUse)
+                let detail = try #require(error.detail)
+                #expect(detail.contains("3 use(s)"), "\(detail)")
+                #expect(detail.contains("docs in template set STANDARD"), "\(detail)")
+                #expect(detail.contains("docs.read in set READERS of tenant \(tenant)"), "\(detail)")
+                #expect(detail.contains("docs.write assigned directly in tenant \(tenant)"), "\(detail)")
+                #expect(error.hint?.contains("auth.delete_permission(_code := 'docs', _force := true)") == true, "\(error)")
+            }
+        }
+    }
+
+    @Test("delete_permission with force takes the code out of every set, templates included, and deletes its direct assignments")
+    func deleteForced() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read", "docs.write", "billing.view"])
+            let a = try await f.tenant("A")
+            let b = try await f.tenant("B")
+            let reader = try await f.member(of: a)
+            let writer = try await f.member(of: b)
+            _ = try await f.auth.createPermSet(tenant: a, code: "READERS", name: "Readers")
+            try await f.auth.addPermSetPermissions(tenant: a, permSet: "READERS", codes: ["docs.read", "billing.view"])
+            try await f.auth.assignPermission(tenant: a, to: .user(reader), grant: .permSet("READERS"))
+            try await f.auth.assignPermission(tenant: b, to: .user(writer), grant: .permission("docs.write"))
+            try await f.auth.assignPermission(tenant: b, to: .user(writer), grant: .permission("billing.view"))
+            _ = try await f.auth.createPermSet(tenant: nil, code: "STANDARD", name: "Standard")
+            try await f.auth.addPermSetPermissions(tenant: nil, permSet: "STANDARD", codes: ["docs.read", "billing.view"])
+
+            try await f.auth.deletePermission(code: "docs", force: true)
+            #expect(try await Self.codes(f) == ["billing", "billing.view"])
+            // Both tenants lost the code and kept the rest; the sets and the other grant stay.
+            #expect(try await f.auth.hasPermission(tenant: a, user: reader, code: "billing.view"))
+            #expect(try await f.auth.hasPermission(tenant: b, user: writer, code: "billing.view"))
+            await expectError(.unknownPermission) { _ = try await f.auth.hasPermission(tenant: a, user: reader, code: "docs.read") }
+            #expect(try await f.sql("SELECT count(*) FROM auth.permission_assignment WHERE tenant_id = $1", [b]).scalar(Int.self) == 1)
+            #expect(try await f.sql("""
+                SELECT count(*) FROM auth.perm_set_permission sp JOIN auth.perm_set ps USING (perm_set_id)
+                WHERE ps.code IN ('READERS', 'STANDARD')
+                """).scalar(Int.self) == 2)
+            // Created again, the code is granted to nobody.
+            _ = try await f.auth.createPermission(code: "docs.read", name: "Read")
+            #expect(try await !f.auth.hasPermission(tenant: a, user: reader, code: "docs.read"))
+            // Every removal is in the tenants' audit logs.
+            #expect(try await f.auth.auditLog(tenant: a, limit: nil).contains { $0.action == "perm_set_permission.delete" })
+            #expect(try await f.auth.auditLog(tenant: b, limit: nil).contains { $0.action == "permission_assignment.delete" })
+        }
+    }
+
     @Test("delete_permission of an unknown, malformed or empty code fails with the matching error")
     func deleteUnknown() async throws {
         try await AuthFixture.run { f in
@@ -194,6 +256,7 @@ struct CatalogueTests {
             await expectError(.unknownPermission) { try await f.auth.deletePermission(code: "docs.write") }
             await expectError(.invalidPermissionCode) { try await f.auth.deletePermission(code: "Docs.Read") }
             await expectError(.invalidArgument) { try await f.auth.deletePermission(code: "") }
+            await expectError(.unknownPermission) { try await f.auth.deletePermission(code: "docs.write", force: true) }
             #expect(try await Self.codes(f) == ["docs", "docs.read"])
         }
     }

@@ -280,6 +280,58 @@ struct PasswordTests {
         }
     }
 
+    // MARK: unlock_user
+
+    @Test("unlock_user lifts a lock and forgets the failures: the right password works at once")
+    func unlock() async throws {
+        try await Self.run { f in
+            try await Self.limits(f, failures: 2)
+            let kim = try await Self.user(f, "kim")
+            for attempt in 1...2 {
+                _ = try await f.auth.verifyUserPassword(username: kim.username, password: "guess \(attempt)")
+            }
+            #expect(try await Self.login(f, kim.id)?.isLocked == true)
+            let hash = try await Self.hash(f, kim.id)
+
+            #expect(try await f.auth.unlockUser(kim.id))
+            #expect(try await Self.login(f, kim.id) == Login(failedAttempts: 0, hasFirstFailure: false, isLocked: false))
+            #expect(try await Self.hash(f, kim.id) == hash)
+            #expect(try await f.auth.verifyUserPassword(username: kim.username, password: Self.password) == kim.id)
+            // The lifted lock is an event, with the hash redacted.
+            let entry = try #require(try await f.auth.auditLog(tenant: nil).first { $0.action == "user_password.update" })
+            #expect(entry.details.contains("redacted"))
+            #expect(!entry.details.contains(hash))
+        }
+    }
+
+    @Test("unlock_user of an unlocked user returns false: with failures counted (forgotten), without any, without a password")
+    func unlockUnlocked() async throws {
+        try await Self.run { f in
+            try await Self.limits(f, failures: 5)
+            let lee = try await Self.user(f, "lee")
+            _ = try await f.auth.verifyUserPassword(username: lee.username, password: "guess")
+            #expect(try await Self.login(f, lee.id)?.failedAttempts == 1)
+            #expect(try await !f.auth.unlockUser(lee.id))
+            #expect(try await Self.login(f, lee.id) == Login(failedAttempts: 0, hasFirstFailure: false, isLocked: false))
+            #expect(try await !f.auth.unlockUser(lee.id))
+
+            let noPassword = try await Self.user(f, "nopass", password: nil)
+            #expect(try await !f.auth.unlockUser(noPassword.id))
+            #expect(try await Self.login(f, noPassword.id) == nil)
+        }
+    }
+
+    @Test("unlock_user of an unknown user fails with unknownUser; the application role may not call it")
+    func unlockRefusals() async throws {
+        try await Self.run { f in
+            await expectError(.unknownUser) { try await f.auth.unlockUser(UserID(UUID())) }
+            let mo = try await Self.user(f, "mo")
+            let (_, app) = try await f.login(memberOf: "auth_app")
+            defer { Task { await app.close() } }
+            await expectError(.insufficientPrivilege) { try await AuthClient(app).unlockUser(mo.id) }
+        }
+    }
+
     @Test("a DBA sets the limits for a database with ALTER DATABASE")
     func databaseSettings() async throws {
         try await Self.run { f in

@@ -304,7 +304,54 @@ struct PermSetTests {
 
     // MARK: delete_perm_set
 
-    @Test("delete_perm_set deletes the set with its codes and every assignment of it")
+    @Test("delete_perm_set deletes an unassigned set with its codes; another tenant's assigned set of that code does not stop it")
+    func deleteUnassigned() async throws {
+        try await AuthFixture.run { f in
+            let a = try await f.tenant("A")
+            let b = try await f.tenant("B")
+            try await f.catalogue(["docs.read"])
+            let set = try await f.auth.createPermSet(tenant: a, code: "DOCS", name: "Docs")
+            try await f.auth.addPermSetPermissions(tenant: a, permSet: "DOCS", codes: ["docs.read"])
+            _ = try await f.auth.createPermSet(tenant: b, code: "DOCS", name: "Docs")
+            try await f.auth.addPermSetPermissions(tenant: b, permSet: "DOCS", codes: ["docs.read"])
+            let holderInB = try await Self.holder(f, of: "DOCS", in: b)
+
+            try await f.auth.deletePermSet(tenant: a, code: "DOCS")
+            #expect(try await Self.setID(f, a, "DOCS") == nil)
+            #expect(try await f.sql("SELECT count(*) FROM auth.perm_set_permission WHERE perm_set_id = $1", [set]).scalar(Int.self) == 0)
+            #expect(try await Self.setID(f, b, "DOCS") != nil)
+            #expect(try await f.auth.hasPermission(tenant: b, user: holderInB, code: "docs.read"))
+        }
+    }
+
+    @Test("delete_perm_set refuses an assigned set with QS004 naming its grantees, and changes nothing")
+    func deleteAssignedRefused() async throws {
+        try await AuthFixture.run { f in
+            let tenant = try await f.tenant()
+            try await f.catalogue(["docs.read"])
+            _ = try await f.auth.createPermSet(tenant: tenant, code: "DOCS", name: "Docs")
+            try await f.auth.addPermSetPermissions(tenant: tenant, permSet: "DOCS", codes: ["docs.read"])
+            let direct = try await Self.holder(f, of: "DOCS", in: tenant)
+            let group = try await f.auth.createUserGroup(tenant: tenant, code: "READERS", name: "Readers")
+            try await f.auth.assignPermission(tenant: tenant, to: .group(group), grant: .permSet("DOCS"))
+            let username = try await f.sql("SELECT username FROM auth.user_info WHERE user_id = $1", [direct]).scalar(String.self)
+
+            do {
+                try await f.auth.deletePermSet(tenant: tenant, code: "DOCS")
+                Issue.record("an assigned set was deleted")
+            } catch let error as PermissionsError {
+                #expect(error.code == .permSetInUse)
+                #expect(error.detail?.contains("group READERS") == true, "\(error)")
+                #expect(error.detail?.contains("user \(username)") == true, "\(error)")
+                #expect(error.hint?.contains("_force := true") == true, "\(error)")
+            }
+            #expect(try await Self.setID(f, tenant, "DOCS") != nil)
+            #expect(try await f.sql("SELECT count(*) FROM auth.permission_assignment WHERE tenant_id = $1", [tenant]).scalar(Int.self) == 2)
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: direct, code: "docs.read"))
+        }
+    }
+
+    @Test("delete_perm_set with force deletes the set with its codes and every assignment of it")
     func delete() async throws {
         try await AuthFixture.run { f in
             let tenant = try await f.tenant()
@@ -318,7 +365,7 @@ struct PermSetTests {
             try await f.auth.assignPermission(tenant: tenant, to: .group(group), grant: .permSet("DOCS"))
             #expect(try await f.auth.hasPermission(tenant: tenant, user: viaGroup, code: "docs.read"))
 
-            try await f.auth.deletePermSet(tenant: tenant, code: "DOCS")
+            try await f.auth.deletePermSet(tenant: tenant, code: "DOCS", force: true)
             #expect(try await Self.setID(f, tenant, "DOCS") == nil)
             #expect(try await f.sql("SELECT count(*) FROM auth.perm_set_permission WHERE perm_set_id = $1", [set]).scalar(Int.self) == 0)
             #expect(try await f.sql("SELECT count(*) FROM auth.permission_assignment WHERE tenant_id = $1", [tenant]).scalar(Int.self) == 0)
@@ -362,6 +409,7 @@ struct PermSetTests {
             await expectError(.unknownPermSet) { try await f.auth.deletePermSet(tenant: b, code: "TPL") }
             await expectError(.unknownTenant) { try await f.auth.deletePermSet(tenant: TenantID(UUID()), code: "DOCS") }
             await expectError(.invalidArgument) { try await f.auth.deletePermSet(tenant: a, code: "") }
+            await expectError(.unknownPermSet) { try await f.auth.deletePermSet(tenant: b, code: "DOCS", force: true) }
             #expect(try await Self.setCount(f) == count)
             #expect(try await Self.setID(f, a, "DOCS") != nil)
         }

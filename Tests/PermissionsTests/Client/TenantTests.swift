@@ -358,6 +358,47 @@ struct TenantTests {
         }
     }
 
+    // MARK: get_tenant_by_code
+
+    @Test("get_tenant_by_code finds a tenant by its exact code, active or not, for the application role too")
+    func byCode() async throws {
+        try await AuthFixture.run { f in
+            let acme = try await f.auth.createTenant(name: "Acme", code: "ACME")
+            let globex = try await f.auth.createTenant(name: "Globex", code: "acme-2")
+            try await f.auth.deactivateTenant(globex)
+            let (_, app) = try await f.login(memberOf: "auth_app")
+            defer { Task { await app.close() } }
+            for auth in [f.auth, AuthClient(app)] {
+                let found = try await auth.tenant(code: "ACME")
+                #expect(found.id == acme)
+                #expect(found.name == "Acme")
+                #expect(found.code == "ACME")
+                #expect(found.isActive)
+                let inactive = try await auth.tenant(code: "acme-2")
+                #expect(inactive.id == globex)
+                #expect(!inactive.isActive)
+            }
+        }
+    }
+
+    @Test("get_tenant_by_code: another case, an unknown or deleted code is unknownTenant; blank or malformed codes are refused")
+    func byCodeRefusals() async throws {
+        try await AuthFixture.run { f in
+            let acme = try await f.auth.createTenant(name: "Acme", code: "ACME")
+            await expectError(.unknownTenant) { _ = try await f.auth.tenant(code: "acme") }
+            await expectError(.unknownTenant) { _ = try await f.auth.tenant(code: "GLOBEX") }
+            await expectError(.invalidArgument) { _ = try await f.auth.tenant(code: "") }
+            await expectError(.invalidArgument) { _ = try await f.auth.tenant(code: " \t") }
+            await expectError(.invalidCode) { _ = try await f.auth.tenant(code: "AC ME") }
+            await expectError(.invalidCode) { _ = try await f.auth.tenant(code: "' OR ''='") }
+            try await f.auth.updateTenant(acme, code: "ACME-NEW")
+            await expectError(.unknownTenant) { _ = try await f.auth.tenant(code: "ACME") }
+            #expect(try await f.auth.tenant(code: "ACME-NEW").id == acme)
+            try await f.auth.deleteTenant(acme)
+            await expectError(.unknownTenant) { _ = try await f.auth.tenant(code: "ACME-NEW") }
+        }
+    }
+
     // MARK: add_user_to_tenant
 
     @Test("add_user_to_tenant makes the user an active member of that tenant only")

@@ -271,4 +271,134 @@ struct UserTests {
             #expect(error?.code == .checkViolation)
         }
     }
+
+    // MARK: delete_user
+
+    /// Rows that still name `user`, per table, leaving out the audit log.
+    static func remnants(_ f: AuthFixture, _ user: UserID) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for table in ["user_info", "user_password", "tenant_user", "user_group_member", "owner", "permission_assignment",
+                      "user_tenant_preference", "effective_access"] {
+            let count = try await f.sql("SELECT count(*) FROM auth.\(table) WHERE user_id = $1", [user]).scalar(Int.self)
+            if count > 0 { counts[table] = count }
+        }
+        return counts
+    }
+
+    @Test("delete_user removes the user everywhere: password, memberships, groups, group ownership, assignments, preferences")
+    func deleteEverywhere() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read"])
+            let user = try await f.user("leaver")
+            let colleague = try await f.user("colleague")
+            try await f.sql("SET auth.bcrypt_cost = 4")
+            try await f.auth.setUserPassword(user, password: "correct horse battery")
+            var tenants: [TenantID] = []
+            for name in ["A", "B"] {
+                let tenant = try await Self.grantedTenant(f, user, code: "docs.read")
+                try await f.auth.addUserToTenant(tenant, user: colleague)
+                let group = try await f.auth.createUserGroup(tenant: tenant, code: "TEAM", name: "Team \(name)")
+                try await f.auth.addUserToGroup(tenant: tenant, group: group, user: user)
+                try await f.auth.addUserToGroup(tenant: tenant, group: group, user: colleague)
+                try await f.auth.assignGroupOwner(tenant: tenant, group: group, user: user)
+                try await f.auth.assignPermission(tenant: tenant, to: .group(group), grant: .permission("docs.read"))
+                try await f.auth.setUserPreference(user: user, tenant: tenant, key: "theme", value: "dark")
+                tenants.append(tenant)
+            }
+            #expect(try await Self.remnants(f, user).count == 8)
+
+            try await f.auth.deleteUser(user)
+            #expect(try await Self.remnants(f, user) == [:])
+            for tenant in tenants {
+                // The colleague keeps the group, its grant and the membership.
+                #expect(try await f.auth.hasPermission(tenant: tenant, user: colleague, code: "docs.read"))
+                #expect(try await f.auth.tenantUsers(tenant).map(\.userID) == [colleague])
+                // Recorded under the tenant, and the user itself without one.
+                let actions = Set(try await f.auth.auditLog(tenant: tenant, limit: nil).map(\.action))
+                #expect(actions.isSuperset(of: ["tenant_user.delete", "user_group_member.delete", "owner.delete",
+                                                "permission_assignment.delete", "user_tenant_preference.delete"]))
+            }
+            let global = try await f.auth.auditLog(tenant: nil, limit: nil)
+            #expect(global.contains { $0.action == "user_info.delete" })
+            #expect(global.contains { $0.action == "user_password.delete" })
+            // The username is free again.
+            let username = try await f.sql("SELECT details->'old'->>'username' FROM auth.audit_log WHERE action = 'user_info.delete'")
+                .scalar(String.self)
+            _ = try await f.auth.createUser(username: username)
+        }
+    }
+
+    @Test("delete_user refuses a tenant owner with QS002 naming the tenants, and with force deletes the user, leaving other owners")
+    func deleteOwner() async throws {
+        try await AuthFixture.run { f in
+            let owner = try await f.user("owner")
+            let coOwner = try await f.user("co-owner")
+            let solelyOwned = try await f.tenant("Solely", owner: owner)
+            let shared = try await f.tenant("Shared", owner: owner)
+            try await f.auth.assignTenantOwner(shared, user: coOwner)
+            do {
+                try await f.auth.deleteUser(owner)
+                Issue.record("a tenant owner was deleted")
+            } catch let error as PermissionsError {
+                #expect(error.code == .userIsTenantOwner)
+                #expect(error.detail?.contains(solelyOwned.description) == true, "\(error)")
+                #expect(error.detail?.contains(shared.description) == true, "\(error)")
+                #expect(error.hint?.contains("_force := true") == true, "\(error)")
+            }
+            #expect(try await Self.stored(f, owner) != nil)
+            #expect(try await f.auth.hasPermission(tenant: solelyOwned, user: owner, code: Self.anyCode(f)))
+
+            try await f.auth.deleteUser(owner, force: true)
+            #expect(try await Self.remnants(f, owner) == [:])
+            #expect(try await f.sql("SELECT count(*) FROM auth.owner WHERE tenant_id = $1", [solelyOwned]).scalar(Int.self) == 0)
+            #expect(try await f.auth.hasPermission(tenant: shared, user: coOwner, code: Self.anyCode(f)))
+        }
+    }
+
+    /// A code of the catalogue, created when there is none.
+    static func anyCode(_ f: AuthFixture) async throws -> String {
+        try await f.catalogue(["docs.read"])
+        return "docs.read"
+    }
+
+    @Test("delete_user after transfer_tenant_ownership needs no force")
+    func deleteAfterTransfer() async throws {
+        try await AuthFixture.run { f in
+            let owner = try await f.user("owner")
+            let successor = try await f.user("successor")
+            let tenant = try await f.tenant(owner: owner)
+            try await f.auth.transferTenantOwnership(tenant, to: successor)
+            try await f.auth.deleteUser(owner)
+            #expect(try await Self.stored(f, owner) == nil)
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: successor, code: Self.anyCode(f)))
+        }
+    }
+
+    @Test("delete_user of an unknown user fails with unknownUser; a deleted user is unknown everywhere")
+    func deleteUnknown() async throws {
+        try await AuthFixture.run { f in
+            let before = try await Self.userCount(f)
+            await expectError(.unknownUser) { try await f.auth.deleteUser(UserID(UUID())) }
+            await expectError(.unknownUser) { try await f.auth.deleteUser(UserID(UUID()), force: true) }
+            #expect(try await Self.userCount(f) == before)
+
+            let tenant = try await f.tenant()
+            let gone = try await f.member(of: tenant)
+            try await f.auth.deleteUser(gone)
+            await expectError(.unknownUser) { try await f.auth.deleteUser(gone) }
+            await expectError(.unknownUser) { try await f.auth.addUserToTenant(tenant, user: gone) }
+            #expect(try await !f.auth.hasPermission(tenant: tenant, user: gone, code: Self.anyCode(f)))
+        }
+    }
+
+    @Test("delete_user is administration: the application role may not call it")
+    func deleteNeedsAdmin() async throws {
+        try await AuthFixture.run { f in
+            let user = try await f.user("kept")
+            let (_, app) = try await f.login(memberOf: "auth_app")
+            defer { Task { await app.close() } }
+            await expectError(.insufficientPrivilege) { try await AuthClient(app).deleteUser(user) }
+            #expect(try await Self.stored(f, user) != nil)
+        }
+    }
 }

@@ -274,6 +274,7 @@ struct ModelBasedRun {
             try await connection.query("UPDATE auth.user_info SET is_active = $2::boolean WHERE user_id = $1::uuid", [u, active])
         case .sqlDeleteUser(let u):
             try await connection.query("DELETE FROM auth.user_info WHERE user_id = $1::uuid", [u])
+        case .deleteUser(let u, let force): try await auth.deleteUser(u, force: force)
 
         case .addUserToTenant(let t, let u): try await auth.addUserToTenant(t, user: u)
         case .removeUserFromTenant(let t, let u, let hard): try await auth.removeUserFromTenant(t, user: u, hard: hard)
@@ -324,7 +325,7 @@ struct ModelBasedRun {
         case .addToPermSet(let t, let setCode, let codes): try await auth.addPermSetPermissions(tenant: t, permSet: setCode, codes: codes)
         case .removeFromPermSet(let t, let setCode, let codes):
             try await auth.removePermSetPermissions(tenant: t, permSet: setCode, codes: codes)
-        case .deletePermSet(let t, let setCode): try await auth.deletePermSet(tenant: t, code: setCode)
+        case .deletePermSet(let t, let setCode, let force): try await auth.deletePermSet(tenant: t, code: setCode, force: force)
         case .sqlInsertPermSetCode(let s, let code):
             try await connection.query("""
                 INSERT INTO auth.perm_set_permission (perm_set_id, permission_id)
@@ -358,7 +359,7 @@ struct ModelBasedRun {
             try await connection.query("UPDATE auth.permission_assignment SET user_group_id = $2::uuid WHERE user_group_id = $1::uuid", [from, to])
 
         case .createPermission(let code): return try await auth.createPermission(code: code, name: "Code \(code)").rawValue
-        case .deletePermission(let code): try await auth.deletePermission(code: code)
+        case .deletePermission(let code, let force): try await auth.deletePermission(code: code, force: force)
         case .sqlSetTenantGroupsActive(let t, let active):
             try await connection.query("UPDATE auth.user_group SET is_active = $2::boolean WHERE tenant_id = $1::uuid", [t, active])
         case .sqlFlipMemberships(let t):

@@ -24,6 +24,7 @@ enum ModelOperation: Sendable {
     case activateUser(UserID)
     case sqlSetUserActive(UserID, Bool)
     case sqlDeleteUser(UserID)
+    case deleteUser(UserID, force: Bool)
     // Memberships of tenants
     case addUserToTenant(TenantID, UserID)
     case removeUserFromTenant(TenantID, UserID, hard: Bool)
@@ -54,7 +55,7 @@ enum ModelOperation: Sendable {
     case createPermSet(TenantID, code: String)
     case addToPermSet(TenantID, setCode: String, codes: [String])
     case removeFromPermSet(TenantID, setCode: String, codes: [String])
-    case deletePermSet(TenantID, setCode: String)
+    case deletePermSet(TenantID, setCode: String, force: Bool)
     case sqlInsertPermSetCode(PermSetID, String)
     case sqlEmptyPermSet(PermSetID)
     case sqlDeletePermSet(PermSetID)
@@ -66,7 +67,7 @@ enum ModelOperation: Sendable {
     case sqlMoveGroupAssignments(from: UserGroupID, to: UserGroupID)
     // Catalogue (global)
     case createPermission(String)
-    case deletePermission(String)
+    case deletePermission(String, force: Bool)
     case sqlDeletePermissionSubtree(String)
     /// Deletes one catalogue row, leaving its descendants in the catalogue.
     case sqlDeletePermissionRow(String)
@@ -109,6 +110,7 @@ enum ModelOperation: Sendable {
         case .activateUser(let u): return "activateUser(\(name(u.rawValue)))"
         case .sqlSetUserActive(let u, let b): return "SQL UPDATE user_info \(name(u.rawValue)) SET is_active = \(b)"
         case .sqlDeleteUser(let u): return "SQL DELETE user_info \(name(u.rawValue))"
+        case .deleteUser(let u, let force): return "deleteUser(\(name(u.rawValue)), force: \(force))"
         case .addUserToTenant(let t, let u): return "addUserToTenant(\(name(t.rawValue)), \(name(u.rawValue)))"
         case .removeUserFromTenant(let t, let u, let hard):
             return "removeUserFromTenant(\(name(t.rawValue)), \(name(u.rawValue)), hard: \(hard))"
@@ -144,7 +146,7 @@ enum ModelOperation: Sendable {
         case .createPermSet(let t, let code): return "createPermSet(\(name(t.rawValue)), \(code))"
         case .addToPermSet(let t, let s, let codes): return "addPermSetPermissions(\(name(t.rawValue)), \(s), \(codes))"
         case .removeFromPermSet(let t, let s, let codes): return "removePermSetPermissions(\(name(t.rawValue)), \(s), \(codes))"
-        case .deletePermSet(let t, let s): return "deletePermSet(\(name(t.rawValue)), \(s))"
+        case .deletePermSet(let t, let s, let force): return "deletePermSet(\(name(t.rawValue)), \(s), force: \(force))"
         case .sqlInsertPermSetCode(let s, let c): return "SQL INSERT perm_set_permission (\(name(s.rawValue)), '\(c)')"
         case .sqlEmptyPermSet(let s): return "SQL DELETE perm_set_permission WHERE set \(name(s.rawValue))"
         case .sqlDeletePermSet(let s): return "SQL DELETE perm_set \(name(s.rawValue))"
@@ -161,7 +163,7 @@ enum ModelOperation: Sendable {
         case .sqlMoveGroupAssignments(let from, let to):
             return "SQL UPDATE permission_assignment SET group = \(name(to.rawValue)) WHERE group \(name(from.rawValue))"
         case .createPermission(let c): return "createPermission('\(c)')"
-        case .deletePermission(let c): return "deletePermission('\(c)')"
+        case .deletePermission(let c, let force): return "deletePermission('\(c)', force: \(force))"
         case .sqlDeletePermissionSubtree(let c): return "SQL DELETE permission '\(c)' and its descendants"
         case .sqlDeletePermissionRow(let c): return "SQL DELETE permission '\(c)' (the row only)"
         case .sqlSetTenantGroupsActive(let t, let b): return "SQL UPDATE user_group SET is_active = \(b) WHERE tenant \(name(t.rawValue))"

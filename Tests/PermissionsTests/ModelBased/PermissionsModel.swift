@@ -212,8 +212,12 @@ struct PermissionsModel {
             users[u]?.isActive = active
         case .sqlDeleteUser(let u):
             // Cascades to every membership, and from there to groups, ownerships and assignments.
-            users[u] = nil
-            for t in Array(tenants.keys) { removeMembership(t, u) }
+            removeUser(u)
+        case .deleteUser(let u, let force):
+            if let e = userError(u) { return e }
+            // A tenant must not silently lose its owner, unless forced.
+            if !force, tenants.values.contains(where: { $0.owners.contains(u) }) { return "QS002" }
+            removeUser(u)
 
         // Memberships --------------------------------------------------------------------
         case .addUserToTenant(let t, let u):
@@ -334,9 +338,11 @@ struct PermissionsModel {
             } else {
                 tenants[t]!.permSets[setCode]!.codes.subtract(codes)
             }
-        case .deletePermSet(let t, let setCode):
+        case .deletePermSet(let t, let setCode, let force):
             if let e = tenantError(t) { return e }
             guard let set = tenants[t]!.permSets[setCode] else { return "QN004" }
+            // An assigned set is refused unless forced; forced, its assignments go with it.
+            if !force, tenants[t]!.assignments.contains(where: { $0.grant == .permSet(set.id) }) { return "QS004" }
             removePermSet(t, set.id)
         case .sqlInsertPermSetCode(let s, let code):
             // INSERT ... SELECT $1, permission_id FROM auth.permission WHERE code = $2: no row for an unknown code.
@@ -413,21 +419,13 @@ struct PermissionsModel {
             // Missing ancestors are created too.
             let segments = code.split(separator: ".")
             for depth in 1...segments.count { catalogue.insert(segments[..<depth].joined(separator: ".")) }
-        case .deletePermission(let code):
+        case .deletePermission(let code, let force):
             if !catalogue.contains(code) { return Self.missingCodeError(code) }
-            if isInUse(code) { return "QS001" }
-            catalogue = catalogue.filter { !Self.grants(code, $0) }
+            if !force, isInUse(code) { return "QS001" }
+            removeSubtree(code)
         case .sqlDeletePermissionSubtree(let code), .sqlDeletePermissionRow(let code):
-            // Direct DML skips the in-use check: sets lose the codes, assignments of them go.
-            // Deleting one row takes its descendants along (a code never outlives its parent).
-            let subtree = catalogue.filter { Self.grants(code, $0) }
-            catalogue.subtract(subtree)
-            for t in Array(tenants.keys) {
-                for setCode in Array(tenants[t]!.permSets.keys) { tenants[t]!.permSets[setCode]!.codes.subtract(subtree) }
-                tenants[t]!.assignments = tenants[t]!.assignments.filter {
-                    if case .permission(let c) = $0.grant { !subtree.contains(c) } else { true }
-                }
-            }
+            // Direct DML skips the in-use check, as the forced function does.
+            removeSubtree(code)
 
         // Statements touching several rows -------------------------------------------------
         case .sqlSetTenantGroupsActive(let t, let active):
@@ -469,6 +467,25 @@ struct PermissionsModel {
             tenants[t]!.groups[g]!.owners.remove(u)
         }
         tenants[t]!.assignments = tenants[t]!.assignments.filter { $0.grantee != .user(u) }
+    }
+
+    /// A user deleted everywhere: every membership goes, with what hangs off it.
+    private mutating func removeUser(_ u: UserID) {
+        users[u] = nil
+        for t in Array(tenants.keys) { removeMembership(t, u) }
+    }
+
+    /// A code deleted with its descendants (a code never outlives its parent): sets lose
+    /// them, direct assignments of them go.
+    private mutating func removeSubtree(_ code: String) {
+        let subtree = catalogue.filter { Self.grants(code, $0) }
+        catalogue.subtract(subtree)
+        for t in Array(tenants.keys) {
+            for setCode in Array(tenants[t]!.permSets.keys) { tenants[t]!.permSets[setCode]!.codes.subtract(subtree) }
+            tenants[t]!.assignments = tenants[t]!.assignments.filter {
+                if case .permission(let c) = $0.grant { !subtree.contains(c) } else { true }
+            }
+        }
     }
 
     private mutating func removeGroup(_ t: TenantID, _ g: UserGroupID) {

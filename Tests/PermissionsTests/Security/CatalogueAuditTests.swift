@@ -130,7 +130,7 @@ struct CatalogueAuditTests {
                 """)
             #expect(callable == [
                 "auth.check_tenant_access(uuid,uuid)", "auth.current_actor()", "auth.current_tenant_id()",
-                "auth.delete_user_preference(uuid,uuid,text)", "auth.get_tenant_statistics(uuid)",
+                "auth.delete_user_preference(uuid,uuid,text)", "auth.get_tenant_by_code(text)", "auth.get_tenant_statistics(uuid)",
                 "auth.get_tenant_users(uuid,boolean)", "auth.get_user_permissions(uuid,uuid)",
                 "auth.get_user_preferences(uuid,uuid)", "auth.has_permission(uuid,uuid,text)",
                 "auth.has_permissions(uuid,uuid,text[],boolean)", "auth.is_group_owner(uuid,uuid,uuid)",

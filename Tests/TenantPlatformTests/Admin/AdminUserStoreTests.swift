@@ -137,6 +137,56 @@ struct AdminUserStoreTests {
         }
     }
 
+    @Test("a new password replaces the old one, ends the admin's portal sessions and only theirs, and is audited without the password")
+    func resetPassword() async throws {
+        try await PlatformFixture.run { f in
+            let admins = f.platform.adminUsers
+            let ops = try await admins.create(email: "ops@example.com", password: "old passphrase", superadmin: true)
+            let other = try await admins.create(email: "other@example.com", password: nil, superadmin: true)
+            for admin in [ops.user.id, ops.user.id, other.user.id] {
+                try await f.platform.master.query("""
+                    INSERT INTO platform.portal_session (token_hash, admin_user_id) VALUES (sha256(gen_random_uuid()::text::bytea), $1)
+                    """, [admin])
+            }
+            func sessions(_ admin: UUID) async throws -> Int {
+                try await f.platform.master.query("SELECT count(*) FROM platform.portal_session WHERE admin_user_id = $1", [admin])
+                    .scalar(Int.self)
+            }
+
+            #expect(try await admins.setPassword("OPS@example.com", password: "new passphrase") == nil)
+            #expect(try await admins.authenticate(email: "ops@example.com", password: "old passphrase") == nil)
+            #expect(try await admins.authenticate(email: "ops@example.com", password: "new passphrase")?.id == ops.user.id)
+            #expect(try await sessions(ops.user.id) == 0)
+            #expect(try await sessions(other.user.id) == 1)
+
+            let generated = try #require(try await admins.setPassword(ops.user.id.uuidString, password: nil))
+            #expect(generated.count == 24)
+            #expect(try await admins.authenticate(email: "ops@example.com", password: generated)?.id == ops.user.id)
+            #expect(try await f.auditActions() == ["admin_user.create", "admin_user.create", "admin_user.password", "admin_user.password"])
+            #expect(try await f.masterStrings("SELECT details::text FROM platform.audit_log")
+                .allSatisfy { !$0.contains("passphrase") && !$0.contains(generated) })
+        }
+    }
+
+    @Test("a weak new password or an unknown admin changes nothing and keeps the sessions")
+    func resetPasswordRefusals() async throws {
+        try await PlatformFixture.run { f in
+            let admins = f.platform.adminUsers
+            let ops = try await admins.create(email: "ops@example.com", password: "old passphrase", superadmin: false)
+            try await f.platform.master.query("""
+                INSERT INTO platform.portal_session (token_hash, admin_user_id) VALUES (sha256('token'::bytea), $1)
+                """, [ops.user.id])
+            #expect(await platformErrorKind { try await admins.setPassword("ops@example.com", password: "short") } == .weakPassword)
+            #expect(await platformErrorKind {
+                try await admins.setPassword("ops@example.com", password: String(repeating: "é", count: 37))
+            } == .weakPassword)
+            #expect(await platformErrorKind { try await admins.setPassword("nobody@example.com", password: nil) } == .unknownAdminUser)
+            #expect(try await admins.authenticate(email: "ops@example.com", password: "old passphrase")?.id == ops.user.id)
+            #expect(try await f.platform.master.query("SELECT count(*) FROM platform.portal_session").scalar(Int.self) == 1)
+            #expect(try await f.auditActions() == ["admin_user.create"])
+        }
+    }
+
     @Test("deleting an admin user removes it and its grants; it can no longer sign in")
     func delete() async throws {
         try await PlatformFixture.run { f in

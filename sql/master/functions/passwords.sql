@@ -24,6 +24,24 @@ $generate$;
 COMMENT ON FUNCTION platform.hash_password(text) IS 'A salted bcrypt hash (cost 10) of the password.';
 COMMENT ON FUNCTION platform.password_matches(text, text) IS 'True when the password matches the bcrypt hash.';
 
+CREATE OR REPLACE FUNCTION platform.assert_admin_password(_password text)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+    IF _password IS NULL OR pg_catalog.length(_password) < 8 OR pg_catalog.octet_length(_password) > 72 THEN
+        RAISE EXCEPTION 'weak password'
+            USING ERRCODE = 'QI006',
+                  DETAIL = 'Admin passwords need 8 to 72 bytes (bcrypt reads no further).',
+                  HINT = 'Use a longer passphrase, or let pgperm generate one.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION platform.assert_admin_password(text) IS
+    'Raises QI006 unless the password has 8 characters to 72 bytes (bcrypt reads no further).';
+
 CREATE OR REPLACE FUNCTION platform.create_admin_user(_email text, _password text, _is_superadmin boolean DEFAULT false)
 RETURNS uuid
 LANGUAGE plpgsql
@@ -32,12 +50,7 @@ AS $$
 DECLARE
     _admin_user_id uuid;
 BEGIN
-    IF _password IS NULL OR pg_catalog.length(_password) < 8 OR pg_catalog.octet_length(_password) > 72 THEN
-        RAISE EXCEPTION 'weak password'
-            USING ERRCODE = 'QI006',
-                  DETAIL = 'Admin passwords need 8 to 72 bytes (bcrypt reads no further).',
-                  HINT = 'Use a longer passphrase, or let pgperm generate one.';
-    END IF;
+    PERFORM platform.assert_admin_password(_password);
     INSERT INTO platform.admin_user (email, password_hash, is_superadmin)
     VALUES (_email, platform.hash_password(_password), coalesce(_is_superadmin, false))
     RETURNING admin_user_id INTO _admin_user_id;
@@ -51,6 +64,25 @@ END;
 $$;
 COMMENT ON FUNCTION platform.create_admin_user(text, text, boolean) IS
     'Creates an admin-portal user with a bcrypt-hashed password. QI006 for a password outside 8–72 bytes, QD010 for a taken email.';
+
+CREATE OR REPLACE FUNCTION platform.set_admin_password(_admin_user_id uuid, _password text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM platform.assert_admin_password(_password);
+    -- The trigger platform.tg_admin_user_end_sessions ends the admin's portal sessions in
+    -- this transaction: whoever knew the old password may have signed in with it.
+    UPDATE platform.admin_user a
+       SET password_hash = platform.hash_password(_password), updated_at = pg_catalog.now()
+     WHERE a.admin_user_id OPERATOR(pg_catalog.=) _admin_user_id;
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION platform.set_admin_password(uuid, text) IS
+    'Replaces an admin user''s password with a new bcrypt hash and so ends its portal sessions. False for an '
+    'unknown admin user; QI006 for a password outside 8–72 bytes.';
 
 CREATE OR REPLACE FUNCTION platform.verify_admin_password(_email text, _password text)
 RETURNS uuid

@@ -33,16 +33,13 @@ public struct TenantProvisioner: Sendable {
 
     /// Creates a tenant.
     ///
-    /// - Throws: ``PlatformError`` `.invalidSlug`, `.tenantExists` (slug, database or role
+    /// - Throws: ``PlatformError`` `.invalidSlug`, `.invalidName`, `.tenantExists` (slug, database or role
     ///   in use), or `.provisioningFailed` naming the step and what was rolled back.
     @discardableResult
     public func create(name: String, slug: String) async throws -> Report {
         let started = ContinuousClock.now
         try TenantNames.validate(slug: slug)
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else {
-            throw PlatformError(.invalidSlug, "the tenant name is empty", hint: "Pass a display name, e.g. --name 'Acme Corporation'.")
-        }
+        let name = try DisplayName.normalized(name, of: "tenant")
         let names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix)
         try await refuseExisting(names)
 
@@ -100,12 +97,9 @@ public struct TenantProvisioner: Sendable {
             case .database: cloned = try await createDatabase(record)
             case .schema: try await installSchema(record)
             case .seed: try await seed(record)
-            case .active:
-                try await platform.registry.setStatus(record.id, .active)
-                try await platform.registry.audit("tenant.create", slug: record.slug,
-                                                  details: ["database": record.databaseName, "cloned": "\(cloned)"])
+            case .active: try await activate(record, cloned: cloned)
             }
-            try await platform.registry.recordStep(record.id, step: step.rawValue)
+            if step != .active { try await platform.registry.recordStep(record.id, step: step.rawValue) }
         }
         return cloned
     }
@@ -187,6 +181,16 @@ public struct TenantProvisioner: Sendable {
                 try await auth.setUserPassword(admin, password: password)
                 _ = try await auth.createTenant(name: record.name, code: record.slug, owner: admin)
             }
+        }
+    }
+
+    /// The last step and the creation's audit row, in one change.
+    private func activate(_ record: TenantRecord, cloned: Bool) async throws {
+        try await platform.changeMaster { tx in
+            let registry = TenantRegistry(master: tx)
+            try await registry.setStatus(record.id, .active)
+            try await registry.recordStep(record.id, step: ProvisioningStep.active.rawValue)
+            try await tx.audit("tenant.create", slug: record.slug, details: ["database": record.databaseName, "cloned": "\(cloned)"])
         }
     }
 

@@ -60,13 +60,17 @@ struct LifecycleTests {
         try await PlatformFixture.run { f in
             let database = try await f.provisioner.create(name: "Acme", slug: "acme").tenant.databaseName
             try await f.provisioner.create(name: "Globex", slug: "globex")
-            try await f.platform.registry.update(slug: "acme", name: "Acme Inc", newSlug: "acme-inc")
+            let returned = try await f.lifecycle.update(slug: "acme", TenantChange(name: " Acme Inc ", slug: "acme-inc"))
             let renamed = try await f.platform.registry.require(slug: "acme-inc")
+            #expect(renamed == returned)
             #expect(renamed.name == "Acme Inc")
             #expect(renamed.databaseName == database)
-            await #expect(throws: PlatformError.self) { try await f.platform.registry.update(slug: "acme-inc", name: nil, newSlug: "globex") }
-            await #expect(throws: PlatformError.self) { try await f.platform.registry.update(slug: "acme-inc", name: nil, newSlug: "Bad Slug") }
+            #expect(await platformErrorKind { try await f.lifecycle.update(slug: "acme-inc", TenantChange(slug: "globex")) } == .tenantExists)
+            #expect(await platformErrorKind { try await f.lifecycle.update(slug: "acme-inc", TenantChange(slug: "Bad Slug")) } == .invalidSlug)
+            #expect(await platformErrorKind { try await f.lifecycle.update(slug: "nope", TenantChange(name: "X")) } == .unknownTenant)
+            #expect(try await f.lifecycle.update(slug: "acme-inc", TenantChange()) == renamed, "an empty change writes nothing")
             #expect(try await f.lifecycle.test(slug: "acme-inc").schemaVersion != nil)
+            #expect(try await f.auditActions().filter { $0 == "tenant.update" }.count == 1)
         }
     }
 

@@ -102,12 +102,12 @@ public struct TenantLifecycle: Sendable {
         }
     }
 
-    /// Drops the database (closing its sessions) and the role, and removes the record;
+    /// Drops the database (closing its sessions) and the roles, and removes the record;
     /// audited in the master database. Works in any status, so it also clears failed creations.
     public func delete(slug: String) async throws {
         let record = try await platform.registry.require(slug: slug)
         await platform.connections.closePool(tenant: slug)
-        try await dropDatabaseAndRole(record)
+        try await dropDatabaseAndRoles(record)
         try await platform.changeMaster { tx in
             try await TenantRegistry(master: tx).delete(record.id)
             try await tx.audit("tenant.delete", slug: slug, details: ["database": record.databaseName])
@@ -115,10 +115,11 @@ public struct TenantLifecycle: Sendable {
         await slugRetired(slug)
     }
 
-    func dropDatabaseAndRole(_ record: TenantRecord) async throws {
+    /// Drops the database, then the tenant's login and group roles.
+    func dropDatabaseAndRoles(_ record: TenantRecord) async throws {
         try await platform.withAdminConnection { admin in
             try await admin.query("DROP DATABASE IF EXISTS \(quoteIdentifier(record.databaseName)) WITH (FORCE)")
-            try await admin.query("DROP ROLE IF EXISTS \(quoteIdentifier(record.roleName))")
+            try await TenantRoles(login: record.roleName).drop(on: admin)
         }
     }
 

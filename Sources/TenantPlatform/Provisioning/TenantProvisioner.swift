@@ -104,13 +104,14 @@ public struct TenantProvisioner: Sendable {
         return cloned
     }
 
-    /// A fresh creation must not adopt a database or role it did not make.
+    /// A fresh creation must not adopt a database or role it did not make: a group role made
+    /// beforehand by someone else would make its members administrators of the new tenant.
     private func refuseExisting(_ names: TenantNames) async throws {
         let taken = try await platform.withAdminConnection { admin in
             try await admin.query("""
                 SELECT 'database ' || datname FROM pg_database WHERE datname = $1
-                UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname = $2
-                """, [names.databaseName, names.roleName]).rows.map { try $0.decode(String.self, at: 0) }
+                UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname = ANY ($2)
+                """, [names.databaseName, TenantRoles(login: names.roleName).all]).rows.map { try $0.decode(String.self, at: 0) }
         }
         guard taken.isEmpty else {
             throw PlatformError(.tenantExists, "\(taken.joined(separator: " and ")) already exist(s) on the server",
@@ -160,13 +161,11 @@ public struct TenantProvisioner: Sendable {
         return cloned
     }
 
-    /// Brings the schema up to date (a no-op for a fresh clone) and makes the tenant role an
-    /// administrator of the auth schema (the group roles exist once a schema is installed).
+    /// Brings the schema up to date and gives it the tenant's own group roles (a fresh clone
+    /// re-grants to them what the template granted to its roles), making the tenant's login
+    /// role a member of its admin role and of nothing else.
     private func installSchema(_ record: TenantRecord) async throws {
-        let version = try await TenantSchema.apply(to: record.databaseName, platform: platform)
-        try await platform.withAdminConnection { admin in
-            try await admin.query("GRANT \(quoteIdentifier(SchemaInstaller.defaultRolePrefix + "_admin")) TO \(quoteIdentifier(record.roleName))")
-        }
+        let version = try await TenantSchema.apply(to: record.databaseName, roles: TenantRoles(login: record.roleName), platform: platform)
         try await platform.registry.setSchemaVersion(record.id, version)
     }
 
@@ -201,7 +200,7 @@ public struct TenantProvisioner: Sendable {
     private func rollBack(_ record: TenantRecord, after error: any Error) async -> PlatformError {
         let lifecycle = TenantLifecycle(platform: platform)
         do {
-            try await lifecycle.dropDatabaseAndRole(record)
+            try await lifecycle.dropDatabaseAndRoles(record)
             try await platform.registry.delete(record.id)
             return PlatformError(.provisioningFailed, "creating tenant '\(record.slug)' failed: \(error)",
                                  hint: "Nothing was left behind (database, role and registry row removed). Fix the cause and create it again.")

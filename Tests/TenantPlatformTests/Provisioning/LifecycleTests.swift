@@ -47,7 +47,8 @@ struct LifecycleTests {
             try await f.platform.connections.withConnection(tenant: "acme") { try await $0.query("SELECT 1") }
             try await f.lifecycle.delete(slug: "acme")
             let prefix = f.configuration.tenantDatabasePrefix
-            #expect(try await f.leftovers() == ["database \(prefix)_globex", "role \(prefix)_globex"])
+            #expect(try await f.leftovers() == ["database \(prefix)_globex", "role \(prefix)_globex", "role \(prefix)_globex_admin",
+                                                "role \(prefix)_globex_app"])
             #expect(try await f.platform.registry.all().map(\.slug) == ["globex"])
             await #expect(throws: PlatformError.self) { try await f.lifecycle.delete(slug: "acme") }
             #expect(try await f.strings("SELECT tenant_slug FROM platform.audit_log WHERE action = 'tenant.delete'",
@@ -110,11 +111,13 @@ struct LifecycleTests {
 
     @Test("doctor reports unknown databases and roles, missing databases and unfinished creations")
     func doctor() async throws {
+        // What a tenant role can reach is SecurityTenantRoleTests' subject, on a server of its own.
+        let registryKinds: Set<PlatformDoctor.Finding.Kind> = [.unknownDatabase, .unknownRole, .missingDatabase, .unfinished]
         try await PlatformFixture.run { f in
             let prefix = f.configuration.tenantDatabasePrefix
             try await f.provisioner.create(name: "Acme", slug: "acme")
             try await f.provisioner.create(name: "Gone", slug: "gone")
-            #expect(try await PlatformDoctor(platform: f.platform).examine() == [])
+            #expect(try await PlatformDoctor(platform: f.platform).examine().filter { registryKinds.contains($0.kind) } == [])
 
             let admin = try await f.superuser()
             try await admin.query("CREATE DATABASE \(prefix)_stray")
@@ -125,7 +128,7 @@ struct LifecycleTests {
                 if step == .role { throw CancellationError() }
             }
             _ = try? await interrupted.create(name: "Half", slug: "half")  // rolled back: nothing to report
-            let findings = try await PlatformDoctor(platform: f.platform).examine()
+            let findings = try await PlatformDoctor(platform: f.platform).examine().filter { registryKinds.contains($0.kind) }
             #expect(findings.map(\.kind) == [.unknownDatabase, .unknownRole, .missingDatabase])
             #expect(findings.map(\.name) == ["\(prefix)_stray", "\(prefix)_lost", "gone (\(prefix)_gone)"])
         }

@@ -36,13 +36,7 @@ struct SecurityTenantUpdateTests {
             let alpha = try await fixture.createTenant("alpha")
             try await fixture.signInAdmin(client)
             let audit = try await fixture.platform.auditActions()
-            _ = try await fixture.platform.masterStrings("""
-                CREATE FUNCTION platform.refuse_audit() RETURNS trigger LANGUAGE plpgsql
-                AS $$ BEGIN RAISE EXCEPTION 'audit refused' USING ERRCODE = 'XX000'; END $$
-                """)
-            _ = try await fixture.platform.masterStrings("""
-                CREATE TRIGGER refuse_audit BEFORE INSERT ON platform.audit_log FOR EACH ROW EXECUTE FUNCTION platform.refuse_audit()
-                """)
+            try await fixture.platform.refuseAuditRows()
 
             let reply = try await client.send(.patch, "/admin/api/tenants/alpha", json: ["slug": "alpha9", "name": "Alpha Nine"])
             #expect(reply.status == .internalServerError, "a server fault, not the client's")
@@ -50,7 +44,7 @@ struct SecurityTenantUpdateTests {
             #expect(try await fixture.platform.auditActions() == audit)
 
             // The slug was never freed: another tenant cannot take it and reach alpha's users.
-            _ = try await fixture.platform.masterStrings("DROP TRIGGER refuse_audit ON platform.audit_log")
+            try await fixture.platform.allowAuditRows()
             let taken = try await client.send(.post, "/admin/api/tenants", json: ["name": "Impostor", "slug": "alpha"])
             #expect(taken.status == .conflict)
             let user = fixture.newClient(like: client)

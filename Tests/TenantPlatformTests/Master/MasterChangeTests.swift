@@ -29,13 +29,7 @@ struct MasterChangeTests {
         try await PlatformFixture.run { f in
             try await f.provisioner.create(name: "Acme", slug: "acme")
             let acme = try await f.platform.registry.require(slug: "acme")
-            _ = try await f.masterStrings("""
-                CREATE FUNCTION platform.refuse_audit() RETURNS trigger LANGUAGE plpgsql
-                AS $$ BEGIN RAISE EXCEPTION 'audit refused' USING ERRCODE = 'XX000'; END $$
-                """)
-            _ = try await f.masterStrings("""
-                CREATE TRIGGER refuse_audit BEFORE INSERT ON platform.audit_log FOR EACH ROW EXECUTE FUNCTION platform.refuse_audit()
-                """)
+            try await f.refuseAuditRows()
 
             await #expect(throws: PostgresError.self) {
                 try await f.lifecycle.update(slug: "acme", TenantChange(name: "Acme Inc", slug: "acme-inc"))
@@ -54,7 +48,7 @@ struct MasterChangeTests {
             }
             #expect(try await f.platform.adminUsers.all().isEmpty)
 
-            _ = try await f.masterStrings("DROP TRIGGER refuse_audit ON platform.audit_log")
+            try await f.allowAuditRows()
             try await f.lifecycle.suspend(slug: "acme")
             #expect(try await f.auditActions().last == "tenant.suspend")
         }

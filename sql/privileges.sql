@@ -13,6 +13,13 @@
 -- or `psql -v role_prefix=...` with install.sql. A DBA grants the roles to login roles:
 --   GRANT auth_app TO my_service;   GRANT auth_admin TO alice;
 --
+-- After it runs, these two roles are the only ones holding anything in the schemas auth and
+-- pgperm (their owner aside): grants to any other role are revoked. Roles belong to the
+-- whole server and grants to one database, so a database copied from another (the
+-- platform's template) or installed before under another prefix would otherwise keep
+-- granting its old roles, and every member of those roles would reach this database. The
+-- platform installs each tenant database with a prefix of its own for this reason.
+--
 -- Re-run after every install that changes anything, so a new function never keeps
 -- PostgreSQL's default EXECUTE for PUBLIC. Internal helpers (assert_*, find_*, lock_tenants,
 -- resolve_assignment, rebuild_permission_lookup, trigger functions) are granted to nobody:
@@ -25,6 +32,7 @@ DECLARE
     _admin  text := _prefix || '_admin';
     _role   text;
     _function text;
+    _schemas regnamespace[];
 
     -- SECURITY INVOKER checks read these two tables with the caller's rights.
     _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission'];
@@ -118,7 +126,31 @@ BEGIN
     END LOOP;
     EXECUTE format('GRANT %I TO %I', _app, _admin);
 
-    -- Start from nothing: PostgreSQL grants EXECUTE on new functions to PUBLIC.
+    -- Start from nothing: PostgreSQL grants EXECUTE on new functions to PUBLIC, and every
+    -- other role loses what it holds here (see the top of this file).
+    _schemas := ARRAY['auth'::regnamespace, 'pgperm'::regnamespace];
+    FOR _role IN
+        SELECT DISTINCT acl.grantee::regrole::text
+          FROM (SELECT (aclexplode(n.nspacl)).grantee, n.nspowner AS owner
+                  FROM pg_catalog.pg_namespace n WHERE n.oid = ANY (_schemas)
+                UNION ALL
+                SELECT (aclexplode(c.relacl)).grantee, c.relowner
+                  FROM pg_catalog.pg_class c WHERE c.relnamespace = ANY (_schemas)
+                UNION ALL
+                SELECT (aclexplode(a.attacl)).grantee, c.relowner
+                  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+                 WHERE c.relnamespace = ANY (_schemas)
+                UNION ALL
+                SELECT (aclexplode(p.proacl)).grantee, p.proowner
+                  FROM pg_catalog.pg_proc p WHERE p.pronamespace = ANY (_schemas)) acl
+         WHERE acl.grantee <> 0 AND acl.grantee <> acl.owner
+           AND acl.grantee::regrole::text NOT IN (quote_ident(_app), quote_ident(_admin))
+    LOOP
+        EXECUTE format('REVOKE ALL ON SCHEMA auth, pgperm FROM %s', _role);
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA auth, pgperm FROM %s', _role);
+        EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA auth, pgperm FROM %s', _role);
+        EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth, pgperm FROM %s', _role);
+    END LOOP;
     REVOKE ALL ON SCHEMA auth, pgperm FROM PUBLIC;
     REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth, pgperm FROM PUBLIC;
     REVOKE ALL ON ALL TABLES IN SCHEMA auth, pgperm FROM PUBLIC;

@@ -81,7 +81,7 @@ extension APIError {
             .notFound
         case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive:
             .conflict
-        case .invalidSlug, .invalidName, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
+        case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
              .superadminNotScoped, .notConfirmed:
             .badRequest
         case .provisioningFailed, .wrongEncryptionKey, .multiTenantDisabled:

@@ -19,6 +19,22 @@ extension PlatformFixture {
         try await strings("SELECT action FROM platform.audit_log ORDER BY audit_id", database: configuration.masterDatabase)
     }
 
+    /// Makes every insert into the platform audit log fail (a trigger that raises), until
+    /// ``allowAuditRows()``: a change whose audit row cannot be written must not commit.
+    public func refuseAuditRows() async throws {
+        _ = try await masterStrings("""
+            CREATE FUNCTION platform.refuse_audit() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN RAISE EXCEPTION 'audit refused by the test' USING ERRCODE = 'XX000'; END $$
+            """)
+        _ = try await masterStrings("""
+            CREATE TRIGGER refuse_audit BEFORE INSERT ON platform.audit_log FOR EACH ROW EXECUTE FUNCTION platform.refuse_audit()
+            """)
+    }
+
+    public func allowAuditRows() async throws {
+        _ = try await masterStrings("DROP FUNCTION platform.refuse_audit() CASCADE")
+    }
+
     /// Runs one query on the master database as the superuser; the first column of each row as text.
     public func masterStrings(_ sql: String, _ binds: [any PostgresEncodable] = []) async throws -> [String] {
         try await strings(sql, binds, database: configuration.masterDatabase)

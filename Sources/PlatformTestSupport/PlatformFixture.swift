@@ -31,8 +31,20 @@ public struct PlatformFixture: Sendable {
             environment: [:])
     }
 
-    public static func run(extra: [String: String] = [:], _ body: (PlatformFixture) async throws -> Void) async throws {
-        let cluster = try await TestPostgres.shared.localCluster()
+    /// Runs `body` with a fresh platform, torn down afterwards.
+    ///
+    /// - Parameter hardenedServer: run on a cluster of its own (``TestPostgres/separate``)
+    ///   whose `postgres` and `template1` only superusers may connect to, as `pgperm doctor`
+    ///   advises: on it a platform can be entirely clean. Tests using it must not run in
+    ///   parallel with each other (a database one of them creates is another's finding).
+    public static func run(extra: [String: String] = [:], hardenedServer: Bool = false,
+                           _ body: (PlatformFixture) async throws -> Void) async throws {
+        let cluster = try await (hardenedServer ? TestPostgres.separate : TestPostgres.shared).localCluster()
+        if hardenedServer {
+            let admin = try await Connection.connect(cluster.conninfo())
+            defer { Task { await admin.close() } }
+            try await admin.query("REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC")
+        }
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let keyHex = EncryptionKey.generateHex()
         let configuration = try configuration(cluster: cluster, keyHex: keyHex, prefix: "t\(suffix)", master: "master_\(suffix)",
@@ -82,11 +94,12 @@ public struct PlatformFixture: Sendable {
         }
     }
 
-    /// Databases and roles on the server with this fixture's prefix, but the template.
+    /// Databases and roles on the server with this fixture's prefix, but the template's.
     public func leftovers() async throws -> [String] {
-        try await strings("""
+        let template = TenantNames.templateDatabase(prefix: configuration.tenantDatabasePrefix)
+        return try await strings("""
             SELECT 'database ' || datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2
-            UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY 1
-            """, [configuration.tenantDatabasePrefix + "\\_%", TenantNames.templateDatabase(prefix: configuration.tenantDatabasePrefix)])
+            UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname LIKE $1 AND rolname <> ALL ($3) ORDER BY 1
+            """, [configuration.tenantDatabasePrefix + "\\_%", template, TenantRoles(template: template).all])
     }
 }

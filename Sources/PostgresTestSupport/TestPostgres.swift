@@ -14,6 +14,9 @@ import PQ
 /// milliseconds: ``Template/auth`` has the auth schema installed, ``Template/empty`` has nothing.
 public actor TestPostgres {
     public static let shared = TestPostgres()
+    /// A second cluster, for tests that need a server holding nothing but what they made
+    /// (the shared one has every other test's databases). Started on first use.
+    public static let separate = TestPostgres()
 
     public enum Template: String, Sendable, CaseIterable {
         case empty = "template_empty"

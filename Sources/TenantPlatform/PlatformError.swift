@@ -4,7 +4,7 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         case invalidSlug, tenantExists, unknownTenant, tenantNotActive, provisioningFailed, wrongEncryptionKey
         case unknownOrganization, organizationExists, unknownAdminUser, notConfirmed
         case invalidName, invalidEmail, invalidDomain, invalidSSOSettings, ssoNotConfigured, notAssigned
-        case weakPassword, adminUserExists, superadminNotScoped, multiTenantDisabled
+        case weakPassword, adminUserExists, superadminNotScoped, multiTenantDisabled, invalidStatus
     }
 
     public let kind: Kind

@@ -4,7 +4,7 @@ import TenantPlatform
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Find tenant databases and roles the registry does not know, and tenants whose database is missing.")
+        abstract: "Find what the registry and the server disagree on, and tenant roles that reach beyond their own database.")
     @OptionGroup var platform: PlatformOptions
 
     func run() async throws {

@@ -108,22 +108,12 @@ struct TenantCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard name != nil || newSlug != nil || status != nil else { throw ValidationError("nothing to update: pass --name, --new-slug or --status") }
-            if let status, !["active", "inactive"].contains(status) { throw ValidationError("--status is active or inactive") }
         }
 
         func run() async throws {
-            try await withPlatform(platform) { platform in
-                if name != nil || newSlug != nil {
-                    try await TenantLifecycle(platform: platform).update(slug: slug, name: name, newSlug: newSlug)
-                }
-                let current = newSlug ?? slug
-                switch status {
-                case "inactive": try await TenantLifecycle(platform: platform).suspend(slug: current)
-                case "active": try await TenantLifecycle(platform: platform).resume(slug: current)
-                default: break
-                }
-                print("Updated tenant \(current).")
-            }
+            let change = TenantChange(name: name, slug: newSlug, status: try status.map(TenantChange.status))
+            let updated = try await withPlatform(platform) { try await TenantLifecycle(platform: $0).update(slug: slug, change) }
+            print("Updated tenant \(updated.slug).")
         }
     }
 

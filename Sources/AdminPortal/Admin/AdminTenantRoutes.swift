@@ -65,17 +65,8 @@ struct AdminTenantRoutes {
         group.patch("tenants/{slug}") { request, context in
             let record = try await managedTenant(context)
             let change = try await request.decode(as: Change.self, context: context)
-            let status = try change.status.map(Self.requestedStatus)
-            if change.name != nil || change.slug != nil {
-                try await lifecycle.update(slug: record.slug, name: change.name, newSlug: change.slug)
-            }
-            let slug = change.slug ?? record.slug
-            switch status {
-            case .inactive where record.status != .inactive: try await lifecycle.suspend(slug: slug)
-            case .active where record.status != .active: try await lifecycle.resume(slug: slug)
-            default: break
-            }
-            return TenantView(try await platform.registry.require(slug: slug))
+            let update = TenantChange(name: change.name, slug: change.slug, status: try change.status.map(TenantChange.status))
+            return TenantView(try await lifecycle.update(slug: record.slug, update))
         }
         group.delete("tenants/{slug}") { request, context in
             let record = try await managedTenant(context)
@@ -125,13 +116,6 @@ struct AdminTenantRoutes {
         guard try context.requireAdmin().isSuperadmin else {
             throw APIError.forbidden("only superadmins may \(action)", hint: "Ask a superadmin.")
         }
-    }
-
-    private static func requestedStatus(_ text: String) throws -> TenantRecord.Status {
-        guard let status = TenantRecord.Status(rawValue: text), status == .active || status == .inactive else {
-            throw APIError.badRequest("status '\(text)' cannot be set", hint: "Use \"active\" or \"inactive\".")
-        }
-        return status
     }
 }
 

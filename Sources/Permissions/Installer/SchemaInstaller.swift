@@ -16,6 +16,9 @@ public struct SchemaInstaller: Sendable {
     private let logger: Logger
 
     public static let defaultRolePrefix = "auth"
+    /// The longest prefix `privileges.sql` accepts: `<prefix>_admin` must fit PostgreSQL's
+    /// 63-byte names, or the server would silently truncate it into another role's name.
+    public static let maximumRolePrefixLength = 51
 
     public init(manifest: SQLManifest, rolePrefix: String = defaultRolePrefix, logger: Logger = .disabled) {
         self.manifest = manifest

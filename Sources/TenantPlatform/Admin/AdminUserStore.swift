@@ -22,7 +22,7 @@ public struct AdminUserStore: Sendable {
     public func create(email: String, password: String?, superadmin: Bool) async throws -> CreatedAdminUser {
         let email = try EmailAddress.normalized(email)
         let generated = password == nil ? SecretGenerator.password() : nil
-        return try await platform.master.withTransaction { tx in
+        return try await platform.changeMaster { tx in
             let id: UUID
             do {
                 id = try await tx.query("SELECT platform.create_admin_user($1, $2, $3)",
@@ -33,7 +33,7 @@ public struct AdminUserStore: Sendable {
                 throw PlatformError(.adminUserExists, "an admin user with email '\(email)' exists (emails compare case-insensitively)",
                                     hint: "`pgperm admin list` shows the admin users.")
             }
-            try await TenantRegistry(master: tx).audit("admin_user.create", slug: nil, details: [
+            try await tx.audit("admin_user.create", slug: nil, details: [
                 "email": email, "admin_user_id": id.lowercased, "role": superadmin ? "superadmin" : "admin"])
             return CreatedAdminUser(user: try await Self.require(id.lowercased, on: tx), generatedPassword: generated)
         }
@@ -55,10 +55,10 @@ public struct AdminUserStore: Sendable {
 
     /// Deletes an admin user and its tenant grants.
     public func delete(_ reference: String) async throws {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             try await tx.query("DELETE FROM platform.admin_user WHERE admin_user_id = $1", [user.id])
-            try await TenantRegistry(master: tx).audit("admin_user.delete", slug: nil, details: [
+            try await tx.audit("admin_user.delete", slug: nil, details: [
                 "email": user.email, "admin_user_id": user.id.lowercased, "role": user.role.rawValue])
         }
     }
@@ -73,14 +73,14 @@ public struct AdminUserStore: Sendable {
     @discardableResult
     public func setPassword(_ reference: String, password: String?) async throws -> String? {
         let generated = password == nil ? SecretGenerator.password() : nil
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             do {
                 try await tx.query("SELECT platform.set_admin_password($1, $2)", [user.id, password ?? generated!])
             } catch let error as PostgresError where error.code == "QI006" {
                 throw Self.weakPassword
             }
-            try await TenantRegistry(master: tx).audit("admin_user.password", slug: nil, details: [
+            try await tx.audit("admin_user.password", slug: nil, details: [
                 "email": user.email, "admin_user_id": user.id.lowercased])
         }
         return generated
@@ -92,12 +92,12 @@ public struct AdminUserStore: Sendable {
 
     /// Allows or refuses the admin user's sign-in; its record and grants stay.
     public func setActive(_ reference: String, _ active: Bool) async throws {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             guard user.isActive != active else { return }
             try await tx.query("UPDATE platform.admin_user SET is_active = $2, updated_at = now() WHERE admin_user_id = $1",
                                [user.id, active])
-            try await TenantRegistry(master: tx).audit(active ? "admin_user.activate" : "admin_user.deactivate", slug: nil,
+            try await tx.audit(active ? "admin_user.activate" : "admin_user.deactivate", slug: nil,
                                                        details: ["email": user.email, "admin_user_id": user.id.lowercased])
         }
     }
@@ -110,7 +110,7 @@ public struct AdminUserStore: Sendable {
     ///   would silently take effect if it were ever made a regular admin.
     @discardableResult
     public func grant(tenant slug: String, to reference: String) async throws -> Bool {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             guard !user.isSuperadmin else {
                 throw PlatformError(.superadminNotScoped, "'\(user.email)' is a superadmin and manages every tenant already",
@@ -121,7 +121,7 @@ public struct AdminUserStore: Sendable {
                 INSERT INTO platform.admin_user_tenant (admin_user_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
                 """, [user.id, tenantID])
             guard inserted.affectedRows == 1 else { return false }
-            try await TenantRegistry(master: tx).audit("admin_user.grant", slug: slug, details: [
+            try await tx.audit("admin_user.grant", slug: slug, details: [
                 "email": user.email, "admin_user_id": user.id.lowercased])
             return true
         }
@@ -132,7 +132,7 @@ public struct AdminUserStore: Sendable {
     /// - Throws: ``PlatformError`` `.unknownAdminUser`, `.unknownTenant`, or `.notAssigned`
     ///   when the tenant was not granted to it.
     public func revoke(tenant slug: String, from reference: String) async throws {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             let tenantID = try await Self.tenantID(slug, on: tx)
             let deleted = try await tx.query("DELETE FROM platform.admin_user_tenant WHERE admin_user_id = $1 AND tenant_id = $2",
@@ -141,7 +141,7 @@ public struct AdminUserStore: Sendable {
                 throw PlatformError(.notAssigned, "tenant '\(slug)' is not granted to '\(user.email)'",
                                     hint: user.isSuperadmin ? "Superadmins manage every tenant without grants." : "`pgperm admin list` shows the grants.")
             }
-            try await TenantRegistry(master: tx).audit("admin_user.revoke", slug: slug, details: [
+            try await tx.audit("admin_user.revoke", slug: slug, details: [
                 "email": user.email, "admin_user_id": user.id.lowercased])
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import PQ
 
-/// The tenant rows of the master database, and the platform audit log.
+/// The tenant rows of the master database. Changes that need an audit row run on a
+/// ``MasterChange`` (`TenantRegistry(master: change)`).
 public struct TenantRegistry: Sendable {
     let master: any QueryExecutor
 
@@ -19,10 +20,21 @@ public struct TenantRegistry: Sendable {
             .rows.first.map(TenantRecord.init(row:))
     }
 
-    /// The tenant, or ``PlatformError`` `.unknownTenant` with the known slugs in the hint.
+    /// The tenant, or ``PlatformError`` `.unknownTenant`.
     public func require(slug: String) async throws -> TenantRecord {
         if let record = try await find(slug: slug) { return record }
-        throw PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
+        throw Self.unknown(slug)
+    }
+
+    /// The tenant, its row locked until the transaction ends (`FOR UPDATE`).
+    func lock(slug: String) async throws -> TenantRecord {
+        guard let row = try await master.query("SELECT \(TenantRecord.columns) FROM platform.tenant WHERE slug = $1 FOR UPDATE",
+                                               [slug], prepared: false).rows.first else { throw Self.unknown(slug) }
+        return try TenantRecord(row: row)
+    }
+
+    private static func unknown(_ slug: String) -> PlatformError {
+        PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
     }
 
     func insert(_ record: TenantRecord) async throws {
@@ -54,29 +66,26 @@ public struct TenantRegistry: Sendable {
                                [id, version], prepared: false)
     }
 
-    /// Renames a tenant or changes its slug (the database keeps its name).
-    public func update(slug: String, name: String?, newSlug: String?) async throws {
-        if let newSlug { try TenantNames.validate(slug: newSlug) }
-        let record = try await require(slug: slug)
+    /// Writes the fields of `change` that are set and returns the row as it is now.
+    ///
+    /// - Parameter record: the tenant, locked by ``lock(slug:)`` in this transaction.
+    /// - Throws: ``PlatformError`` `.tenantExists` when the new slug is taken.
+    func update(_ record: TenantRecord, _ change: TenantChange) async throws -> TenantRecord {
+        let row: Row?
         do {
-            try await master.query("""
-                UPDATE platform.tenant SET name = coalesce($2, name), slug = coalesce($3, slug), updated_at = now()
-                WHERE tenant_id = $1
-                """, [record.id, name, newSlug], prepared: false)
+            row = try await master.query("""
+                UPDATE platform.tenant SET name = coalesce($2, name), slug = coalesce($3, slug), status = coalesce($4, status),
+                                           updated_at = now()
+                 WHERE tenant_id = $1 RETURNING \(TenantRecord.columns)
+                """, [record.id, change.name, change.slug, change.status?.rawValue], prepared: false).rows.first
         } catch let error as PostgresError where error.code == .uniqueViolation {
-            throw PlatformError(.tenantExists, "slug '\(newSlug ?? "")' is taken", hint: "Pick another slug.")
+            throw PlatformError(.tenantExists, "slug '\(change.slug ?? "")' is taken", hint: "Pick another slug.")
         }
-        try await audit("tenant.update", slug: newSlug ?? slug, details: ["name": name ?? record.name, "old_slug": slug])
+        guard let row else { throw Self.unknown(record.slug) }
+        return try TenantRecord(row: row)
     }
 
     func delete(_ id: UUID) async throws {
         try await master.query("DELETE FROM platform.tenant WHERE tenant_id = $1", [id], prepared: false)
-    }
-
-    /// Appends to the platform audit log.
-    func audit(_ action: String, slug: String?, details: [String: String] = [:]) async throws {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]), as: UTF8.self)
-        try await master.query("INSERT INTO platform.audit_log (action, tenant_slug, details) VALUES ($1, $2, $3::jsonb)",
-                               [action, slug, json], prepared: false)
     }
 }

@@ -15,7 +15,7 @@ extension TenantMigrator {
         let migration = DatabaseMigration(manifest: try manifest ?? .master(), appliesTenantDefaults: false, logger: logger)
         let connection = try await Connection.connect(configuration.masterConninfo, logger: logger)
         do {
-            let result = try await migration.run(on: connection, database: configuration.masterDatabase)
+            let result = try await migration.run(on: connection, database: configuration.masterDatabase, roles: nil)
             await connection.close()
             return result
         } catch {

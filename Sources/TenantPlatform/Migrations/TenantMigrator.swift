@@ -13,6 +13,9 @@ import PQ
 ///   finishing their creation installs the current schema.
 /// - If the template fails, the run stops before any tenant: new tenants would be cloned
 ///   from a template behind the tenants, so it is fixed first. The tenants stay pending.
+/// - Each database is installed for its own roles (``TenantRoles``): a tenant created before
+///   tenants had roles of their own (its login role a member of the server-wide
+///   `auth_admin`) is moved to its own roles and loses that membership.
 /// - `resume` continues the latest run: only its tenants that did not succeed are retried.
 /// - One run at a time per master database (a session advisory lock).
 public struct TenantMigrator: Sendable {
@@ -118,7 +121,7 @@ public struct TenantMigrator: Sendable {
             guard exists else { return .absent }
             report(.templateStarted(database: name))
             let result = try await platform.withAdminConnection(database: name) { connection in
-                try await migration.run(on: connection, database: name)
+                try await migration.run(on: connection, database: name, roles: TenantRoles(template: name))
             }
             report(.templateFinished(result))
             return .migrated(result)
@@ -136,7 +139,7 @@ public struct TenantMigrator: Sendable {
         do {
             try await ledger.markRunning(runID, tenant: record.id)
             let result = try await platform.withAdminConnection(database: record.databaseName) { connection in
-                try await migration.run(on: connection, database: record.databaseName)
+                try await migration.run(on: connection, database: record.databaseName, roles: TenantRoles(login: record.roleName))
             }
             try await ledger.markSucceeded(runID, tenant: record.id, result)
             return TenantMigrationResult(tenantID: record.id, slug: record.slug, status: .succeeded,

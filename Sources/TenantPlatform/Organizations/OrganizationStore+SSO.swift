@@ -30,7 +30,7 @@ extension OrganizationStore {
         let domains = Array(Set(try allowedDomains.map(DomainName.normalized))).sorted()
         let cipher = platform.configuration.cipher
 
-        return try await platform.master.withTransaction { tx in
+        return try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx, lock: true)
             let sealed = try clientSecret.map { try cipher.seal($0, context: organization.ssoSecretContext) }
             if organization.hasSSO {
@@ -50,7 +50,7 @@ extension OrganizationStore {
                     VALUES ($1, $2, $3, $4, $5)
                     """, [organization.id, entraTenantID, clientID, sealed, domains])
             }
-            try await TenantRegistry(master: tx).audit("organization.sso_set", slug: nil, details: [
+            try await tx.audit("organization.sso_set", slug: nil, details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased,
                 "entra_tenant_id": entraTenantID, "client_id": clientID, "allowed_domains": domains.joined(separator: ","),
                 "client_secret": sealed == nil ? "kept" : "replaced",
@@ -65,12 +65,12 @@ extension OrganizationStore {
     /// - Throws: ``PlatformError`` `.unknownOrganization`; ``CipherError`` when the secret
     ///   does not open (another key, or a value copied from another organization).
     public func sso(of reference: String, revealingSecret: Bool = false) async throws -> SSOSettings? {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx)
             guard let settings = try await Self.readSSO(of: organization, on: tx,
                                                         cipher: revealingSecret ? platform.configuration.cipher : nil) else { return nil }
             if revealingSecret {
-                try await TenantRegistry(master: tx).audit("organization.sso_secret_shown", slug: nil, details: [
+                try await tx.audit("organization.sso_secret_shown", slug: nil, details: [
                     "organization": organization.name, "organization_id": organization.id.lowercased])
             }
             return settings
@@ -81,13 +81,13 @@ extension OrganizationStore {
     ///
     /// - Throws: ``PlatformError`` `.unknownOrganization`, or `.ssoNotConfigured`.
     public func removeSSO(of reference: String) async throws {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx, lock: true)
             let removed = try await tx.query("DELETE FROM platform.organization_sso WHERE organization_id = $1", [organization.id])
             guard removed.affectedRows == 1 else {
                 throw PlatformError(.ssoNotConfigured, "organization '\(organization.name)' has no SSO settings")
             }
-            try await TenantRegistry(master: tx).audit("organization.sso_remove", slug: nil, details: [
+            try await tx.audit("organization.sso_remove", slug: nil, details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased])
         }
     }

@@ -13,17 +13,15 @@ public struct OrganizationStore: Sendable {
         self.platform = platform
     }
 
-    static let maximumNameLength = 200
-
     /// Creates an organization.
     ///
     /// - Throws: ``PlatformError`` `.invalidName` (blank, too long, control characters),
     ///   `.invalidEmail`, or `.organizationExists` for a name in use.
     @discardableResult
     public func create(name: String, adminEmail: String) async throws -> Organization {
-        let name = try Self.validated(name: name)
+        let name = try DisplayName.normalized(name, of: "organization")
         let adminEmail = try EmailAddress.normalized(adminEmail)
-        return try await platform.master.withTransaction { tx in
+        return try await platform.changeMaster { tx in
             let id: UUID
             do {
                 id = try await tx.query("""
@@ -33,7 +31,7 @@ public struct OrganizationStore: Sendable {
                 throw PlatformError(.organizationExists, "an organization named '\(name)' exists",
                                     hint: "Pick another name; `pgperm org list` shows the ones in use.")
             }
-            try await TenantRegistry(master: tx).audit("organization.create", slug: nil, details: [
+            try await tx.audit("organization.create", slug: nil, details: [
                 "organization": name, "organization_id": id.lowercased, "admin_email": adminEmail])
             return try await Self.require(id.lowercased, on: tx)
         }
@@ -59,14 +57,14 @@ public struct OrganizationStore: Sendable {
     /// - Returns: the slugs of the tenants that were unlinked.
     @discardableResult
     public func delete(_ reference: String) async throws -> [String] {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             // Locked first, so no tenant joins it before it is gone. Its tenants are read by a later
             // statement, whose snapshot includes an assignment the lock had to wait for.
             let organization = try await Self.require(reference, on: tx, lock: true)
             let unlinked = try await tx.query("SELECT slug FROM platform.tenant WHERE organization_id = $1 ORDER BY slug",
                                               [organization.id]).rows.map { try $0.decode(String.self, at: 0) }
             try await tx.query("DELETE FROM platform.organization WHERE organization_id = $1", [organization.id])
-            try await TenantRegistry(master: tx).audit("organization.delete", slug: nil, details: [
+            try await tx.audit("organization.delete", slug: nil, details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased,
                 "unlinked_tenants": unlinked.joined(separator: ","),
             ])
@@ -80,7 +78,7 @@ public struct OrganizationStore: Sendable {
     /// - Throws: ``PlatformError`` `.unknownOrganization` or `.unknownTenant`.
     @discardableResult
     public func assign(tenant slug: String, to reference: String) async throws -> String? {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx, lock: true)
             let current = try await Self.lockTenant(slug, on: tx)
             guard current != organization.id else { return nil }
@@ -90,7 +88,7 @@ public struct OrganizationStore: Sendable {
                                [slug, organization.id])
             var details = ["organization": organization.name, "organization_id": organization.id.lowercased]
             details["previous_organization"] = previous
-            try await TenantRegistry(master: tx).audit("organization.assign_tenant", slug: slug, details: details)
+            try await tx.audit("organization.assign_tenant", slug: slug, details: details)
             return previous
         }
     }
@@ -100,14 +98,14 @@ public struct OrganizationStore: Sendable {
     /// - Throws: ``PlatformError`` `.unknownOrganization`, `.unknownTenant`, or `.notAssigned`
     ///   when the tenant is not in that organization.
     public func unassign(tenant slug: String, from reference: String) async throws {
-        try await platform.master.withTransaction { tx in
+        try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx)
             guard try await Self.lockTenant(slug, on: tx) == organization.id else {
                 throw PlatformError(.notAssigned, "tenant '\(slug)' is not in organization '\(organization.name)'",
                                     hint: "`pgperm org show \(organization.name)` lists its tenants.")
             }
             try await tx.query("UPDATE platform.tenant SET organization_id = NULL, updated_at = now() WHERE slug = $1", [slug])
-            try await TenantRegistry(master: tx).audit("organization.unassign_tenant", slug: slug, details: [
+            try await tx.audit("organization.unassign_tenant", slug: slug, details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased])
         }
     }
@@ -136,16 +134,6 @@ public struct OrganizationStore: Sendable {
             throw PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
         }
         return try row.decode(UUID?.self, at: 0)
-    }
-
-    static func validated(name: String) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= maximumNameLength,
-              !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
-            throw PlatformError(.invalidName, "invalid organization name '\(name)'",
-                                hint: "Use 1 to \(maximumNameLength) characters without control characters.")
-        }
-        return trimmed
     }
 }
 

@@ -7,7 +7,8 @@ public enum ProvisioningStep: String, CaseIterable, Sendable, Comparable {
     case role
     /// The database exists (cloned from the template, or empty), and only the role may connect.
     case database
-    /// The auth schema and the tenant defaults are installed; the role has its grants.
+    /// The auth schema and the tenant defaults are installed for the tenant's own group roles;
+    /// the login role is a member of its admin role and of nothing else.
     case schema
     /// The tenant, its initial admin user (with password) and its owner are created inside.
     case seed

@@ -19,19 +19,23 @@ struct TemplateDatabase {
             try await admin.query("REVOKE ALL ON DATABASE \(quoteIdentifier(name)) FROM PUBLIC")
             try await admin.query("COMMENT ON DATABASE \(quoteIdentifier(name)) IS 'pgperm: template of new tenant databases'")
         }
-        try await TenantSchema.apply(to: name, platform: platform)
+        try await TenantSchema.apply(to: name, roles: TenantRoles(template: name), platform: platform)
     }
 }
 
 /// The auth schema and the tenant defaults, applied to one database.
 enum TenantSchema {
-    /// Installs or upgrades the schema and applies the defaults; returns the schema version.
+    /// Installs or upgrades the schema for `roles` and applies the defaults; returns the
+    /// schema version.
     @discardableResult
-    static func apply(to database: String, platform: Platform) async throws -> String? {
-        try await platform.withAdminConnection(database: database) { connection in
-            let report = try await SchemaInstaller(manifest: try .auth(), logger: platform.logger).install(on: connection)
-            try await applyDefaults(on: connection)
-            return report.version
+    static func apply(to database: String, roles: TenantRoles, platform: Platform) async throws -> String? {
+        let migration = DatabaseMigration(manifest: try .auth(), appliesTenantDefaults: true, logger: platform.logger)
+        return try await platform.withAdminConnection(database: database) { connection in
+            do {
+                return try await migration.run(on: connection, database: database, roles: roles).toVersion
+            } catch let failure as DatabaseMigration.Failure {
+                throw failure.underlying
+            }
         }
     }
 

@@ -28,61 +28,94 @@ public struct TenantLifecycle: Sendable {
             adminPassword: try cipher.open(record.adminPasswordEncrypted, context: record.adminSecretContext),
             roleName: record.roleName, databaseName: record.databaseName,
             conninfo: try platform.configuration.tenantConninfo(record))
-        try await platform.registry.audit("tenant.credentials_shown", slug: slug)
+        try await platform.changeMaster { try await $0.audit("tenant.credentials_shown", slug: slug) }
         return credentials
     }
 
     /// Status `inactive`: the database stays, its role may no longer log in, open sessions
-    /// end and the tenant's pool closes.
+    /// end and the tenant's pool closes. See ``update(slug:_:)``.
     public func suspend(slug: String) async throws {
-        let record = try await platform.registry.require(slug: slug)
-        try await platform.withAdminConnection { admin in
-            try await admin.query("ALTER ROLE \(quoteIdentifier(record.roleName)) NOLOGIN")
-            try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [record.roleName])
-        }
-        await platform.connections.closePool(tenant: slug)
-        try await platform.registry.setStatus(record.id, .inactive)
-        try await platform.registry.audit("tenant.suspend", slug: slug)
+        try await update(slug: slug, TenantChange(status: .inactive))
     }
 
-    /// Renames a tenant or changes its slug (the database keeps its name). A changed slug
-    /// closes the pool kept under the old one, so that slug, if given to another tenant
-    /// later, can never lead to this tenant's database.
-    public func update(slug: String, name: String?, newSlug: String?) async throws {
-        try await platform.registry.update(slug: slug, name: name, newSlug: newSlug)
-        if let newSlug, newSlug != slug {
+    /// Status `active` again, logins allowed. See ``update(slug:_:)``.
+    public func resume(slug: String) async throws {
+        try await update(slug: slug, TenantChange(status: .active))
+    }
+
+    /// Renames a tenant, changes its slug (its database and role keep their names) or sets
+    /// its status, as one master-database change with one audit row.
+    ///
+    /// Every field is checked before anything is written. Suspending refuses the role's
+    /// logins and ends its sessions before the registry says `inactive`; resuming allows
+    /// logins only once the registry says `active`: a failure in between leaves the tenant
+    /// closed, and the same update again finishes it. Once committed, a slug the tenant no
+    /// longer has loses its pool, so that slug, given to another tenant later, never leads
+    /// to this tenant's database (portal sessions belong to the tenant's id, not its slug,
+    /// and a suspension ends them by a trigger in the master database).
+    ///
+    /// - Returns: the tenant as it is now; unchanged when `change` is empty.
+    /// - Throws: ``PlatformError`` `.invalidName`, `.invalidSlug`, `.invalidStatus`,
+    ///   `.unknownTenant`, `.tenantExists` (slug taken), or `.tenantNotActive` for a status
+    ///   change of a tenant still being created.
+    @discardableResult
+    public func update(slug: String, _ change: TenantChange) async throws -> TenantRecord {
+        let change = try change.validated()
+        guard !change.isEmpty else { return try await platform.registry.require(slug: slug) }
+        let updated = try await platform.changeMaster { tx in
+            let registry = TenantRegistry(master: tx)
+            let record = try await registry.lock(slug: slug)
+            if change.status != nil {
+                guard record.status == .active || record.status == .inactive else {
+                    throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(record.status.rawValue)",
+                                        hint: "Finish its creation first: `pgperm tenant create --resume \(slug)`.")
+                }
+            }
+            let updated = try await registry.update(record, change)
+            try await tx.audit(change.auditAction, slug: updated.slug, details: change.auditDetails(before: record))
+            // Last before the commit: a refused update must not leave the role suspended.
+            if change.status == .inactive { try await setLogin(false, role: record.roleName) }
+            return updated
+        }
+        if updated.slug != slug {
             await platform.connections.closePool(tenant: slug)
         }
+        switch change.status {
+        case .inactive?: await platform.connections.closePool(tenant: updated.slug)
+        case .active?: try await setLogin(true, role: updated.roleName)
+        default: break
+        }
+        return updated
     }
 
-    /// Status `active` again, logins allowed.
-    public func resume(slug: String) async throws {
-        let record = try await platform.registry.require(slug: slug)
-        guard record.status == .inactive || record.status == .active else {
-            throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(record.status.rawValue)",
-                                hint: "Finish its creation first: `pgperm tenant create --resume \(slug)`.")
-        }
+    /// Allows or refuses the role's logins; refusing also ends its open sessions.
+    private func setLogin(_ allowed: Bool, role: String) async throws {
         try await platform.withAdminConnection { admin in
-            try await admin.query("ALTER ROLE \(quoteIdentifier(record.roleName)) LOGIN")
+            try await admin.query("ALTER ROLE \(quoteIdentifier(role)) \(allowed ? "LOGIN" : "NOLOGIN")")
+            if !allowed {
+                // Waits until they have exited, so no pooled connection outlives the suspension unnoticed.
+                try await admin.query("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = $1", [role])
+            }
         }
-        try await platform.registry.setStatus(record.id, .active)
-        try await platform.registry.audit("tenant.resume", slug: slug)
     }
 
-    /// Drops the database (closing its sessions) and the role, and removes the record;
+    /// Drops the database (closing its sessions) and the roles, and removes the record;
     /// audited in the master database. Works in any status, so it also clears failed creations.
     public func delete(slug: String) async throws {
         let record = try await platform.registry.require(slug: slug)
         await platform.connections.closePool(tenant: slug)
-        try await dropDatabaseAndRole(record)
-        try await platform.registry.delete(record.id)
-        try await platform.registry.audit("tenant.delete", slug: slug, details: ["database": record.databaseName])
+        try await dropDatabaseAndRoles(record)
+        try await platform.changeMaster { tx in
+            try await TenantRegistry(master: tx).delete(record.id)
+            try await tx.audit("tenant.delete", slug: slug, details: ["database": record.databaseName])
+        }
     }
 
-    func dropDatabaseAndRole(_ record: TenantRecord) async throws {
+    /// Drops the database, then the tenant's login and group roles.
+    func dropDatabaseAndRoles(_ record: TenantRecord) async throws {
         try await platform.withAdminConnection { admin in
             try await admin.query("DROP DATABASE IF EXISTS \(quoteIdentifier(record.databaseName)) WITH (FORCE)")
-            try await admin.query("DROP ROLE IF EXISTS \(quoteIdentifier(record.roleName))")
+            try await TenantRoles(login: record.roleName).drop(on: admin)
         }
     }
 

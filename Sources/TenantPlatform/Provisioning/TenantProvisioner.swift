@@ -33,16 +33,13 @@ public struct TenantProvisioner: Sendable {
 
     /// Creates a tenant.
     ///
-    /// - Throws: ``PlatformError`` `.invalidSlug`, `.tenantExists` (slug, database or role
+    /// - Throws: ``PlatformError`` `.invalidSlug`, `.invalidName`, `.tenantExists` (slug, database or role
     ///   in use), or `.provisioningFailed` naming the step and what was rolled back.
     @discardableResult
     public func create(name: String, slug: String) async throws -> Report {
         let started = ContinuousClock.now
         try TenantNames.validate(slug: slug)
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else {
-            throw PlatformError(.invalidSlug, "the tenant name is empty", hint: "Pass a display name, e.g. --name 'Acme Corporation'.")
-        }
+        let name = try DisplayName.normalized(name, of: "tenant")
         let names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix)
         try await refuseExisting(names)
 
@@ -100,12 +97,9 @@ public struct TenantProvisioner: Sendable {
             case .database: cloned = try await createDatabase(record)
             case .schema: try await installSchema(record)
             case .seed: try await seed(record)
-            case .active:
-                try await platform.registry.setStatus(record.id, .active)
-                try await platform.registry.audit("tenant.create", slug: record.slug,
-                                                  details: ["database": record.databaseName, "cloned": "\(cloned)"])
+            case .active: try await activate(record, cloned: cloned)
             }
-            try await platform.registry.recordStep(record.id, step: step.rawValue)
+            if step != .active { try await platform.registry.recordStep(record.id, step: step.rawValue) }
         }
         return cloned
     }
@@ -116,13 +110,14 @@ public struct TenantProvisioner: Sendable {
         "admin-\(SecretGenerator.password(length: 8).lowercased())@\(slug).tenant"
     }
 
-    /// A fresh creation must not adopt a database or role it did not make.
+    /// A fresh creation must not adopt a database or role it did not make: a group role made
+    /// beforehand by someone else would make its members administrators of the new tenant.
     private func refuseExisting(_ names: TenantNames) async throws {
         let taken = try await platform.withAdminConnection { admin in
             try await admin.query("""
                 SELECT 'database ' || datname FROM pg_database WHERE datname = $1
-                UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname = $2
-                """, [names.databaseName, names.roleName]).rows.map { try $0.decode(String.self, at: 0) }
+                UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname = ANY ($2)
+                """, [names.databaseName, TenantRoles(login: names.roleName).all]).rows.map { try $0.decode(String.self, at: 0) }
         }
         guard taken.isEmpty else {
             throw PlatformError(.tenantExists, "\(taken.joined(separator: " and ")) already exist(s) on the server",
@@ -172,13 +167,11 @@ public struct TenantProvisioner: Sendable {
         return cloned
     }
 
-    /// Brings the schema up to date (a no-op for a fresh clone) and makes the tenant role an
-    /// administrator of the auth schema (the group roles exist once a schema is installed).
+    /// Brings the schema up to date and gives it the tenant's own group roles (a fresh clone
+    /// re-grants to them what the template granted to its roles), making the tenant's login
+    /// role a member of its admin role and of nothing else.
     private func installSchema(_ record: TenantRecord) async throws {
-        let version = try await TenantSchema.apply(to: record.databaseName, platform: platform)
-        try await platform.withAdminConnection { admin in
-            try await admin.query("GRANT \(quoteIdentifier(SchemaInstaller.defaultRolePrefix + "_admin")) TO \(quoteIdentifier(record.roleName))")
-        }
+        let version = try await TenantSchema.apply(to: record.databaseName, roles: TenantRoles(login: record.roleName), platform: platform)
         try await platform.registry.setSchemaVersion(record.id, version)
     }
 
@@ -196,6 +189,16 @@ public struct TenantProvisioner: Sendable {
         }
     }
 
+    /// The last step and the creation's audit row, in one change.
+    private func activate(_ record: TenantRecord, cloned: Bool) async throws {
+        try await platform.changeMaster { tx in
+            let registry = TenantRegistry(master: tx)
+            try await registry.setStatus(record.id, .active)
+            try await registry.recordStep(record.id, step: ProvisioningStep.active.rawValue)
+            try await tx.audit("tenant.create", slug: record.slug, details: ["database": record.databaseName, "cloned": "\(cloned)"])
+        }
+    }
+
     // MARK: - Rollback
 
     /// Drops what a failed creation made and removes its row; marks the row `failed` when
@@ -203,7 +206,7 @@ public struct TenantProvisioner: Sendable {
     private func rollBack(_ record: TenantRecord, after error: any Error) async -> PlatformError {
         let lifecycle = TenantLifecycle(platform: platform)
         do {
-            try await lifecycle.dropDatabaseAndRole(record)
+            try await lifecycle.dropDatabaseAndRoles(record)
             try await platform.registry.delete(record.id)
             return PlatformError(.provisioningFailed, "creating tenant '\(record.slug)' failed: \(error)",
                                  hint: "Nothing was left behind (database, role and registry row removed). Fix the cause and create it again.")

@@ -128,6 +128,13 @@ struct PrivilegeTests {
             #expect(try await renamed.install(on: connection).appliedFiles == ["privileges.sql"])
             #expect(try await connection.query(
                 "SELECT has_function_privilege($1, 'auth.create_tenant(text,text,uuid)', 'EXECUTE')", [prefix + "x_admin"]).scalar(Bool.self))
+            // The old roles keep nothing here: their members must not reach this database.
+            for role in [prefix + "_admin", prefix + "_app"] {
+                #expect(try await !connection.query("""
+                    SELECT has_schema_privilege($1, 'auth', 'USAGE') OR has_function_privilege($1, 'auth.has_permission(uuid,uuid,text)', 'EXECUTE')
+                        OR has_table_privilege($1, 'auth.permission', 'SELECT') OR has_column_privilege($1, 'auth.user_password', 'user_id', 'SELECT')
+                    """, [role]).scalar(Bool.self), "\(role)")
+            }
         }
     }
 

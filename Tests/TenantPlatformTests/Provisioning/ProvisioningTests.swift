@@ -51,8 +51,8 @@ struct ProvisioningTests {
             #expect(!report.clonedFromTemplate)
             #expect(report.tenant.status == .active)
             #expect(try await f.lifecycle.test(slug: "globex").schemaVersion == (try SQLManifest.auth().latestVersion))
-            #expect(try await f.leftovers() == ["database \(f.configuration.tenantDatabasePrefix)_globex",
-                                                 "role \(f.configuration.tenantDatabasePrefix)_globex"])
+            let globex = "\(f.configuration.tenantDatabasePrefix)_globex"
+            #expect(try await f.leftovers() == ["database \(globex)", "role \(globex)", "role \(globex)_admin", "role \(globex)_app"])
         }
     }
 

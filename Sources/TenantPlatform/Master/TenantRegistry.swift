@@ -57,6 +57,7 @@ public struct TenantRegistry: Sendable {
     /// Renames a tenant or changes its slug (the database keeps its name).
     public func update(slug: String, name: String?, newSlug: String?) async throws {
         if let newSlug { try TenantNames.validate(slug: newSlug) }
+        let name = try name.map { try DisplayName.normalized($0, of: "tenant") }
         let record = try await require(slug: slug)
         do {
             try await master.query("""

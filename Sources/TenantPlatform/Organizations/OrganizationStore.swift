@@ -13,15 +13,13 @@ public struct OrganizationStore: Sendable {
         self.platform = platform
     }
 
-    static let maximumNameLength = 200
-
     /// Creates an organization.
     ///
-    /// - Throws: ``PlatformError`` `.invalidName` (blank, too long, control characters),
+    /// - Throws: ``PlatformError`` `.invalidName` (see ``DisplayName``),
     ///   `.invalidEmail`, or `.organizationExists` for a name in use.
     @discardableResult
     public func create(name: String, adminEmail: String) async throws -> Organization {
-        let name = try Self.validated(name: name)
+        let name = try DisplayName.normalized(name, of: "organization")
         let adminEmail = try EmailAddress.normalized(adminEmail)
         return try await platform.master.withTransaction { tx in
             let id: UUID
@@ -136,16 +134,6 @@ public struct OrganizationStore: Sendable {
             throw PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
         }
         return try row.decode(UUID?.self, at: 0)
-    }
-
-    static func validated(name: String) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= maximumNameLength,
-              !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
-            throw PlatformError(.invalidName, "invalid organization name '\(name)'",
-                                hint: "Use 1 to \(maximumNameLength) characters without control characters.")
-        }
-        return trimmed
     }
 }
 

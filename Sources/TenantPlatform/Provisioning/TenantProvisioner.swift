@@ -33,16 +33,13 @@ public struct TenantProvisioner: Sendable {
 
     /// Creates a tenant.
     ///
-    /// - Throws: ``PlatformError`` `.invalidSlug`, `.tenantExists` (slug, database or role
+    /// - Throws: ``PlatformError`` `.invalidSlug`, `.invalidName`, `.tenantExists` (slug, database or role
     ///   in use), or `.provisioningFailed` naming the step and what was rolled back.
     @discardableResult
     public func create(name: String, slug: String) async throws -> Report {
         let started = ContinuousClock.now
         try TenantNames.validate(slug: slug)
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else {
-            throw PlatformError(.invalidSlug, "the tenant name is empty", hint: "Pass a display name, e.g. --name 'Acme Corporation'.")
-        }
+        let name = try DisplayName.normalized(name, of: "tenant")
         let names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix)
         try await refuseExisting(names)
 

@@ -5,11 +5,13 @@ public struct PortalConfiguration: Sendable {
     public var port: Int
     /// A session ends after this long without a request.
     public var sessionIdleTimeout: Duration
-    /// Marks session cookies `Secure`: set it when the portal is served over HTTPS (behind
-    /// a TLS-terminating proxy), so browsers never send the cookie in clear text.
+    /// Marks session cookies `Secure` and sends `Strict-Transport-Security`: set it when the
+    /// portal is served over HTTPS (behind a TLS-terminating proxy), so browsers never send
+    /// the cookie in clear text.
     public var secureCookies: Bool
     /// The origins browsers reach the portal at (`https://admin.example.com`). Empty: the
-    /// request's own host, which is right unless a proxy rewrites the Host header.
+    /// request's own host, which is right unless a proxy rewrites the Host header. Requests
+    /// for any other host than these, the bound address and loopback are refused.
     public var publicOrigins: [String]
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),

@@ -38,9 +38,13 @@ public struct PortalServer: Sendable {
                     logger: logger)
     }
 
+    /// Middleware from the outside in: headers on every answer, errors turned into answers,
+    /// then the checks that refuse a request before any route sees it.
     func router() -> Router<PortalContext> {
         let router = Router(context: PortalContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: HostCheckMiddleware(configuration: configuration))
         router.add(middleware: SameOriginMiddleware(publicOrigins: configuration.publicOrigins))
         AdminPageRoutes().register(on: router)
         addAdminAPI(to: router.group("admin/api"))
@@ -51,7 +55,6 @@ public struct PortalServer: Sendable {
     private func addAdminAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_admin", secure: configuration.secureCookies)
         let admins = AdminUserStore(platform: platform)
-        group.add(middleware: NoStoreMiddleware())
         let signedIn = group.group()
             .add(middleware: AdminAuthenticator(sessions: adminSessions, cookie: cookie, admins: admins))
         AdminSessionRoutes(sessions: adminSessions, cookie: cookie, admins: admins, throttle: adminSignIns)
@@ -61,7 +64,7 @@ public struct PortalServer: Sendable {
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies)
-        let open = group.add(middleware: NoStoreMiddleware()).add(middleware: TenantGate(registry: platform.registry))
+        let open = group.add(middleware: TenantGate(registry: platform.registry))
         let signedIn = open.group()
             .add(middleware: TenantUserAuthenticator(sessions: tenantSessions, cookie: cookie, connections: platform.connections))
         TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, cookie: cookie)

@@ -9,8 +9,10 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the admin API at /admin/api/ and the tenant APIs at /t/{slug}/api/.",
         discussion: """
             Listens on 127.0.0.1 by default; put a TLS-terminating proxy in front to serve it \
-            beyond this machine, and pass --secure-cookies then. Sign in with an admin user made \
-            by `pgperm admin create`. Stops on SIGINT or SIGTERM.
+            beyond this machine, and pass --secure-cookies then. Requests must name this server \
+            in Host: a --public-origin host, the listening address or a loopback name (421 \
+            otherwise). Sign in with an admin user made by `pgperm admin create`. Stops on \
+            SIGINT or SIGTERM.
             """)
 
     @OptionGroup var platform: PlatformOptions
@@ -24,11 +26,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-idle-minutes"), help: "Sign a session out after this many idle minutes.")
     var sessionIdleMinutes = 480
 
-    @Flag(name: .customLong("secure-cookies"), help: "Mark session cookies Secure (the portal is reached over HTTPS).")
+    @Flag(name: .customLong("secure-cookies"),
+          help: "Mark session cookies Secure and send Strict-Transport-Security (the portal is reached over HTTPS).")
     var secureCookies = false
 
     @Option(name: .customLong("public-origin"),
-            help: ArgumentHelp("An origin browsers reach the portal at, e.g. https://admin.example.com (repeatable); needed behind a proxy that rewrites Host.", valueName: "origin"))
+            help: ArgumentHelp("An origin browsers reach the portal at, e.g. https://admin.example.com (repeatable); its host is accepted in Host and it in Origin. Needed for any address but loopback and the listening one.", valueName: "origin"))
     var publicOrigins: [String] = []
 
     func validate() throws {

@@ -13,13 +13,22 @@ public struct PortalConfiguration: Sendable {
     /// request's own host, which is right unless a proxy rewrites the Host header. Requests
     /// for any other host than these, the bound address and loopback are refused.
     public var publicOrigins: [String]
+    /// A connection is closed when it has sent nothing for this long between requests, or
+    /// has not finished sending a request head.
+    public var connectionIdleTimeout: Duration
+    /// A connection is closed when a request's body has not fully arrived this long after
+    /// its head.
+    public var requestReadTimeout: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
-                secureCookies: Bool = false, publicOrigins: [String] = []) {
+                secureCookies: Bool = false, publicOrigins: [String] = [],
+                connectionIdleTimeout: Duration = .seconds(60), requestReadTimeout: Duration = .seconds(30)) {
         self.host = host
         self.port = port
         self.sessionIdleTimeout = sessionIdleTimeout
         self.secureCookies = secureCookies
         self.publicOrigins = publicOrigins
+        self.connectionIdleTimeout = connectionIdleTimeout
+        self.requestReadTimeout = requestReadTimeout
     }
 }

@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import TenantPlatform
 
 /// The portal's HTTP server over one ``Platform``: the admin page at `/admin/`, the admin
@@ -32,10 +34,14 @@ public struct PortalServer: Sendable {
 
     /// The application, for running or for tests (`HummingbirdTesting`).
     public func application() -> some ApplicationProtocol {
-        Application(router: router(),
-                    configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                         serverName: "pgperm"),
-                    logger: logger)
+        let readTimeout = TimeAmount(configuration.requestReadTimeout)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+            idleTimeout: TimeAmount(configuration.connectionIdleTimeout))
+        return Application(router: router(), server: .http1(configuration: http1),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                serverName: "pgperm"),
+                           logger: logger)
     }
 
     /// Middleware from the outside in: headers on every answer, errors turned into answers,

@@ -7,59 +7,28 @@ import Testing
 /// each test allows is generous, for a busy machine.
 @Suite("Security: silent and slow connections are closed by the server")
 struct SecurityTimeoutTests {
-    static let slowRequestHead = "GET /admin/api/session HTTP/1.1\r\nHost: localhost\r\n"
-        + "X-Slow: " + String(repeating: "a", count: 400) + "\r\n\r\n"
-
     @Test("connections that send nothing are closed after the idle timeout")
     func silentConnections() async throws {
         try await PortalFixture.serve(PortalConfiguration(connectionIdleTimeout: .seconds(1), requestReadTimeout: .seconds(30))) { _, port in
-            let connections = try await (0..<10).asyncMap { _ in try await RawConnection.open(port: port) }
-            for connection in connections {
-                #expect(await connection.closedByServer(within: .seconds(15)))
-            }
+            try await Self.attack(port: port, slowly: "")
         }
     }
 
     @Test("a request head sent a byte at a time is cut off after the idle timeout")
     func slowHeads() async throws {
         try await PortalFixture.serve(PortalConfiguration(connectionIdleTimeout: .seconds(1), requestReadTimeout: .seconds(30))) { _, port in
-            let started = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<10 {
-                    group.addTask {
-                        let connection = try await RawConnection.open(port: port)
-                        // 450 bytes at 10 per second would take 45 s.
-                        async let sending: Void = connection.trickle(Self.slowRequestHead, every: .milliseconds(100))
-                        let closed = await connection.closedByServer(within: .seconds(15))
-                        await sending
-                        return closed
-                    }
-                }
-                for try await closed in group { #expect(closed) }
-            }
-            #expect(ContinuousClock.now - started < .seconds(30))
+            try await Self.attack(port: port, slowly: "GET /admin/api/session HTTP/1.1\r\nHost: localhost\r\n"
+                                                      + "X-Slow: " + String(repeating: "a", count: 400) + "\r\n\r\n")
         }
     }
 
     @Test("a request body sent a byte at a time is cut off after the read timeout, though each byte resets the idle one")
     func slowBodies() async throws {
         try await PortalFixture.serve(PortalConfiguration(connectionIdleTimeout: .seconds(30), requestReadTimeout: .seconds(1))) { _, port in
-            let started = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<10 {
-                    group.addTask {
-                        let connection = try await RawConnection.open(port: port)
-                        try await connection.send("POST /admin/api/session HTTP/1.1\r\nHost: localhost\r\n"
-                                                  + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
-                        async let sending: Void = connection.trickle(String(repeating: " ", count: 1000), every: .milliseconds(100))
-                        let closed = await connection.closedByServer(within: .seconds(15))
-                        await sending
-                        return closed
-                    }
-                }
-                for try await closed in group { #expect(closed) }
-            }
-            #expect(ContinuousClock.now - started < .seconds(30))
+            try await Self.attack(port: port,
+                                  head: "POST /admin/api/session HTTP/1.1\r\nHost: localhost\r\n"
+                                      + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                                  slowly: String(repeating: " ", count: 1000))
         }
     }
 
@@ -74,12 +43,24 @@ struct SecurityTimeoutTests {
             #expect(connection.text.components(separatedBy: "HTTP/1.1 401").count == 3, "both requests answered")
         }
     }
-}
 
-extension Sequence {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
+    /// Ten connections at once, each sending `head` whole and then `slowly` a byte every 100 ms
+    /// (at least 45 s for the texts above): the server must close every one long before.
+    private static func attack(port: Int, head: String = "", slowly: String) async throws {
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    let connection = try await RawConnection.open(port: port)
+                    if !head.isEmpty { try await connection.send(head) }
+                    async let sending: Void = connection.trickle(slowly, every: .milliseconds(100))
+                    let closed = await connection.closedByServer(within: .seconds(15))
+                    await sending
+                    return closed
+                }
+            }
+            for try await closed in group { #expect(closed) }
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }

@@ -8,9 +8,7 @@ import Testing
 struct SecurityRedactionTests {
     @Test("a tenant record and its credentials print every field but the secrets, however they are printed")
     func redactedValues() async throws {
-        try await PlatformFixture.run { f in
-            try await f.provisioner.create(name: "Acme", slug: "acme")
-            let record = try await f.platform.registry.require(slug: "acme")
+        try await withAcme { f, record in
             let credentials = try await f.lifecycle.credentials(slug: "acme")
             let secrets = [record.credentialsEncrypted, record.adminPasswordEncrypted, credentials.adminPassword, credentials.conninfo]
             for printed in renderings(of: record) + renderings(of: credentials) {
@@ -23,9 +21,7 @@ struct SecurityRedactionTests {
 
     @Test("a constraint violation on the tenant row does not put the row, sealed secrets and all, in its description")
     func constraintViolationDescription() async throws {
-        try await PlatformFixture.run { f in
-            try await f.provisioner.create(name: "Acme", slug: "acme")
-            let record = try await f.platform.registry.require(slug: "acme")
+        try await withAcme { f, record in
             let master = try await f.superuser(f.configuration.masterDatabase)
             let error = await #expect(throws: PostgresError.self) {
                 try await master.query("UPDATE platform.tenant SET name = '' WHERE slug = 'acme'")
@@ -41,8 +37,7 @@ struct SecurityRedactionTests {
 
     @Test("blank and invisible names are refused before they reach the tenant row, on creation and on rename")
     func namesRefusedEarly() async throws {
-        try await PlatformFixture.run { f in
-            try await f.provisioner.create(name: "Acme", slug: "acme")
+        try await withAcme { f, _ throws in
             for name in ["", " ", "\u{200B}", "Acme\u{202E}gnp.exe", String(repeating: "a", count: 100_000)] {
                 #expect(await platformErrorKind { try await f.lifecycle.update(slug: "acme", name: name, newSlug: nil) } == .invalidName)
                 #expect(await platformErrorKind { try await f.provisioner.create(name: name, slug: "other") } == .invalidName)
@@ -50,6 +45,14 @@ struct SecurityRedactionTests {
             #expect(try await f.platform.registry.require(slug: "acme").name == "Acme")
             #expect(try await f.platform.registry.find(slug: "other") == nil)
             #expect(try await f.leftovers().allSatisfy { !$0.hasSuffix("_other") })
+        }
+    }
+
+    /// A platform with one tenant, acme, and its registry row.
+    private func withAcme(_ body: (PlatformFixture, TenantRecord) async throws -> Void) async throws {
+        try await PlatformFixture.run { f in
+            try await f.provisioner.create(name: "Acme", slug: "acme")
+            try await body(f, try await f.platform.registry.require(slug: "acme"))
         }
     }
 

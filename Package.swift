@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Hummingbird's own foundations, named for the portal's connection timeout handler.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // libpq, the PostgreSQL C client library (Debian: libpq-dev).
@@ -60,7 +63,10 @@ let package = Package(
                 "PQ", "Permissions", "TenantPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         // `pgperm bench`: the check against a one-lookup baseline, end to end, and write costs.
@@ -91,6 +97,9 @@ let package = Package(
         .testTarget(name: "AdminPortalTests", dependencies: [
             "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "TenantPlatformTests", dependencies: [
             "TenantPlatform", "Permissions", "PQ", "LocalPostgres", "PostgresTestSupport", "PlatformTestSupport",

@@ -52,7 +52,7 @@ extension APIError {
         switch error {
         case let error as APIError:
             self = error
-        case let error as HTTPError:  // Hummingbird's own: an undecodable body, say
+        case let error as HTTPError:  // Hummingbird's own: an unknown route, say
             self.init(status: error.status, code: Self.snakeCase(error.status.reasonPhrase.lowercased()),
                       message: error.body ?? error.status.reasonPhrase)
         case let error as PlatformError:
@@ -100,7 +100,8 @@ extension APIError {
         }
     }
 
-    private static func snakeCase(_ name: String) -> String {
+    /// `tenantExists` → `tenant_exists`, `Not Found` → `not_found` (after lowercasing).
+    static func snakeCase(_ name: String) -> String {
         name.reduce(into: "") { result, character in
             if character.isUppercase { result += "_" + character.lowercased() }
             else if character == " " { result += "_" }
@@ -113,7 +114,8 @@ extension APIError {
 /// explains keep their message (a failed provisioning says which step failed); the server's
 /// own failures (503s and 500s) are logged in full. Anything else (a lost database
 /// connection, a bug) is logged with the request id and answered with a 500 that carries
-/// only that id.
+/// only that id. It answers rather than throws, so the middleware outside it (headers) sees
+/// every answer.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -123,12 +125,13 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 if apiError.status.code >= 500 {
                     context.logger.warning("request failed", metadata: ["error": "\(error)"])
                 }
-                throw apiError
+                return try apiError.response(from: request, context: context)
             }
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            throw APIError(status: .internalServerError, code: "internal_error",
-                           message: "the server could not complete the request (request id \(context.id))",
-                           hint: "The server log has the cause under this request id.")
+            return try APIError(status: .internalServerError, code: "internal_error",
+                                message: "the server could not complete the request (request id \(context.id))",
+                                hint: "The server log has the cause under this request id.")
+                .response(from: request, context: context)
         }
     }
 }

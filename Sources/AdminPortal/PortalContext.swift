@@ -23,12 +23,11 @@ struct PortalContext: RequestContext {
 
     /// JSON bodies use the SQL functions' snake_case names (`perm_code`, `tenant_id`); ids
     /// are written as PostgreSQL writes them, in lower case (see ``APIID``).
-    var requestDecoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
+    var requestDecoder: APIRequestDecoder { APIRequestDecoder() }
+
+    /// The API's bodies are small JSON objects; anything larger is refused with 413 before
+    /// it is held in memory.
+    var maxUploadSize: Int { 64 * 1024 }
 
     var responseEncoder: JSONEncoder {
         let encoder = JSONEncoder()

@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import TenantPlatform
 
 /// The portal's HTTP server over one ``Platform``: the admin page at `/admin/`, the admin
@@ -50,15 +52,23 @@ public struct PortalServer: Sendable {
 
     /// The application, for running or for tests (`HummingbirdTesting`).
     public func application() -> some ApplicationProtocol {
-        Application(router: router(),
-                    configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                         serverName: "pgperm"),
-                    logger: logger)
+        let readTimeout = TimeAmount(configuration.requestReadTimeout)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+            idleTimeout: TimeAmount(configuration.connectionIdleTimeout))
+        return Application(router: router(), server: .http1(configuration: http1),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                serverName: "pgperm"),
+                           logger: logger)
     }
 
+    /// Middleware from the outside in: headers on every answer, errors turned into answers,
+    /// then the checks that refuse a request before any route sees it.
     func router() -> Router<PortalContext> {
         let router = Router(context: PortalContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: HostCheckMiddleware(configuration: configuration))
         router.add(middleware: SameOriginMiddleware(publicOrigins: configuration.publicOrigins))
         AdminPageRoutes().register(on: router)
         addAdminAPI(to: router.group("admin/api"))
@@ -69,7 +79,6 @@ public struct PortalServer: Sendable {
     private func addAdminAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_admin", secure: configuration.secureCookies)
         let admins = AdminUserStore(platform: platform)
-        group.add(middleware: NoStoreMiddleware())
         let signedIn = group.group()
             .add(middleware: AdminAuthenticator(sessions: sessions, cookie: cookie, admins: admins))
         AdminSessionRoutes(sessions: sessions, cookie: cookie, admins: admins, throttle: signIns)
@@ -79,8 +88,7 @@ public struct PortalServer: Sendable {
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies)
-        let open = group.add(middleware: NoStoreMiddleware())
-            .add(middleware: TenantGate(registry: platform.registry, unknownTenants: unknownTenants))
+        let open = group.add(middleware: TenantGate(registry: platform.registry, unknownTenants: unknownTenants))
         let signedIn = open.group()
             .add(middleware: TenantUserAuthenticator(sessions: sessions, cookie: cookie, connections: platform.connections))
         TenantAPIRoutes(connections: platform.connections, sessions: sessions, cookie: cookie, throttle: signIns)

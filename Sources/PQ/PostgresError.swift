@@ -54,7 +54,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case .connection: text = "could not connect to PostgreSQL: \(message)"
         default: text = message
         }
-        if let detail { text += "\nDETAIL: \(detail)" }
+        // Integrity violations (class 23) put row values in DETAIL ("Failing row contains
+        // (...)"), sealed secrets included; the property keeps it, the description does not.
+        if let detail, code?.rawValue.hasPrefix("23") != true { text += "\nDETAIL: \(detail)" }
         if let hint { text += "\nHINT: \(hint)" }
         if let context { text += "\nCONTEXT: \(context)" }
         return text

@@ -9,8 +9,10 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the admin API at /admin/api/ and the tenant APIs at /t/{slug}/api/.",
         discussion: """
             Listens on 127.0.0.1 by default; put a TLS-terminating proxy in front to serve it \
-            beyond this machine, and pass --secure-cookies then. Sign in with an admin user made \
-            by `pgperm admin create`. Stops on SIGINT or SIGTERM.
+            beyond this machine, and pass --secure-cookies then. Requests must name this server \
+            in Host: a --public-origin host, the listening address or a loopback name (421 \
+            otherwise). Sign in with an admin user made by `pgperm admin create`. Stops on \
+            SIGINT or SIGTERM.
             """)
 
     @OptionGroup var platform: PlatformOptions
@@ -24,16 +26,27 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-idle-minutes"), help: "Sign a session out after this many idle minutes.")
     var sessionIdleMinutes = 480
 
-    @Flag(name: .customLong("secure-cookies"), help: "Mark session cookies Secure (the portal is reached over HTTPS).")
+    @Flag(name: .customLong("secure-cookies"),
+          help: "Mark session cookies Secure and send Strict-Transport-Security (the portal is reached over HTTPS).")
     var secureCookies = false
 
     @Option(name: .customLong("public-origin"),
-            help: ArgumentHelp("An origin browsers reach the portal at, e.g. https://admin.example.com (repeatable); needed behind a proxy that rewrites Host.", valueName: "origin"))
+            help: ArgumentHelp("An origin browsers reach the portal at, e.g. https://admin.example.com (repeatable); its host is accepted in Host and it in Origin. Needed for any address but loopback and the listening one.", valueName: "origin"))
     var publicOrigins: [String] = []
+
+    @Option(name: .customLong("connection-idle-seconds"),
+            help: "Close a connection that sends nothing for this many seconds between requests, or is this slow to send a request head.")
+    var connectionIdleSeconds = 60
+
+    @Option(name: .customLong("request-read-seconds"),
+            help: "Close a connection whose request body has not fully arrived this many seconds after its head.")
+    var requestReadSeconds = 30
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535.") }
         guard sessionIdleMinutes > 0 else { throw ValidationError("--session-idle-minutes must be positive.") }
+        guard connectionIdleSeconds > 0 else { throw ValidationError("--connection-idle-seconds must be positive.") }
+        guard requestReadSeconds > 0 else { throw ValidationError("--request-read-seconds must be positive.") }
         for origin in publicOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--public-origin takes scheme://host[:port] without a path, e.g. https://admin.example.com (got \(origin)).")
         }
@@ -45,7 +58,9 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = self.platform.verbose ? .debug : .info
             let configuration = PortalConfiguration(host: host, port: port,
                                                     sessionIdleTimeout: .seconds(sessionIdleMinutes * 60),
-                                                    secureCookies: secureCookies, publicOrigins: publicOrigins)
+                                                    secureCookies: secureCookies, publicOrigins: publicOrigins,
+                                                    connectionIdleTimeout: .seconds(connectionIdleSeconds),
+                                                    requestReadTimeout: .seconds(requestReadSeconds))
             try await PortalServer(platform: platform, configuration: configuration, logger: logger).run()
         }
     }

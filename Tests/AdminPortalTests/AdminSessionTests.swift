@@ -74,12 +74,13 @@ struct AdminSessionTests {
         }
     }
 
-    @Test("a body without the fields is 400 with a message, not a 500")
+    @Test("a body without the fields is 400 naming the missing one, not a 500")
     func malformedSignIn() async throws {
         try await PortalFixture.run { _, client in
             let reply = try await client.send(.post, "/admin/api/session", json: ["email": "root@example.com"])
             #expect(reply.status == .badRequest)
-            #expect(reply.errorCode == "bad_request")
+            #expect(reply.errorCode == "missing_field")
+            #expect(reply.errorMessage?.contains("\"password\"") == true)
         }
     }
 

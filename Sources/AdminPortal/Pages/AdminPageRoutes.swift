@@ -8,12 +8,12 @@ struct AdminPageRoutes {
         router.get("admin/app.css") { _, _ in Self.file(AdminPage.css, type: "text/css; charset=utf-8") }
     }
 
-    /// Scripts and styles only from this server, no framing (clickjacking), no type sniffing.
+    /// Scripts and styles only from this server, no framing (clickjacking); revalidated, not
+    /// stored-and-forgotten (``SecurityHeadersMiddleware`` adds nosniff).
     private static func file(_ text: String, type: String) -> Response {
         let headers: HTTPFields = [
             .contentType: type,
             .contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
-            .xContentTypeOptions: "nosniff",
             .cacheControl: "no-cache",
         ]
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -15,7 +15,7 @@ public struct OrganizationStore: Sendable {
 
     /// Creates an organization.
     ///
-    /// - Throws: ``PlatformError`` `.invalidName` (blank, too long, control characters),
+    /// - Throws: ``PlatformError`` `.invalidName` (see ``DisplayName``),
     ///   `.invalidEmail`, or `.organizationExists` for a name in use.
     @discardableResult
     public func create(name: String, adminEmail: String) async throws -> Organization {

@@ -27,14 +27,16 @@ final class PortalClient: @unchecked Sendable {
             (try? JSONSerialization.jsonObject(with: body)) as? [[String: Any]] ?? []
         }
         /// The `code` of an error body.
-        var errorCode: String? {
-            (json["error"] as? [String: Any])?["code"] as? String
-        }
+        var errorCode: String? { error["code"] as? String }
+        var errorMessage: String? { error["message"] as? String }
+        /// The `error` object of an error body (`code`, `message`, `detail`, `hint`).
+        var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
         var setCookies: [String] { headers[values: .setCookie] }
     }
 
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ uri: String, json: [String: Any]? = nil,
+    /// Sends `json` as the body, or `raw` as is (labelled JSON whatever it holds).
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: [String: Any]? = nil, raw: String? = nil,
               headers extra: HTTPFields = [:]) async throws -> Reply {
         var headers = extra
         if !cookies.isEmpty {
@@ -42,8 +44,12 @@ final class PortalClient: @unchecked Sendable {
         }
         var body: ByteBuffer?
         if let json {
-            headers[.contentType] = "application/json"
             body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+        } else if let raw {
+            body = ByteBuffer(string: raw)
+        }
+        if body != nil {
+            headers[.contentType] = "application/json"
         }
         let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
         let reply = Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))

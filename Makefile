@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: up down test deps build sql
+.PHONY: up down test deps build sql install
 
 deps:
 	@scripts/install-deps
@@ -21,3 +21,8 @@ build: deps
 ## Print the full install script for psql.
 sql:
 	@swift run --quiet pgperm sql
+
+## Build the command in release mode and put it on PATH as /usr/local/bin/pgperm.
+install: deps
+	swift build -c release --product pgperm
+	install -m 755 .build/release/pgperm $${PREFIX:-/usr/local}/bin/pgperm

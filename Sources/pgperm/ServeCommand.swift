@@ -26,6 +26,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-idle-minutes"), help: "Sign a session out after this many idle minutes.")
     var sessionIdleMinutes = 480
 
+    @Option(name: .customLong("session-lifetime-hours"), help: "Sign a session out this many hours after sign-in, however busy.")
+    var sessionLifetimeHours = 24
+
     @Flag(name: .customLong("secure-cookies"),
           help: "Mark session cookies Secure and send Strict-Transport-Security (the portal is reached over HTTPS).")
     var secureCookies = false
@@ -45,6 +48,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535.") }
         guard sessionIdleMinutes > 0 else { throw ValidationError("--session-idle-minutes must be positive.") }
+        guard sessionLifetimeHours > 0 else { throw ValidationError("--session-lifetime-hours must be positive.") }
         guard connectionIdleSeconds > 0 else { throw ValidationError("--connection-idle-seconds must be positive.") }
         guard requestReadSeconds > 0 else { throw ValidationError("--request-read-seconds must be positive.") }
         for origin in publicOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
@@ -58,6 +62,7 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = self.platform.verbose ? .debug : .info
             let configuration = PortalConfiguration(host: host, port: port,
                                                     sessionIdleTimeout: .seconds(sessionIdleMinutes * 60),
+                                                    sessionLifetime: .seconds(sessionLifetimeHours * 3600),
                                                     secureCookies: secureCookies, publicOrigins: publicOrigins,
                                                     connectionIdleTimeout: .seconds(connectionIdleSeconds),
                                                     requestReadTimeout: .seconds(requestReadSeconds))

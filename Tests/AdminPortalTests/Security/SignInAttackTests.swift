@@ -25,7 +25,7 @@ struct SignInAttackTests {
             try await Self.lockOut(fixture, client)
             let bypass = try await fixture.signInAdmin(client, email: "\(Self.lockedOutEmail)\u{0}x")
             #expect(bypass.status == .badRequest, "\(bypass.status)")
-            #expect(bypass.errorCode == "invalid_text")
+            #expect(bypass.errorCode == "invalid_field")  // refused when the body is read, before the throttle
             #expect(bypass.setCookies.isEmpty)
 
             let acme = try await fixture.createTenant("acme")
@@ -58,11 +58,13 @@ struct SignInAttackTests {
     @Test("oversized sign-in fields are refused before anything is stored")
     func oversizedFields() async throws {
         try await PortalFixture.run { fixture, client in
+            // A 2 MB email is a body over the limit; 60,000 characters fit in a body but not in an email.
             let huge = String(repeating: "a", count: 2_000_000) + "@example.com"
-            for _ in 1...3 {
-                #expect(try await fixture.signInAdmin(client, email: huge).status == .badRequest)
+            #expect(try await fixture.signInAdmin(client, email: huge).status == .contentTooLarge)
+            for length in [60_000, 250] {
+                let email = String(repeating: "b", count: length) + "@example.com"
+                #expect(try await fixture.signInAdmin(client, email: email).status == .badRequest, "\(length)")
             }
-            #expect(try await fixture.signInAdmin(client, email: String(repeating: "b", count: 250) + "@example.com").status == .badRequest)
             #expect(try await fixture.signInAdmin(client, password: String(repeating: "p", count: 5000)).status == .badRequest)
             _ = try await fixture.createTenant("acme")
             let longUsername = try await client.send(.post, "/t/acme/api/session",

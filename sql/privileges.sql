@@ -124,7 +124,10 @@ BEGIN
             END;
         END IF;
     END LOOP;
-    EXECUTE format('GRANT %I TO %I', _app, _admin);
+    -- Only when missing: granting it again makes PostgreSQL say so in a NOTICE on every install.
+    IF NOT pg_catalog.pg_has_role(_admin, _app, 'MEMBER') THEN
+        EXECUTE format('GRANT %I TO %I', _app, _admin);
+    END IF;
 
     -- Start from nothing: PostgreSQL grants EXECUTE on new functions to PUBLIC, and every
     -- other role loses what it holds here (see the top of this file).

@@ -125,7 +125,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withPlatform(platform) { try await TenantLifecycle(platform: $0).suspend(slug: slug) }
-            print("Tenant \(slug) is suspended. `pgperm tenant resume \(slug)` reactivates it.")
+            print("Tenant \(slug) is inactive (suspended): logins refused, sessions ended. `pgperm tenant resume \(slug)` reactivates it.")
         }
     }
 

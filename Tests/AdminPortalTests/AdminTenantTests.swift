@@ -35,9 +35,11 @@ struct AdminTenantTests {
 
             let suspended = try await client.send(.patch, "/admin/api/tenants/acme", json: ["status": "inactive"])
             #expect(suspended.json["status"] as? String == "inactive")
-            let refused = try await client.send(.post, "/admin/api/tenants/acme/test").json
-            #expect(refused["ok"] as? Bool == false)
-            #expect((refused["error"] as? String)?.isEmpty == false)
+            // A suspended tenant's role may not log in: a clear 409, not a raw libpq message.
+            let refused = try await client.send(.post, "/admin/api/tenants/acme/test")
+            #expect(refused.status == .conflict)
+            #expect(refused.errorCode == "tenant_not_active")
+            #expect(!String(decoding: refused.body, as: UTF8.self).contains(".s.PGSQL"))
             #expect(try await client.send(.patch, "/admin/api/tenants/acme", json: ["status": "active"]).json["status"] as? String == "active")
             #expect(try await client.send(.post, "/admin/api/tenants/acme/test").json["ok"] as? Bool == true)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PQ
 import TenantPlatform
 
 /// `/admin/api/tenants`: the Tenants tab. Superadmins see and manage every tenant and alone
@@ -87,17 +88,32 @@ struct AdminTenantRoutes {
         }
         group.post("tenants/{slug}/test") { _, context in
             let record = try await managedTenant(context)
+            guard record.status == .active else {
+                throw PlatformError(.tenantNotActive, "tenant '\(record.slug)' is \(record.status.rawValue): its role may not log in",
+                                    hint: "Resume it first (status active), then test the connection.")
+            }
             do {
                 let test = try await lifecycle.test(slug: record.slug)
                 return ConnectionTestView(ok: true, latencyMs: test.latency.seconds * 1000, schemaVersion: test.schemaVersion,
                                           serverVersion: test.serverVersion, error: nil)
             } catch {
-                // The answer to "can the tenant connect?" is the result, not a failed request;
-                // the admin sees the server's reason.
+                // The answer to "can the tenant connect?" is the result, not a failed request:
+                // the server's reason, without libpq's preamble naming hosts and socket paths.
                 return ConnectionTestView(ok: false, latencyMs: nil, schemaVersion: nil, serverVersion: nil,
-                                          error: "\(error)")
+                                          error: Self.reason(error))
             }
         }
+    }
+
+    /// "connection to server on socket "/tmp/.s.PGSQL.5432" failed: FATAL:  password authentication
+    /// failed for user ..." → "password authentication failed for user ...".
+    static func reason(_ error: any Error) -> String {
+        var text = (error as? PostgresError)?.message ?? "\(error)"
+        if let range = text.range(of: "failed: ") { text = String(text[range.upperBound...]) }
+        for prefix in ["FATAL:", "ERROR:"] where text.hasPrefix(prefix) {
+            text = String(text.dropFirst(prefix.count))
+        }
+        return text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? text
     }
 
     /// The tenant named in the path, if this admin may manage it; 404 otherwise.

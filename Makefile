@@ -13,6 +13,7 @@ down:
 
 ## Run every test against a disposable PostgreSQL the tests start themselves.
 test: deps
+	swift build
 	swift test
 
 build: deps

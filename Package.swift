@@ -82,6 +82,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The README's Swift tour as a program: `swift run pgperm-example DATABASE_URL`.
+        .executableTarget(
+            name: "pgperm-example",
+            dependencies: ["PQ", "Permissions"],
+            path: "Examples/QuickStart"
+        ),
         // One disposable PostgreSQL cluster per test run, a fresh database per test.
         .target(
             name: "PostgresTestSupport",

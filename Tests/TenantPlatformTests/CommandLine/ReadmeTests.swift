@@ -42,8 +42,8 @@ struct ReadmeTests {
         return errors
     }
 
-    @Test("pgperm up, then every sql block of the README in one psql session as pgperm_dba",
-          .enabled(if: TenantCommandTests.binary != nil, "needs the pgperm binary (swift build)"))
+    /// Needs the built `pgperm` and `pgperm-example` (`make test` builds everything first).
+    @Test("pgperm up, then every sql block of the README in one psql session as pgperm_dba, then the Swift example")
     func sqlTour() throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "pgperm-readme-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,7 +54,8 @@ struct ReadmeTests {
             try? FileManager.default.removeItem(at: directory)
         }
         let dataDirectory = directory.appending(path: ".pgperm").path
-        let up = try Self.run(try #require(TenantCommandTests.binary), ["up", "--data-dir", dataDirectory], in: directory)
+        let up = try Self.run(try #require(TenantCommandTests.binary, "build pgperm first: swift build"),
+                              ["up", "--data-dir", dataDirectory], in: directory)
         try #require(up.status == 0, "\(up.output)")
         // The URL on the line after "pgperm_dba (...):".
         let lines = up.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -84,6 +85,28 @@ struct ReadmeTests {
             #expect(failed[line] != nil, "README line \(line) should fail with \(state) but succeeded")
         }
         #expect(!run.contains("NOTICE:  row-level security"), "the tour runs as a role bound by row-level security")
+
+        // The Swift tour: the example program, run as a newcomer would, on the same database.
+        let example = try #require(TenantCommandTests.binary?.deletingLastPathComponent().appending(path: "pgperm-example"))
+        let swiftTour = try Self.run(example, [dbaURL], in: directory)
+        #expect(swiftTour.status == 0, "\(swiftTour.output)")
+        for line in ["alice, the owner of Acme, may create users", "bob may users.view", "bob may not users.create_user",
+                     "refused: tenant code taken"] {
+            #expect(swiftTour.output.contains(line), "\(swiftTour.output)")
+        }
+    }
+
+    @Test("the README's Swift block is the text of the example program's snippets")
+    func swiftBlockIsTheExample() throws {
+        let readme = try String(contentsOf: Self.readme, encoding: .utf8)
+        let marker = "<!-- ReadmeTests: the snippets of Examples/QuickStart/main.swift -->\n```swift\n"
+        let start = try #require(readme.range(of: marker)).upperBound
+        let end = try #require(readme.range(of: "\n```\n", range: start..<readme.endIndex)).lowerBound
+        let example = try String(contentsOf: Self.readme.deletingLastPathComponent().appending(path: "Examples/QuickStart/main.swift"),
+                                 encoding: .utf8)
+        let snippets = example.matches(of: /\/\/ snippet:\w+\n((?s).*?)\/\/ snippet:end\n/).map { String($0.1) }
+        #expect(snippets.count == 3)
+        #expect(String(readme[start..<end]) == snippets.joined(separator: "\n").trimmingCharacters(in: .newlines))
     }
 
     @Test("a block marked skip and lines outside blocks are blanked, keeping line numbers")

@@ -21,6 +21,13 @@ public struct TenantRegistry: Sendable {
     }
 
     /// The tenant, or ``PlatformError`` `.unknownTenant`.
+    /// Whether a registered tenant has this database or role name (e.g. one renamed away
+    /// from the slug the names were made from).
+    func usesNames(_ names: TenantNames) async throws -> Bool {
+        try await !master.query("SELECT 1 FROM platform.tenant WHERE database_name = $1 OR role_name = $2",
+                                [names.databaseName, names.roleName], prepared: false).isEmpty
+    }
+
     public func require(slug: String) async throws -> TenantRecord {
         if let record = try await find(slug: slug) { return record }
         throw Self.unknown(slug)

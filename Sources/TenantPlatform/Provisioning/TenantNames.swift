@@ -4,9 +4,11 @@ public struct TenantNames: Sendable, Equatable {
     /// The tenant's own login role: it may connect to its database and nothing else.
     public let roleName: String
 
-    /// `<prefix>_<slug>`, with `-` turned into `_` (slugs have no `_`, so names never clash).
-    public init(slug: String, prefix: String) {
-        databaseName = prefix + "_" + slug.replacingOccurrences(of: "-", with: "_")
+    /// `<prefix>_<slug>`, with `-` turned into `_` (slugs have no `_`, so names never clash),
+    /// and `_<suffix>` when given: the names of a tenant that takes a slug another tenant was
+    /// renamed away from, whose database and role keep the plain names.
+    public init(slug: String, prefix: String, suffix: String? = nil) {
+        databaseName = prefix + "_" + slug.replacingOccurrences(of: "-", with: "_") + (suffix.map { "_" + $0 } ?? "")
         roleName = databaseName
     }
 

@@ -40,10 +40,19 @@ public struct TenantProvisioner: Sendable {
         let started = ContinuousClock.now
         try TenantNames.validate(slug: slug)
         let name = try DisplayName.normalized(name, of: "tenant")
-        let names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix)
+        guard try await platform.registry.find(slug: slug) == nil else {
+            throw PlatformError(.tenantExists, "tenant \(slug) already exists",
+                                hint: "Pick another slug; `pgperm tenant list` shows the tenants.")
+        }
+        let id = UUID()
+        var names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix)
+        // A tenant renamed away from this slug keeps its database and role: take names of our own.
+        if try await platform.registry.usesNames(names) {
+            names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix,
+                                suffix: String(id.uuidString.lowercased().prefix(8)))
+        }
         try await refuseExisting(names)
 
-        let id = UUID()
         let cipher = platform.configuration.cipher
         var record = TenantRecord(
             id: id, name: name, slug: slug, databaseName: names.databaseName, roleName: names.roleName,

@@ -75,6 +75,29 @@ struct LifecycleTests {
         }
     }
 
+    @Test("a slug given up by a rename can be taken by a new tenant, with names of its own; a taken slug says so")
+    func oldSlugIsFree() async throws {
+        try await PlatformFixture.run { f in
+            let first = try await f.provisioner.create(name: "Initech", slug: "initech").tenant
+            try await f.lifecycle.update(slug: "initech", TenantChange(slug: "initech-old"))
+            let second = try await f.provisioner.create(name: "Initech 2", slug: "initech").tenant
+            #expect(second.databaseName != first.databaseName && second.roleName != first.roleName)
+            #expect(second.databaseName.hasPrefix(first.databaseName + "_"))
+            // Each answers from its own database.
+            #expect(try await f.lifecycle.test(slug: "initech").schemaVersion != nil)
+            #expect(try await f.lifecycle.test(slug: "initech-old").schemaVersion != nil)
+            do {
+                try await f.provisioner.create(name: "Again", slug: "initech")
+                Issue.record("a taken slug must be refused")
+            } catch let error as PlatformError {
+                #expect(error.kind == .tenantExists)
+                #expect(error.message == "tenant initech already exists")
+            }
+            let findings = try await PlatformDoctor(platform: f.platform).examine().filter { $0.name.contains("initech") }
+            #expect(findings.isEmpty, "\(findings)")
+        }
+    }
+
     @Test("a wrong encryption key stops start-up before any tenant is touched")
     func wrongKey() async throws {
         try await PlatformFixture.run { f in

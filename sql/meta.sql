@@ -41,3 +41,13 @@ AS $$
 $$;
 COMMENT ON FUNCTION pgperm.record_applied(text, text, text) IS
     'Records that a file of a component was applied, with its checksum when known.';
+
+CREATE TABLE IF NOT EXISTS pgperm.install_setting (
+    component text NOT NULL,
+    name      text NOT NULL,
+    value     text NOT NULL,
+    PRIMARY KEY (component, name)
+);
+COMMENT ON TABLE pgperm.install_setting IS
+    'Choices an install made that later installs keep unless told otherwise, such as the auth schema''s '
+    'role prefix (name role_prefix), so re-running install.sql without -v role_prefix keeps the roles.';

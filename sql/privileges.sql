@@ -27,7 +27,24 @@
 
 DO $privileges$
 DECLARE
-    _prefix text := coalesce(nullif(current_setting('pgperm.role_prefix', true), ''), 'auth');
+    -- The prefix asked for (psql -v role_prefix, pgperm install --role-prefix), else the one
+    -- the last install used (remembered since this file's version; before it, found as the
+    -- NOLOGIN <prefix>_app role this database's check function is explicitly granted to:
+    -- explicitly, since a new function is executable by PUBLIC, so by every role), else
+    -- auth: re-running an install keeps the roles it made.
+    _prefix text := coalesce(nullif(current_setting('pgperm.role_prefix', true), ''),
+                             (SELECT s.value FROM pgperm.install_setting s
+                               WHERE s.component = 'auth' AND s.name = 'role_prefix'),
+                             (SELECT left(r.rolname, -4)
+                                FROM pg_catalog.pg_proc p
+                               CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) AS grant_row
+                                JOIN pg_catalog.pg_roles r ON r.oid = grant_row.grantee
+                               WHERE p.oid = pg_catalog.to_regprocedure('auth.has_permission(uuid,uuid,text)')
+                                 AND grant_row.privilege_type = 'EXECUTE'
+                                 AND r.rolname LIKE '%\_app' AND NOT r.rolcanlogin
+                                 AND EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.rolname = left(r.rolname, -4) || '_admin')
+                               ORDER BY r.rolname LIMIT 1),
+                             'auth');
     _app    text := _prefix || '_app';
     _admin  text := _prefix || '_admin';
     _role   text;
@@ -178,5 +195,8 @@ BEGIN
     EXECUTE format('GRANT SELECT (user_id, failed_attempts, first_failed_at, locked_until, changed_at) '
                    'ON auth.user_password TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
+
+    INSERT INTO pgperm.install_setting (component, name, value) VALUES ('auth', 'role_prefix', _prefix)
+    ON CONFLICT (component, name) DO UPDATE SET value = EXCLUDED.value;
 END;
 $privileges$;

@@ -43,8 +43,8 @@ struct Up: AsyncParsableCommand {
         let exists = try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [LocalDevelopment.database])
         if exists.isEmpty { try await admin.query("CREATE DATABASE \(LocalDevelopment.database)") }
 
-        try await install(conninfo: cluster.conninfo(database: LocalDevelopment.database))
-        let logins = try await LocalLogins(cluster: cluster, rolePrefix: schema.rolePrefix)
+        let rolePrefix = try await install(conninfo: cluster.conninfo(database: LocalDevelopment.database))
+        let logins = try await LocalLogins(cluster: cluster, rolePrefix: rolePrefix)
             .ensure(on: admin, database: LocalDevelopment.database)
         let url = cluster.url(database: LocalDevelopment.database)
         var lines = [""]
@@ -62,10 +62,14 @@ struct Up: AsyncParsableCommand {
         print(lines.joined(separator: "\n"))
     }
 
-    private func install(conninfo: String) async throws {
+    /// Installs or upgrades the schema; returns the role prefix it used.
+    @discardableResult
+    private func install(conninfo: String) async throws -> String {
         let database = try await Connection.connect(conninfo, logger: connection.logger)
         defer { Task { await database.close() } }
-        print(try await schema.installer(logger: connection.logger).install(on: database))
+        let installer = try schema.installer(logger: connection.logger)
+        print(try await installer.install(on: database))
+        return try await installer.effectiveRolePrefix(on: database)
     }
 }
 

@@ -4,11 +4,11 @@ import Permissions
 
 /// How the schema is installed: the names of the group roles it creates.
 struct SchemaOptions: ParsableArguments {
-    @Option(help: "Prefix of the group roles the install creates: <prefix>_app and <prefix>_admin.")
-    var rolePrefix = SchemaInstaller.defaultRolePrefix
+    @Option(help: "Prefix of the group roles the install creates: <prefix>_app and <prefix>_admin (default: the database's last install's, else auth).")
+    var rolePrefix: String?
 
     func validate() throws {
-        guard rolePrefix.wholeMatch(of: /[a-z_][a-z0-9_]{0,50}/) != nil else {
+        if let rolePrefix, rolePrefix.wholeMatch(of: /[a-z_][a-z0-9_]{0,50}/) == nil {
             throw ValidationError("--role-prefix must be lower-case letters, digits and _ (at most 51), e.g. myapp_auth")
         }
     }

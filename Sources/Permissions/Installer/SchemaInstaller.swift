@@ -11,8 +11,9 @@ import PQ
 /// - The privileges file runs after anything else changed, or when the role prefix changed.
 public struct SchemaInstaller: Sendable {
     public let manifest: SQLManifest
-    /// Names the group roles `<rolePrefix>_app` and `<rolePrefix>_admin`.
-    public let rolePrefix: String
+    /// Names the group roles `<rolePrefix>_app` and `<rolePrefix>_admin`. Nil keeps the prefix
+    /// of the database's last install (`pgperm.install_setting`), else ``defaultRolePrefix``.
+    public let rolePrefix: String?
     private let logger: Logger
 
     public static let defaultRolePrefix = "auth"
@@ -20,15 +21,32 @@ public struct SchemaInstaller: Sendable {
     /// 63-byte names, or the server would silently truncate it into another role's name.
     public static let maximumRolePrefixLength = 51
 
-    public init(manifest: SQLManifest, rolePrefix: String = defaultRolePrefix, logger: Logger = .disabled) {
+    public init(manifest: SQLManifest, rolePrefix: String? = nil, logger: Logger = .disabled) {
         self.manifest = manifest
         self.rolePrefix = rolePrefix
         self.logger = logger
     }
 
     /// The checksum recorded for `file`: the privileges file's depends on the role prefix too.
-    private func checksum(of file: SQLManifest.File) -> String {
-        file.kind == .privileges ? SQLManifest.checksum(file.contents + "\n-- role_prefix=\(rolePrefix)") : file.checksum
+    private func checksum(of file: SQLManifest.File, prefix: String) -> String {
+        file.kind == .privileges ? SQLManifest.checksum(file.contents + "\n-- role_prefix=\(prefix)") : file.checksum
+    }
+
+    /// The prefix an install would use on this database: the one asked for, else the one
+    /// the last install remembered, else the default.
+    public func effectiveRolePrefix(on connection: Connection) async throws -> String {
+        if let rolePrefix { return rolePrefix }
+        return try await Self.rememberedRolePrefix(on: connection) ?? Self.defaultRolePrefix
+    }
+
+    /// The role prefix the database's last install used, if it recorded one.
+    public static func rememberedRolePrefix(on connection: Connection) async throws -> String? {
+        guard try await connection.query("SELECT to_regclass('pgperm.install_setting') IS NOT NULL").scalar(Bool.self) else {
+            return nil
+        }
+        return try await connection.query(
+            "SELECT value FROM pgperm.install_setting WHERE component = 'auth' AND name = 'role_prefix'"
+        ).rows.first?.decode(String.self, at: 0)
     }
 
     /// Installs or upgrades the schema.
@@ -40,11 +58,15 @@ public struct SchemaInstaller: Sendable {
     public func install(on connection: Connection) async throws -> InstallReport {
         try await connection.withTransaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0))")
-            try await connection.query("SELECT set_config('pgperm.role_prefix', $1, true)", [rolePrefix])
+            // Unset, privileges.sql keeps the last install's prefix (or infers it, see there).
+            if let rolePrefix {
+                try await connection.query("SELECT set_config('pgperm.role_prefix', $1, true)", [rolePrefix])
+            }
+            let prefix = try await effectiveRolePrefix(on: connection)
             var applied: [String] = []
             var recorded = try await appliedChecksums(on: connection, component: "pgperm")
             if recorded["meta.sql"] != .some(manifest.bookkeeping.checksum) {
-                try await apply(manifest.bookkeeping, component: "pgperm", on: connection)
+                try await apply(manifest.bookkeeping, prefix: prefix, component: "pgperm", on: connection)
                 applied.append(manifest.bookkeeping.path)
             }
             recorded = try await appliedChecksums(on: connection, component: manifest.component)
@@ -54,13 +76,13 @@ public struct SchemaInstaller: Sendable {
                     throw InstallError.migrationChanged(path: file.path, applied: checksum, current: file.checksum)
                 case (.migration, .some(.none)):
                     // Applied by psql, which cannot compute checksums: adopt the current one.
-                    try await record(file, component: manifest.component, on: connection)
+                    try await record(file, prefix: prefix, component: manifest.component, on: connection)
                 case (.migration, .some), (.repeatable, .some(.some(file.checksum))):
                     continue
-                case (.privileges, .some(.some(checksum(of: file)))) where applied.isEmpty:
+                case (.privileges, .some(.some(checksum(of: file, prefix: prefix)))) where applied.isEmpty:
                     continue
                 default:
-                    try await apply(file, component: manifest.component, on: connection)
+                    try await apply(file, prefix: prefix, component: manifest.component, on: connection)
                     applied.append(file.path)
                 }
             }
@@ -74,6 +96,7 @@ public struct SchemaInstaller: Sendable {
     /// What is installed and what an install would do, without changing anything.
     public func status(on connection: Connection) async throws -> SchemaStatus {
         let recorded = try await appliedChecksums(on: connection, component: manifest.component)
+        let prefix = try await effectiveRolePrefix(on: connection)
         let migrations = manifest.files.filter { $0.kind == .migration }
         let applied = migrations.filter { recorded[$0.path] != nil }
         return SchemaStatus(
@@ -82,7 +105,7 @@ public struct SchemaInstaller: Sendable {
             availableVersion: manifest.latestVersion,
             pendingMigrations: migrations.filter { recorded[$0.path] == nil }.map(\.path),
             changedFiles: manifest.files.filter {
-                $0.kind != .migration && recorded[$0.path] != .some(.some(checksum(of: $0)))
+                $0.kind != .migration && recorded[$0.path] != .some(.some(checksum(of: $0, prefix: prefix)))
             }.map(\.path))
     }
 
@@ -95,7 +118,7 @@ public struct SchemaInstaller: Sendable {
             \\set ON_ERROR_STOP on
             BEGIN;
             SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0));
-            SELECT set_config('pgperm.role_prefix', '\(rolePrefix.replacingOccurrences(of: "'", with: "''"))', true);
+            \(rolePrefix.map { "SELECT set_config('pgperm.role_prefix', \(quoteLiteral($0)), true);" } ?? "-- role prefix: the last install's, else \(Self.defaultRolePrefix)")
 
             -- meta.sql
             \(manifest.bookkeeping.contents)
@@ -104,7 +127,7 @@ public struct SchemaInstaller: Sendable {
             """
         for file in manifest.files {
             let body = "-- \(file.path)\n\(file.contents)\n"
-                + "SELECT pgperm.record_applied('\(manifest.component)', '\(file.path)', '\(checksum(of: file))');\n"
+                + "SELECT pgperm.record_applied('\(manifest.component)', '\(file.path)', '\(checksum(of: file, prefix: rolePrefix ?? Self.defaultRolePrefix))');\n"
             if file.kind == .migration {
                 script += "\nSELECT pgperm.is_pending('\(manifest.component)', '\(file.path)') AS pending \\gset\n"
                     + "\\if :pending\n\(body)\\endif\n"
@@ -130,18 +153,19 @@ public struct SchemaInstaller: Sendable {
         return result
     }
 
-    private func apply(_ file: SQLManifest.File, component: String, on connection: Connection) async throws {
+    private func apply(_ file: SQLManifest.File, prefix: String, component: String, on connection: Connection) async throws {
         logger.info("applying sql/\(file.path)")
         do {
             try await connection.execute(script: file.contents)
         } catch let error as PostgresError {
             throw InstallError.fileFailed(path: file.path, line: Self.line(of: error, in: file.contents), error: error)
         }
-        try await record(file, component: component, on: connection)
+        try await record(file, prefix: prefix, component: component, on: connection)
     }
 
-    private func record(_ file: SQLManifest.File, component: String, on connection: Connection) async throws {
-        try await connection.query("SELECT pgperm.record_applied($1, $2, $3)", [component, file.path, checksum(of: file)])
+    private func record(_ file: SQLManifest.File, prefix: String, component: String, on connection: Connection) async throws {
+        try await connection.query("SELECT pgperm.record_applied($1, $2, $3)",
+                                   [component, file.path, checksum(of: file, prefix: prefix)])
     }
 
     /// The line of the error: its exact position when the server gives one, otherwise the

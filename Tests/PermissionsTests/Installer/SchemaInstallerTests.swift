@@ -172,10 +172,44 @@ struct SchemaInstallerTests {
         }
     }
 
-    static func psql(_ database: TestDatabase, file: String) throws {
+    /// Whether `role` may run the check in this database (false for a role that does not exist).
+    static func mayCheck(_ role: String, on connection: Connection) async throws -> Bool {
+        try await connection.query("""
+            SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)
+               AND has_function_privilege($1, 'auth.has_permission(uuid,uuid,text)', 'EXECUTE')
+            """, [role]).scalar(Bool.self)
+    }
+
+    @Test("the role prefix of the last install is kept by a plain re-install, from psql and from pgperm")
+    func rolePrefixIsRemembered() async throws {
+        try await withTestDatabase(.empty) { database in
+            let prefix = "m\(UUID().uuidString.prefix(6).lowercased())"
+            let installSQL = URL(fileURLWithPath: #filePath)
+                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appending(path: "sql/install.sql")
+            try Self.psql(database, file: installSQL.path, variables: ["role_prefix": prefix])
+            try Self.psql(database, file: installSQL.path)  // without -v role_prefix
+
+            let connection = try await database.connect()
+            #expect(try await Self.mayCheck("\(prefix)_app", on: connection))
+            #expect(try await !Self.mayCheck("auth_app", on: connection), "a plain re-install must not grant to auth_app")
+            #expect(try await SchemaInstaller.rememberedRolePrefix(on: connection) == prefix)
+
+            let plain = SchemaInstaller(manifest: try .auth())
+            _ = try await plain.install(on: connection)  // adopts psql's files
+            #expect(try await plain.status(on: connection).isUpToDate)
+            #expect(try await plain.install(on: connection).isUpToDate)
+            #expect(try await Self.mayCheck("\(prefix)_app", on: connection))
+            #expect(try await !Self.mayCheck("auth_app", on: connection))
+            await connection.close()
+        }
+    }
+
+    static func psql(_ database: TestDatabase, file: String, variables: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = database.cluster.binaries.url("psql")
         process.arguments = ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "-d", database.conninfo, "-f", file]
+            + variables.flatMap { ["-v", "\($0.key)=\($0.value)"] }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()

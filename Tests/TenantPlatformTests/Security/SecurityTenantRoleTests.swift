@@ -116,7 +116,7 @@ struct SecurityTenantRoleTests {
                 // auth_admin, and the tenant's role was a member of auth_admin.
                 for database in [template, alpha.databaseName] {
                     let connection = try await Connection.connect(f.cluster.conninfo(database: database))
-                    try await SchemaInstaller(manifest: try .auth()).install(on: connection)
+                    try await SchemaInstaller(manifest: try .auth(), rolePrefix: SchemaInstaller.defaultRolePrefix).install(on: connection)
                     await connection.close()
                 }
                 let admin = try await f.superuser()

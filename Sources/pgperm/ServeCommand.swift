@@ -6,7 +6,7 @@ import TenantPlatform
 /// `pgperm serve`: the admin portal and the tenant APIs over HTTP.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the admin API at /admin/api/ and the tenant APIs at /t/{slug}/api/.",
+        abstract: "Serve the admin portal at /admin/ (its API under /admin/api/) and the tenant APIs at /t/{slug}/api/.",
         discussion: """
             Listens on 127.0.0.1 by default; put a TLS-terminating proxy in front to serve it \
             beyond this machine, and pass --secure-cookies then. Requests must name this server \

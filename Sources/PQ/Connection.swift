@@ -179,14 +179,17 @@ public final class Connection: @unchecked Sendable {
         access.withLock { !isClosed && PQstatus(handle) == CONNECTION_OK }
     }
 
-    /// Whether the server still holds this idle connection, found without a round trip:
-    /// reads whatever arrived while it sat unused (a termination notice, then end of file,
-    /// after a server restart or `pg_terminate_backend`). libpq's sockets are non-blocking,
-    /// so this never waits; the second read sees the end of file that follows a notice.
-    /// Pools ask it before handing out an idle connection.
+    /// Whether the server still holds this idle connection, found without a round trip.
+    /// Pools ask it before handing out an idle connection, so it costs one `poll` with no
+    /// wait when nothing arrived; only when something did (a termination notice and end of
+    /// file, after a server restart or `pg_terminate_backend`) does libpq read it. Its
+    /// sockets are non-blocking, so nothing here waits; the second read sees the end of file
+    /// that follows a notice.
     public var isAliveWhileIdle: Bool {
         access.withLock {
-            guard !isClosed else { return false }
+            guard !isClosed, PQstatus(handle) == CONNECTION_OK else { return false }
+            var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            guard poll(&socket, 1, 0) > 0 else { return true }
             for _ in 0..<2 where PQconsumeInput(handle) == 0 { return false }
             return PQstatus(handle) == CONNECTION_OK
         }

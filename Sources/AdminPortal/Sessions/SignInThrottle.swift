@@ -23,8 +23,12 @@ struct SignInThrottle: Sendable {
     /// compares) from `client`, or throws 429 when its attempts are used up.
     func reserve(kind: String, account: String, client: String) async throws {
         let wait = try await master.withTransaction { connection -> Double? in
-            let key = try await connection.query("SELECT $1 || ':' || lower($2)", [kind, account]).scalar(String.self)
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('pgperm.sign_in:' || $1, 0))", [key])
+            // The key, and the account's lock (the next statement's snapshot then sees what
+            // the previous holder committed), in one round trip.
+            let key = try await connection.query("""
+                SELECT k.key FROM (SELECT $1 || ':' || lower($2) AS key) k,
+                       LATERAL pg_advisory_xact_lock(hashtextextended('pgperm.sign_in:' || k.key, 0))
+                """, [kind, account]).scalar(String.self)
             let row = try await connection.query("""
                 SELECT count(*) FILTER (WHERE client = $2) AS from_client, count(*) AS in_all,
                        extract(epoch FROM min(attempted_at) FILTER (WHERE client = $2)) AS first_from_client,

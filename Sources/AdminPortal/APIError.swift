@@ -65,6 +65,11 @@ extension APIError {
             // Refused by PQ before anything was sent: a NUL character in some input.
             self.init(status: .badRequest, code: "invalid_text", message: error.message,
                       hint: "Text fields cannot contain the NUL character (U+0000).")
+        case let error as TenantConnectionError where error.code == .serverUnavailable:
+            // Which server, so the operator knows where to look; its address stays in the log.
+            self.init(status: .serviceUnavailable, code: "server_unavailable",
+                      message: "the database server '\(error.server)' of tenant '\(error.tenant)' is unavailable",
+                      hint: "Try again in a moment; the platform reconnects by itself when the server is back.")
         case let error as TenantConnectionError:
             // Pool sizes and settings are for the operator's log, not for the tenant's users.
             self.init(status: .serviceUnavailable, code: Self.snakeCase(error.code.description),
@@ -77,12 +82,13 @@ extension APIError {
 
     private static func status(of kind: PlatformError.Kind) -> HTTPResponse.Status {
         switch kind {
-        case .unknownTenant, .unknownOrganization, .unknownAdminUser, .ssoNotConfigured, .notAssigned:
+        case .unknownTenant, .unknownOrganization, .unknownAdminUser, .ssoNotConfigured, .notAssigned, .unknownServer:
             .notFound
-        case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive:
+        case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive, .serverExists, .serverNotActive,
+             .noCapacity, .serverInUse:
             .conflict
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
-             .superadminNotScoped, .notConfirmed:
+             .superadminNotScoped, .notConfirmed, .invalidServer:
             .badRequest
         case .provisioningFailed, .wrongEncryptionKey, .multiTenantDisabled:
             .internalServerError

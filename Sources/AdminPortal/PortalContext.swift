@@ -12,7 +12,7 @@ struct PortalContext: RequestContext {
     let clientAddress: String
     var admin: AdminUser?
     /// On `/t/{slug}/api/*`: the tenant the slug names, when it exists and is active.
-    var tenant: TenantRecord?
+    var tenant: TenantHandle?
     var tenantUser: TenantUserSession?
 
     init(source: ApplicationRequestContextSource) {
@@ -49,11 +49,13 @@ struct PortalContext: RequestContext {
     }
 }
 
-/// A tenant application user signed in to one tenant's API: the platform tenant (its id,
-/// and the slug of this request), the tenant row inside its database, and the user there.
+/// A tenant application user signed in to one tenant's API: the platform tenant (as this
+/// request found it), the tenant row inside its database, and the user there.
 struct TenantUserSession: Sendable, Equatable {
-    let tenantID: UUID
-    let slug: String
+    let platformTenant: TenantHandle
     let tenant: TenantID
     let user: UserID
+
+    var slug: String { platformTenant.slug }
+    var connectionTarget: TenantConnectionTarget { platformTenant.connectionTarget }
 }

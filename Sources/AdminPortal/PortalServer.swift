@@ -88,7 +88,7 @@ public struct PortalServer: Sendable {
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies)
-        let open = group.add(middleware: TenantGate(registry: platform.registry, unknownTenants: unknownTenants))
+        let open = group.add(middleware: TenantGate(directory: platform.directory, unknownTenants: unknownTenants))
         let signedIn = open.group()
             .add(middleware: TenantUserAuthenticator(sessions: sessions, cookie: cookie, connections: platform.connections))
         TenantAPIRoutes(connections: platform.connections, sessions: sessions, cookie: cookie, throttle: signIns)

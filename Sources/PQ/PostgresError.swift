@@ -62,3 +62,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension PostgresError {
+    /// Whether this connection failure means the server did not answer (stopped, unreachable,
+    /// starting up or shutting down), as opposed to a server that answered and refused the
+    /// login (wrong password, role not allowed to log in, unknown database, too many
+    /// connections). libpq gives no SQLSTATE for most connection failures, so this reads
+    /// its (English) message.
+    public var isServerUnreachable: Bool {
+        guard kind == .connection else { return false }
+        let refusals = ["authentication failed", "not permitted to log in", "does not exist", "no pg_hba.conf entry",
+                        "too many connections", "permission denied", "password", "remaining connection slots"]
+        return !refusals.contains { message.contains($0) }
+    }
+}

@@ -8,9 +8,11 @@ extension PlatformFixture {
     public func registerTenant(_ slug: String) async throws {
         let name = "\(configuration.tenantDatabasePrefix)_\(slug)"
         _ = try await strings("""
-            INSERT INTO platform.tenant (name, slug, status, database_name, role_name, credentials_encrypted,
+            INSERT INTO platform.tenant (name, slug, status, server_id, database_name, role_name, credentials_encrypted,
                                          admin_email, admin_password_encrypted, key_version)
-            VALUES ($1, $1, 'active', $2, $2, 'unused', 'admin@example.com', 'unused', 1) RETURNING slug
+            SELECT $1, $1, 'active', server_id, $2, $2, 'unused', 'admin@example.com', 'unused', 1
+              FROM platform.database_server WHERE from_configuration
+            RETURNING slug
             """, [slug, name], database: configuration.masterDatabase)
     }
 

@@ -21,6 +21,13 @@ public struct PlatformFixture: Sendable {
     public var provisioner: TenantProvisioner { TenantProvisioner(platform: platform) }
     public var lifecycle: TenantLifecycle { TenantLifecycle(platform: platform) }
 
+    /// Leases a connection to the tenant's database through the platform's connection manager.
+    public func withTenantConnection<T: Sendable>(
+        _ slug: String, isolation: isolated (any Actor)? = #isolation, _ body: (Connection) async throws -> T
+    ) async throws -> T {
+        try await platform.connections.withConnection(to: try await platform.directory.require(slug: slug).connectionTarget, body)
+    }
+
     /// The configuration of a fresh fixture: a unique master database and prefix.
     public static func configuration(cluster: LocalCluster, keyHex: String, prefix: String, master: String,
                               extra: [String: String] = [:]) throws -> PlatformConfiguration {

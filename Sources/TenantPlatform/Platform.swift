@@ -7,13 +7,17 @@ import PQ
 /// ```swift
 /// let platform = try await Platform.start(try PlatformConfiguration.resolve())
 /// let created = try await TenantProvisioner(platform: platform).create(name: "Acme", slug: "acme")
-/// try await platform.connections.withConnection(tenant: "acme") { connection in ... }
+/// let acme = try await platform.directory.require(slug: "acme")
+/// try await platform.connections.withConnection(to: acme.connectionTarget) { connection in ... }
 /// ```
 public final class Platform: Sendable {
     public let configuration: PlatformConfiguration
     /// Connections to the master database.
     public let master: ConnectionPool
-    public let registry: TenantRegistry
+    /// Finds tenants (by id or slug) with their servers.
+    public let directory: TenantDirectory
+    /// The database servers tenants live on.
+    public let servers: ServerRegistry
     /// Tenant pools; credentials are decrypted only when a tenant's pool opens.
     public let connections: TenantConnectionManager
     let logger: Logger
@@ -36,22 +40,24 @@ public final class Platform: Sendable {
         self.configuration = configuration
         self.logger = logger
         master = ConnectionPool(.init(conninfo: configuration.masterConninfo, maximumConnections: 4), logger: logger)
-        registry = TenantRegistry(master: master)
+        directory = TenantDirectory(master: master)
+        servers = ServerRegistry(master: master)
         connections = TenantConnectionManager(
             settings: configuration.pool,
-            source: RegistryConnectionSource(registry: registry, configuration: configuration),
+            source: DirectoryConnectionSource(directory: directory, configuration: configuration),
             logger: logger)
     }
 
-    /// Runs `body` on a new connection to `database` as the provisioning admin
-    /// (`PG_ADMIN_USER`), closed before this returns: a lingering session on a template or
-    /// a tenant database would block cloning or dropping it.
+    /// Runs `body` on a new connection to `database` on `server` as its provisioning admin,
+    /// closed before this returns: a lingering session on a template or a tenant database
+    /// would block cloning or dropping it.
     func withAdminConnection<T: Sendable>(
+        on server: DatabaseServer,
         database: String = "postgres",
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Connection) async throws -> T
     ) async throws -> T {
-        let connection = try await Connection.connect(configuration.adminConninfo(database: database), logger: logger)
+        let connection = try await Connection.connect(try configuration.adminConninfo(server, database: database), logger: logger)
         do {
             let value = try await body(connection)
             await connection.close()
@@ -68,32 +74,41 @@ public final class Platform: Sendable {
     }
 }
 
-/// Hands the connection manager a tenant's connection string, decrypted from the registry
-/// when its pool opens; only active tenants get one.
-struct RegistryConnectionSource: TenantConnectionSource {
-    let registry: TenantRegistry
+/// Hands the connection manager a tenant's connection string, decrypted from the directory
+/// when its pool opens; only active tenants on a server not marked down get one.
+struct DirectoryConnectionSource: TenantConnectionSource {
+    let directory: TenantDirectory
     let configuration: PlatformConfiguration
 
-    func connectionInfo(forTenant slug: String) async throws -> String {
-        let record = try await registry.require(slug: slug)
-        guard record.status == .active else {
-            throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(record.status.rawValue)",
-                                hint: record.status == .inactive ? "`pgperm tenant resume \(slug)` reactivates it." : nil)
+    func connectionInfo(for target: TenantConnectionTarget) async throws -> String {
+        let handle = try await directory.require(id: target.tenant)
+        guard handle.status == .active else {
+            throw PlatformError(.tenantNotActive, "tenant '\(handle.slug)' is \(handle.status.rawValue)",
+                                hint: handle.status == .inactive ? "`pgperm tenant resume \(handle.slug)` reactivates it." : nil)
         }
-        return try configuration.tenantConninfo(record)
+        guard handle.server.status != .down else {
+            throw TenantConnectionError.serverUnavailable(handle.connectionTarget, reason: nil)
+        }
+        return try configuration.tenantConninfo(handle)
     }
 }
 
 extension PlatformConfiguration {
     /// The tenant role's connection string, its password decrypted.
-    func tenantConninfo(_ record: TenantRecord) throws -> String {
-        let password = try cipher.open(record.credentialsEncrypted, context: record.roleSecretContext)
-        return server.conninfo(database: record.databaseName, user: record.roleName, password: password)
+    func tenantConninfo(_ handle: TenantHandle) throws -> String {
+        let password = try cipher.open(handle.record.credentialsEncrypted, context: handle.record.roleSecretContext)
+        return handle.server.address.conninfo(database: handle.databaseName, user: handle.roleName, password: password)
+    }
+
+    /// The server admin's connection string, its password decrypted.
+    func adminConninfo(_ server: DatabaseServer, database: String) throws -> String {
+        let password = try server.adminPasswordEncrypted.map { try cipher.open($0, context: server.adminSecretContext) }
+        return server.address.conninfo(database: database, user: server.adminUser, password: password)
     }
 }
 
 extension TenantRecord {
     /// What each sealed secret is bound to: copied onto another tenant's row, it does not open.
-    var roleSecretContext: String { "tenant:\(id.uuidString.lowercased()):role" }
-    var adminSecretContext: String { "tenant:\(id.uuidString.lowercased()):admin" }
+    var roleSecretContext: String { "tenant:\(id):role" }
+    var adminSecretContext: String { "tenant:\(id):admin" }
 }

@@ -5,6 +5,7 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         case unknownOrganization, organizationExists, unknownAdminUser, notConfirmed
         case invalidName, invalidEmail, invalidDomain, invalidSSOSettings, ssoNotConfigured, notAssigned
         case weakPassword, adminUserExists, superadminNotScoped, multiTenantDisabled, invalidStatus
+        case unknownServer, serverExists, serverNotActive, noCapacity, serverInUse, invalidServer
     }
 
     public let kind: Kind

@@ -92,7 +92,7 @@ struct AdminCommand: AsyncParsableCommand {
                         throw PlatformError(.notConfirmed, "not confirmed; nothing was deleted", hint: "Type the email, or pass --yes.")
                     }
                 }
-                try await platform.adminUsers.delete(user.id.uuidString)
+                try await platform.adminUsers.delete(user.id.description)
             }
             print("Admin user \(admin) is deleted.")
         }

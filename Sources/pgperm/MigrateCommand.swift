@@ -51,14 +51,16 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     private func printReport(_ run: MigrationRun) {
-        switch run.template {
-        case .migrated(let result):
-            print("Template \(result.database): \(result.fromVersion ?? "empty") → \(result.toVersion ?? "-")"
-                  + (result.wasUpToDate ? " (up to date)" : ""))
-        case .absent:
-            print("No template database yet (the first tenant created makes it).")
-        case .failed(let database, let error):
-            print("Template \(database) FAILED, no tenant was migrated: \(error)")
+        for template in run.templates {
+            switch template.outcome {
+            case .migrated(let result):
+                print("Template \(result.database) on \(template.server): \(result.fromVersion ?? "empty") → \(result.toVersion ?? "-")"
+                      + (result.wasUpToDate ? " (up to date)" : ""))
+            case .absent:
+                print("No template database on \(template.server) yet (the first tenant created there makes it).")
+            case .failed(let database, let error):
+                print("Template \(database) on \(template.server) FAILED, no tenant was migrated: \(error)")
+            }
         }
         if !run.tenants.isEmpty {
             printTable(["tenant", "status", "version", "duration", "error"], run.tenants.map { tenant in

@@ -15,12 +15,12 @@ final class MigrationProgressDisplay: Sendable {
 
     func show(_ progress: MigrationProgress) {
         switch progress.event {
-        case .templateStarted(let database):
-            write("Migrating the template \(database) ...\n")
-        case .templateFinished(let result):
-            write("Template: \(result.fromVersion ?? "empty") → \(result.toVersion ?? "-") in \(result.duration.formattedMilliseconds)\n")
-        case .templateFailed(_, let error):
-            write("Template failed: \(error)\n")
+        case .templateStarted(let server, let database):
+            write("Migrating the template \(database) on \(server) ...\n")
+        case .templateFinished(let server, let result):
+            write("Template on \(server): \(result.fromVersion ?? "empty") → \(result.toVersion ?? "-") in \(result.duration.formattedMilliseconds)\n")
+        case .templateFailed(let server, _, let error):
+            write("Template on \(server) failed: \(error)\n")
         case .tenantStarted where rewritesLine:
             rewrite(progress)
         case .tenantStarted:

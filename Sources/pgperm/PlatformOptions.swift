@@ -25,6 +25,10 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("The local cluster used when MASTER_DB_HOST is not set.", valueName: "path"))
     var dataDirectory = ".pgperm"
 
+    @Option(help: ArgumentHelp("Who is acting, as the platform audit log records it (default: os:<your OS user>).",
+                               valueName: "name"))
+    var actor: String?
+
     @Flag(name: .shortAndLong, help: "Log each step.")
     var verbose = false
 
@@ -54,11 +58,12 @@ struct PlatformOptions: ParsableArguments {
     }
 }
 
-/// Runs `body` with a started platform and shuts it down afterwards.
+/// Runs `body` with a started platform, as the command's ``AuditActor``, and shuts the
+/// platform down afterwards.
 func withPlatform<T>(_ options: PlatformOptions, _ body: (Platform) async throws -> T) async throws -> T {
     let platform = try await options.start()
     do {
-        let value = try await body(platform)
+        let value = try await AuditActor.$current.withValue(.commandLine(options.actor)) { try await body(platform) }
         await platform.shutdown()
         return value
     } catch {

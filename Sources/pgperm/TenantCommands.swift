@@ -19,6 +19,9 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "URL-safe identifier: 2–40 lower-case letters, digits and hyphens.") var slug: String?
         @Option(name: .customLong("resume"), help: ArgumentHelp("Finish creating this tenant.", valueName: "slug"))
         var resumeSlug: String?
+        @Option(help: ArgumentHelp("The database server to put it on (default: the active one with the most free capacity).",
+                                   valueName: "name"))
+        var server: String?
         @Flag(help: "Replay the schema instead of cloning the template database.") var noTemplate = false
 
         func validate() throws {
@@ -35,9 +38,10 @@ struct TenantCommand: AsyncParsableCommand {
                 let report = if let resumeSlug {
                     try await provisioner.continueCreation(slug: resumeSlug)
                 } else {
-                    try await provisioner.create(name: name!, slug: slug!)
+                    try await provisioner.create(name: name!, slug: slug!, server: server)
                 }
-                print("Tenant \(report.tenant.slug) is \(report.tenant.status.rawValue): database \(report.tenant.databaseName), "
+                print("Tenant \(report.tenant.slug) is \(report.tenant.status.rawValue): database \(report.tenant.databaseName) "
+                      + "on server \(report.tenant.server.name), "
                       + "\(report.clonedFromTemplate ? "cloned from the template" : "schema replayed") in \(report.duration.formattedSeconds).")
                 print("Show its credentials with: pgperm tenant credentials \(report.tenant.slug)")
             }
@@ -45,15 +49,15 @@ struct TenantCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tenants with status, database and schema version.")
+        static let configuration = CommandConfiguration(abstract: "List tenants with status, server, database and schema version.")
         @OptionGroup var platform: PlatformOptions
 
         func run() async throws {
             try await withPlatform(platform) { platform in
-                let tenants = try await platform.registry.all()
+                let tenants = try await platform.directory.all()
                 guard !tenants.isEmpty else { return print("No tenants yet. Create one with: pgperm tenant create --name NAME --slug SLUG") }
-                printTable(["slug", "name", "status", "database", "schema"], tenants.map {
-                    [$0.slug, $0.name, $0.status.rawValue, $0.databaseName, $0.schemaVersion ?? "-"]
+                printTable(["slug", "name", "status", "server", "database", "schema"], tenants.map {
+                    [$0.slug, $0.record.name, $0.status.rawValue, $0.server.name, $0.databaseName, $0.record.schemaVersion ?? "-"]
                 })
             }
         }
@@ -66,10 +70,12 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withPlatform(platform) { platform in
-                let t = try await platform.registry.require(slug: slug)
+                let handle = try await platform.directory.require(slug: slug)
+                let t = handle.record
                 printTable(["field", "value"], [
-                    ["id", t.id.uuidString.lowercased()], ["name", t.name], ["slug", t.slug], ["status", t.status.rawValue],
-                    ["database", t.databaseName], ["role", t.roleName], ["schema version", t.schemaVersion ?? "-"],
+                    ["id", t.id.description], ["name", t.name], ["slug", t.slug], ["status", t.status.rawValue],
+                    ["server", handle.server.name], ["database", t.databaseName], ["role", t.roleName],
+                    ["tenant id in its database", t.authTenantID?.description ?? "-"], ["schema version", t.schemaVersion ?? "-"],
                     ["organization", t.organizationID?.uuidString.lowercased() ?? "-"], ["admin email", t.adminEmail],
                     ["key version", "\(t.keyVersion)"], ["last step", t.provisioningStep ?? "-"], ["last error", t.lastError ?? "-"],
                 ])
@@ -149,7 +155,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withPlatform(platform) { platform in
-                let record = try await platform.registry.require(slug: slug)
+                let record = try await platform.directory.require(slug: slug)
                 if !yes {
                     print("This drops database \(record.databaseName) and everything in it. Type the slug to confirm: ", terminator: "")
                     guard readLine()?.trimmingCharacters(in: .whitespaces) == slug else {

@@ -97,7 +97,7 @@ struct AdminTenantTests {
 
             #expect(try await client.send(.post, "/admin/api/tenants", json: ["name": "C", "slug": "gamma"]).status == .forbidden)
             #expect(try await client.send(.delete, "/admin/api/tenants/acme?confirm=acme").status == .forbidden)
-            #expect(try await fixture.platform.platform.registry.find(slug: "acme") != nil)
+            #expect(try await fixture.platform.platform.directory.find(slug: "acme") != nil)
 
             // Revoking the last grant ends the admin's sessions at once (a trigger in the master database).
             try await fixture.admins.revoke(tenant: "acme", from: "eu@example.com")

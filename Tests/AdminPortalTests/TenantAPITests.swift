@@ -93,7 +93,7 @@ struct TenantAPITests {
             try await addMember("acme", username: "bob", fixture: fixture)
             try await client.send(.post, "/t/acme/api/session", json: ["username": "bob", "password": PortalFixture.password])
             #expect(try await client.get("/t/acme/api/permissions").status == .ok)
-            try await fixture.platform.platform.connections.withConnection(tenant: "acme") { connection in
+            try await fixture.platform.withTenantConnection("acme") { connection in
                 let auth = AuthClient(connection)
                 let bob = try #require(try await auth.verifyUserPassword(username: "bob", password: PortalFixture.password))
                 try await auth.deactivateUser(bob)
@@ -113,7 +113,7 @@ struct TenantAPITests {
 
     /// A user with a password and a plain membership (no grants) in the tenant's database.
     private func addMember(_ slug: String, username: String, fixture: PortalFixture) async throws {
-        try await fixture.platform.platform.connections.withConnection(tenant: slug) { connection in
+        try await fixture.platform.withTenantConnection(slug) { connection in
             let auth = AuthClient(connection)
             let tenant = try await connection.query("SELECT tenant_id FROM auth.tenant WHERE code = $1", [slug]).scalar(TenantID.self)
             let user = try await auth.createUser(username: username)

@@ -21,6 +21,11 @@ SELECT pgperm.is_pending('master', 'master/migrations/0002_portal_sessions.sql')
 \ir migrations/0002_portal_sessions.sql
 SELECT pgperm.record_applied('master', 'master/migrations/0002_portal_sessions.sql');
 \endif
+SELECT pgperm.is_pending('master', 'master/migrations/0003_database_servers.sql') AS pending \gset
+\if :pending
+\ir migrations/0003_database_servers.sql
+SELECT pgperm.record_applied('master', 'master/migrations/0003_database_servers.sql');
+\endif
 
 \ir functions/passwords.sql
 \ir functions/sessions.sql

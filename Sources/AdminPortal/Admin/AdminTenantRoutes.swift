@@ -9,9 +9,11 @@ import TenantPlatform
 struct AdminTenantRoutes {
     let platform: Platform
 
+    /// `server` names the database server; left out, the active one with the most room.
     struct NewTenant: Decodable {
         let name: String
         let slug: String
+        let server: String?
     }
 
     struct Created: ResponseEncodable {
@@ -48,14 +50,14 @@ struct AdminTenantRoutes {
 
         group.get("tenants") { _, context in
             let admin = try context.requireAdmin()
-            return try await platform.registry.all()
-                .filter { admin.manages(tenant: $0.slug) }
+            return try await platform.directory.all()
+                .filter { admin.manages(tenant: $0.id) }
                 .map(TenantView.init)
         }
         group.post("tenants") { request, context in
             try requireSuperadmin(context, to: "create tenants")
             let new = try await request.decode(as: NewTenant.self, context: context)
-            let report = try await TenantProvisioner(platform: platform).create(name: new.name, slug: new.slug)
+            let report = try await TenantProvisioner(platform: platform).create(name: new.name, slug: new.slug, server: new.server)
             let created = Created(tenant: TenantView(report.tenant), clonedFromTemplate: report.clonedFromTemplate,
                                   seconds: report.duration.seconds)
             return EditedResponse(status: .created, response: created)
@@ -117,15 +119,13 @@ struct AdminTenantRoutes {
     }
 
     /// The tenant named in the path, if this admin may manage it; 404 otherwise.
-    private func managedTenant(_ context: PortalContext) async throws -> TenantRecord {
+    private func managedTenant(_ context: PortalContext) async throws -> TenantHandle {
         let admin = try context.requireAdmin()
         let slug = try context.parameters.require("slug")
-        guard admin.manages(tenant: slug),
-              let record = try await platform.registry.find(slug: slug)
-        else {
+        guard let tenant = try await platform.directory.find(slug: slug), admin.manages(tenant: tenant.id) else {
             throw PlatformError(.unknownTenant, "no tenant '\(slug)'", hint: "GET /admin/api/tenants lists the tenants you manage.")
         }
-        return record
+        return tenant
     }
 
     private func requireSuperadmin(_ context: PortalContext, to action: String) throws {

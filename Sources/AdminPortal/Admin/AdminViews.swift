@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Permissions
 import TenantPlatform
 
 /// An admin user as the API shows it.
@@ -28,6 +29,8 @@ struct TenantView: ResponseEncodable {
     let name: String
     let slug: String
     let status: String
+    /// The database server it lives on.
+    let server: String
     let databaseName: String
     let roleName: String
     let adminEmail: String
@@ -38,11 +41,13 @@ struct TenantView: ResponseEncodable {
     let lastError: String?
     let createdAt: Date?
 
-    init(_ record: TenantRecord) {
+    init(_ tenant: TenantHandle) {
+        let record = tenant.record
         id = APIID(record.id)
         name = record.name
         slug = record.slug
         status = record.status.rawValue
+        server = tenant.server.name
         databaseName = record.databaseName
         roleName = record.roleName
         adminEmail = record.adminEmail
@@ -61,6 +66,10 @@ struct APIID: Encodable, Sendable {
 
     init(_ uuid: UUID) {
         text = uuid.uuidString.lowercased()
+    }
+
+    init(_ id: some EntityID) {
+        text = id.description
     }
 
     func encode(to encoder: any Encoder) throws {

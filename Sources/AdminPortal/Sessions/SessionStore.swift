@@ -2,14 +2,15 @@ import Crypto
 import Foundation
 import Permissions
 import PQ
+import TenantPlatform
 
 /// Who a portal session belongs to.
 enum SessionSubject: Sendable, Equatable {
     /// An admin user of the portal.
-    case admin(UUID)
+    case admin(AdminUserID)
     /// A tenant's application user: the platform tenant, and the tenant row and user inside
     /// its database. Keyed by the tenant's id, so renaming its slug keeps the session.
-    case tenantUser(tenantID: UUID, authTenant: TenantID, user: UserID)
+    case tenantUser(tenantID: PlatformTenantID, authTenant: TenantID, user: UserID)
 }
 
 /// Signed-in sessions, kept in the master database (`platform.portal_session`): a restart
@@ -70,10 +71,10 @@ struct SessionStore: Sendable {
             SELECT admin_user_id, tenant_id, auth_tenant_id, auth_user_id FROM live
             """, [Self.hash(token), idleTimeout / .seconds(1), lifetime / .seconds(1)], prepared: true).rows.first
         else { return nil }
-        if let admin = try row.decode(UUID?.self, column: "admin_user_id") {
+        if let admin = try row.decode(AdminUserID?.self, column: "admin_user_id") {
             return .admin(admin)
         }
-        return .tenantUser(tenantID: try row.decode(UUID.self, column: "tenant_id"),
+        return .tenantUser(tenantID: try row.decode(PlatformTenantID.self, column: "tenant_id"),
                            authTenant: try row.decode(TenantID.self, column: "auth_tenant_id"),
                            user: try row.decode(UserID.self, column: "auth_user_id"))
     }
@@ -104,8 +105,8 @@ struct SessionStore: Sendable {
 
     /// The subject as the table's columns.
     private struct Columns {
-        var admin: UUID?
-        var tenant: UUID?
+        var admin: AdminUserID?
+        var tenant: PlatformTenantID?
         var authTenant: TenantID?
         var user: UserID?
 

@@ -60,14 +60,14 @@ struct TenantAPIRoutes {
             try SignInFields.checkPassword(credentials.password)
             // An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
             guard let tenant = context.tenant else { throw APIError.wrongCredentials }
-            let account = "\(tenant.id.uuidString.lowercased()):\(credentials.username)"
+            let account = "\(tenant.id):\(credentials.username)"
             try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
-            let session = try await connections.withConnection(tenant: tenant.slug) { connection in
+            let session = try await connections.withConnection(to: tenant.connectionTarget) { connection in
                 try await signIn(credentials, tenant: tenant, on: connection)
             }
             guard let session else { throw APIError.wrongCredentials }
             try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
-            let token = try await sessions.open(.tenantUser(tenantID: session.tenantID, authTenant: session.tenant, user: session.user))
+            let token = try await sessions.open(.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user))
             var response = try SessionView(session).response(from: request, context: context)
             response.setCookie(cookie.setting(token, path: Self.cookiePath(tenant.slug)))
             return response
@@ -84,7 +84,7 @@ struct TenantAPIRoutes {
         }
         signedIn.get("permissions") { _, context in
             let session = try context.requireTenantUser()
-            let codes = try await connections.withConnection(tenant: session.slug) { connection in
+            let codes = try await connections.withConnection(to: session.connectionTarget) { connection in
                 try await AuthClient(connection).userPermissions(tenant: session.tenant, user: session.user)
             }
             return PermissionsView(permCodes: codes)
@@ -92,7 +92,7 @@ struct TenantAPIRoutes {
         signedIn.get("permissions/{code}") { _, context in
             let session = try context.requireTenantUser()
             let code = try context.parameters.require("code")
-            let granted = try await connections.withConnection(tenant: session.slug) { connection in
+            let granted = try await connections.withConnection(to: session.connectionTarget) { connection in
                 try await AuthClient(connection).hasPermission(tenant: session.tenant, user: session.user, code: code)
             }
             return CheckView(permCode: code, granted: granted)
@@ -101,7 +101,7 @@ struct TenantAPIRoutes {
             let session = try context.requireTenantUser()
             let body = try await request.decode(as: ManyCodes.self, context: context)
             let requireAll = body.requireAll ?? false
-            let granted = try await connections.withConnection(tenant: session.slug) { connection in
+            let granted = try await connections.withConnection(to: session.connectionTarget) { connection in
                 try await AuthClient(connection).hasPermissions(tenant: session.tenant, user: session.user,
                                                                 codes: body.permCodes, requireAll: requireAll)
             }
@@ -109,30 +109,18 @@ struct TenantAPIRoutes {
         }
     }
 
-    /// The user behind the credentials, in the auth tenant of this database, with live
-    /// access; nil for an unknown user, a wrong password, a locked account or no live
-    /// membership alike (one answer for every failure: none confirms a password).
-    private func signIn(_ credentials: SignIn, tenant: TenantRecord, on connection: Connection) async throws -> TenantUserSession? {
+    /// The user behind the credentials, in the tenant row the registry recorded for this
+    /// database, with live access; nil for an unknown user, a wrong password, a locked
+    /// account or no live membership alike (one answer for every failure: none confirms a
+    /// password).
+    private func signIn(_ credentials: SignIn, tenant: TenantHandle, on connection: Connection) async throws -> TenantUserSession? {
         let auth = AuthClient(connection)
         guard let user = try await auth.verifyUserPassword(username: credentials.username, password: credentials.password) else {
             return nil
         }
-        let authTenant = try await authTenant(slug: tenant.slug, on: connection)
+        let authTenant = try tenant.authTenantID()
         guard try await auth.checkTenantAccess(tenant: authTenant, user: user) else { return nil }
-        return TenantUserSession(tenantID: tenant.id, slug: tenant.slug, tenant: authTenant, user: user)
+        return TenantUserSession(platformTenant: tenant, tenant: authTenant, user: user)
     }
 
-    /// The auth tenant inside the database: the one whose code is the slug (provisioning
-    /// creates it so), else the database's only tenant (the slug was changed afterwards).
-    private func authTenant(slug: String, on connection: Connection) async throws -> TenantID {
-        let row = try await connection.query("""
-            SELECT tenant_id, coalesce(code = $1, false) AS exact, count(*) OVER () AS tenants
-              FROM auth.tenant ORDER BY exact DESC LIMIT 1
-            """, [slug]).rows.first
-        guard let row, try row.decode(Bool.self, column: "exact") || row.decode(Int.self, column: "tenants") == 1 else {
-            throw APIError(status: .notFound, code: "QN001", message: "no auth tenant with code '\(slug)' in this database",
-                           hint: "Give the tenant in the database the slug as its code: auth.update_tenant(_code := ...).")
-        }
-        return try row.decode(TenantID.self, column: "tenant_id")
-    }
 }

@@ -10,7 +10,7 @@ import TenantPlatform
 /// its users at once; unknown slugs are remembered briefly (``UnknownTenantCache``) so a
 /// flood of made-up slugs does not become a flood of master queries.
 struct TenantGate: RouterMiddleware {
-    let registry: TenantRegistry
+    let directory: TenantDirectory
     let unknownTenants: UnknownTenantCache
 
     func handle(_ request: Request, context: PortalContext,
@@ -18,8 +18,8 @@ struct TenantGate: RouterMiddleware {
         let slug = try context.parameters.require("slug")
         var context = context
         if await !unknownTenants.contains(slug) {
-            if let record = try await registry.find(slug: slug) {
-                context.tenant = record.status == .active ? record : nil
+            if let tenant = try await directory.find(slug: slug) {
+                context.tenant = tenant.status == .active ? tenant : nil
             } else {
                 await unknownTenants.insert(slug)
             }
@@ -42,7 +42,7 @@ struct TenantUserAuthenticator: RouterMiddleware {
               case .tenantUser(let tenantID, let authTenant, let user) = try await sessions.subject(for: token),
               tenantID == tenant.id
         else { throw APIError.notSignedIn }
-        let hasAccess = try await connections.withConnection(tenant: tenant.slug) { connection in
+        let hasAccess = try await connections.withConnection(to: tenant.connectionTarget) { connection in
             try await AuthClient(connection).checkTenantAccess(tenant: authTenant, user: user)
         }
         guard hasAccess else {
@@ -50,7 +50,7 @@ struct TenantUserAuthenticator: RouterMiddleware {
             throw APIError.notSignedIn
         }
         var context = context
-        context.tenantUser = TenantUserSession(tenantID: tenantID, slug: tenant.slug, tenant: authTenant, user: user)
+        context.tenantUser = TenantUserSession(platformTenant: tenant, tenant: authTenant, user: user)
         return try await next(request, context)
     }
 }

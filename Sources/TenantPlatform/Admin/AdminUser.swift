@@ -10,12 +10,14 @@ public struct AdminUser: Sendable, Equatable {
         case superadmin
     }
 
-    public let id: UUID
+    public let id: AdminUserID
     public let email: String
     public let role: Role
     /// An inactive admin user cannot sign in.
     public let isActive: Bool
-    /// The tenants granted to a regular admin, by slug; superadmins need none.
+    /// The tenants granted to a regular admin (ids, and slugs in the same order);
+    /// superadmins need none.
+    public let tenantIDs: [PlatformTenantID]
     public let tenantSlugs: [String]
     public let createdAt: Date
 
@@ -23,15 +25,17 @@ public struct AdminUser: Sendable, Equatable {
 
     /// Whether this user, as read, may manage the tenant: the rule of
     /// ``AdminUserStore/canManage(_:tenant:)`` without asking the database again.
-    public func manages(tenant slug: String) -> Bool {
-        isActive && (isSuperadmin || tenantSlugs.contains(slug))
+    public func manages(tenant id: PlatformTenantID) -> Bool {
+        isActive && (isSuperadmin || tenantIDs.contains(id))
     }
 
     /// Selects admin users with their tenants; `WHERE` clauses name the table `a`.
     static let select = """
         SELECT a.admin_user_id, a.email, a.is_superadmin, a.is_active, a.created_at,
                ARRAY(SELECT t.slug FROM platform.admin_user_tenant g JOIN platform.tenant t ON t.tenant_id = g.tenant_id
-                      WHERE g.admin_user_id = a.admin_user_id ORDER BY t.slug) AS tenant_slugs
+                      WHERE g.admin_user_id = a.admin_user_id ORDER BY t.slug) AS tenant_slugs,
+               ARRAY(SELECT t.tenant_id FROM platform.admin_user_tenant g JOIN platform.tenant t ON t.tenant_id = g.tenant_id
+                      WHERE g.admin_user_id = a.admin_user_id ORDER BY t.slug) AS tenant_ids
           FROM platform.admin_user a
         """
 
@@ -41,6 +45,7 @@ public struct AdminUser: Sendable, Equatable {
         role = try row.decode(Bool.self, column: "is_superadmin") ? .superadmin : .admin
         isActive = try row.decode(column: "is_active")
         tenantSlugs = try row.decode(column: "tenant_slugs")
+        tenantIDs = try row.decode([UUID].self, column: "tenant_ids").map(PlatformTenantID.init)
         createdAt = try row.decode(column: "created_at")
     }
 }

@@ -33,7 +33,7 @@ public struct AdminUserStore: Sendable {
                 throw PlatformError(.adminUserExists, "an admin user with email '\(email)' exists (emails compare case-insensitively)",
                                     hint: "`pgperm admin list` shows the admin users.")
             }
-            try await tx.audit("admin_user.create", slug: nil, details: [
+            try await tx.audit("admin_user.create", details: [
                 "email": email, "admin_user_id": id.lowercased, "role": superadmin ? "superadmin" : "admin"])
             return CreatedAdminUser(user: try await Self.require(id.lowercased, on: tx), generatedPassword: generated)
         }
@@ -58,8 +58,8 @@ public struct AdminUserStore: Sendable {
         try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             try await tx.query("DELETE FROM platform.admin_user WHERE admin_user_id = $1", [user.id])
-            try await tx.audit("admin_user.delete", slug: nil, details: [
-                "email": user.email, "admin_user_id": user.id.lowercased, "role": user.role.rawValue])
+            try await tx.audit("admin_user.delete", details: [
+                "email": user.email, "admin_user_id": user.id.description, "role": user.role.rawValue])
         }
     }
 
@@ -80,8 +80,8 @@ public struct AdminUserStore: Sendable {
             } catch let error as PostgresError where error.code == "QI006" {
                 throw Self.weakPassword
             }
-            try await tx.audit("admin_user.password", slug: nil, details: [
-                "email": user.email, "admin_user_id": user.id.lowercased])
+            try await tx.audit("admin_user.password", details: [
+                "email": user.email, "admin_user_id": user.id.description])
         }
         return generated
     }
@@ -97,8 +97,8 @@ public struct AdminUserStore: Sendable {
             guard user.isActive != active else { return }
             try await tx.query("UPDATE platform.admin_user SET is_active = $2, updated_at = now() WHERE admin_user_id = $1",
                                [user.id, active])
-            try await tx.audit(active ? "admin_user.activate" : "admin_user.deactivate", slug: nil,
-                                                       details: ["email": user.email, "admin_user_id": user.id.lowercased])
+            try await tx.audit(active ? "admin_user.activate" : "admin_user.deactivate",
+                                                       details: ["email": user.email, "admin_user_id": user.id.description])
         }
     }
 
@@ -116,13 +116,13 @@ public struct AdminUserStore: Sendable {
                 throw PlatformError(.superadminNotScoped, "'\(user.email)' is a superadmin and manages every tenant already",
                                     hint: "Grants apply to regular admins only.")
             }
-            let tenantID = try await Self.tenantID(slug, on: tx)
+            let tenant = try await TenantDirectory(master: tx).lock(slug: slug)
             let inserted = try await tx.query("""
                 INSERT INTO platform.admin_user_tenant (admin_user_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
-                """, [user.id, tenantID])
+                """, [user.id, tenant.id])
             guard inserted.affectedRows == 1 else { return false }
-            try await tx.audit("admin_user.grant", slug: slug, details: [
-                "email": user.email, "admin_user_id": user.id.lowercased])
+            try await tx.audit("admin_user.grant", tenant: tenant.record, details: [
+                "email": user.email, "admin_user_id": user.id.description])
             return true
         }
     }
@@ -134,15 +134,15 @@ public struct AdminUserStore: Sendable {
     public func revoke(tenant slug: String, from reference: String) async throws {
         try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
-            let tenantID = try await Self.tenantID(slug, on: tx)
+            let tenant = try await TenantDirectory(master: tx).lock(slug: slug)
             let deleted = try await tx.query("DELETE FROM platform.admin_user_tenant WHERE admin_user_id = $1 AND tenant_id = $2",
-                                             [user.id, tenantID])
+                                             [user.id, tenant.id])
             guard deleted.affectedRows == 1 else {
                 throw PlatformError(.notAssigned, "tenant '\(slug)' is not granted to '\(user.email)'",
                                     hint: user.isSuperadmin ? "Superadmins manage every tenant without grants." : "`pgperm admin list` shows the grants.")
             }
-            try await tx.audit("admin_user.revoke", slug: slug, details: [
-                "email": user.email, "admin_user_id": user.id.lowercased])
+            try await tx.audit("admin_user.revoke", tenant: tenant.record, details: [
+                "email": user.email, "admin_user_id": user.id.description])
         }
     }
 
@@ -163,13 +163,6 @@ public struct AdminUserStore: Sendable {
     }
 
     /// The tenant's id, its row kept from being deleted until the transaction ends.
-    private static func tenantID(_ slug: String, on db: any QueryExecutor) async throws -> UUID {
-        guard let row = try await db.query("SELECT tenant_id FROM platform.tenant WHERE slug = $1 FOR KEY SHARE",
-                                           [slug], prepared: false).rows.first else {
-            throw PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
-        }
-        return try row.decode(UUID.self, at: 0)
-    }
 }
 
 extension Platform {

@@ -6,7 +6,8 @@ import Foundation
 /// environment, a `.env` file, then defaults. Settings that must not be guessed (the
 /// encryption key) have no default.
 public struct PlatformConfiguration: Sendable {
-    /// The PostgreSQL server that holds the master database and every tenant database.
+    /// Where a PostgreSQL server listens. The configuration's holds the master database and is
+    /// the first server tenants are placed on (`platform.database_server`).
     public struct Server: Sendable, Equatable {
         /// A host name, an IP address, or a Unix-socket directory (starting with `/`).
         public var host: String
@@ -17,9 +18,11 @@ public struct PlatformConfiguration: Sendable {
             self.port = port
         }
 
-        /// A libpq conninfo for `database` as `user`.
+        /// A libpq conninfo for `database` as `user`. A server that does not answer fails the
+        /// attempt after 10 seconds rather than libpq's default of waiting forever.
         public func conninfo(database: String, user: String, password: String?) -> String {
-            var parts = ["host=\(Self.quoted(host))", "port=\(port)", "dbname=\(Self.quoted(database))", "user=\(Self.quoted(user))"]
+            var parts = ["host=\(Self.quoted(host))", "port=\(port)", "dbname=\(Self.quoted(database))", "user=\(Self.quoted(user))",
+                         "connect_timeout=10"]
             if let password, !password.isEmpty { parts.append("password=\(Self.quoted(password))") }
             return parts.joined(separator: " ")
         }

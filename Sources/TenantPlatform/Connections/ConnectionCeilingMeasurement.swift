@@ -1,3 +1,4 @@
+import Foundation
 import PQ
 import Synchronization
 
@@ -84,14 +85,17 @@ public struct ConnectionCeilingMeasurement: Sendable {
             return (peak, samples)
         }()
 
+        let server = ServerID(UUID())
+        let targets = (1...load.tenants).map {
+            TenantConnectionTarget(tenant: PlatformTenantID(UUID()), server: server, serverName: "measured", name: "\(prefix)-\($0)")
+        }
         var failure: (any Error)?
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<load.tasks {
                     group.addTask {
                         for _ in 0..<load.leasesPerTask {
-                            let tenant = "\(prefix)-\(Int.random(in: 1...load.tenants))"
-                            try await manager.withConnection(tenant: tenant) { connection in
+                            try await manager.withConnection(to: targets.randomElement()!) { connection in
                                 for _ in 0..<load.queriesPerLease {
                                     try await connection.query("SELECT 1", prepared: true)
                                 }
@@ -132,8 +136,8 @@ private final class TaggedTenantSource: TenantConnectionSource {
     var calls: Int { asked.withLock { $0.values.reduce(0, +) } }
     var tenantsAsked: Int { asked.withLock { $0.count } }
 
-    func connectionInfo(forTenant slug: String) async throws -> String {
-        asked.withLock { $0[slug, default: 0] += 1 }
-        return "\(conninfo) application_name=\(slug)"
+    func connectionInfo(for target: TenantConnectionTarget) async throws -> String {
+        asked.withLock { $0[target.name, default: 0] += 1 }
+        return "\(conninfo) application_name=\(target.name)"
     }
 }

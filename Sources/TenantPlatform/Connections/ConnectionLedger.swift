@@ -7,14 +7,17 @@ import PQ
 /// It does no I/O and never suspends: ``TenantConnectionManager`` calls it under one lock and
 /// carries out the returned ``LedgerEffects`` (closing connections, resuming waiting tasks)
 /// after unlocking. Connections opened or closed are counted here at the moment of the
-/// decision, so the ceiling holds even while the I/O is still in flight.
+/// decision, so each server's ceiling holds even while the I/O is still in flight.
 struct ConnectionLedger: ~Copyable {
     let settings: TenantPoolSettings
-    private(set) var pools: [String: TenantPool] = [:]
+    private(set) var pools: [PlatformTenantID: TenantPool] = [:]
+    /// Per server: connections open or being opened, and its ceiling as the latest lease
+    /// for it said.
+    private var servers: [ServerID: (open: Int, ceiling: Int)] = [:]
     /// Tasks waiting for a connection, in arrival order.
     private(set) var waiters: [Waiter] = []
     /// Connections open or being opened, all pools together, including leases of pools closed
-    /// since (they close when returned). Never above `settings.maximumConnections`.
+    /// since (they close when returned). Never above the sum of the servers' ceilings.
     private(set) var openConnections = 0
     /// Connections leased, including leases of pools closed since.
     private(set) var busyConnections = 0
@@ -41,7 +44,8 @@ struct ConnectionLedger: ~Copyable {
         case failed(TenantConnectionError)
     }
 
-    /// Decides a lease for `tenant`, opening its pool on first use.
+    /// Decides a lease for `target`, opening its tenant's pool on first use, and again when
+    /// the tenant has moved to another server since its pool opened.
     ///
     /// Anything a waiting task could take has been handed out already (every change ends with
     /// ``dispatch(now:into:)``), so a newcomer that finds something free is not jumping a
@@ -49,59 +53,78 @@ struct ConnectionLedger: ~Copyable {
     ///
     /// - Parameter resolveConninfo: starts asking the source for the tenant's conninfo; called
     ///   only when the pool opens.
-    mutating func lease(_ tenant: String, now: ContinuousClock.Instant,
-                        resolveConninfo: (String) -> Task<String, any Error>) -> LeaseDecision {
-        if isShutdown { return .failed(.shutdown(tenant: tenant)) }
-        if pools[tenant] == nil {
-            pools[tenant] = TenantPool(id: makeID(), conninfo: resolveConninfo(tenant), lastUsed: now)
+    mutating func lease(_ target: TenantConnectionTarget, now: ContinuousClock.Instant,
+                        resolveConninfo: (TenantConnectionTarget) -> Task<String, any Error>) -> (LeaseDecision, LedgerEffects) {
+        var effects = LedgerEffects()
+        if isShutdown { return (.failed(.shutdown(target)), effects) }
+        let ceiling = target.serverCeiling ?? settings.maximumConnections
+        servers[target.server] = (servers[target.server]?.open ?? 0, ceiling)
+        if let pool = pools[target.tenant], pool.target.server != target.server {
+            // Moved: the old server's connections go (leased ones when returned).
+            pools[target.tenant] = nil
+            closeIdle(of: pool, into: &effects)
         }
-        return grant(tenant, now: now).map(LeaseDecision.granted) ?? .wait
+        if pools[target.tenant] == nil {
+            pools[target.tenant] = TenantPool(id: makeID(), target: target, conninfo: resolveConninfo(target), lastUsed: now)
+        }
+        return (grant(target.tenant, now: now).map(LeaseDecision.granted) ?? .wait, effects)
     }
 
     mutating func enqueue(_ waiter: Waiter) {
         waiters.append(waiter)
     }
 
-    /// An idle connection of the tenant's pool, else a new slot: free under the ceiling or
-    /// taken from the least recently used other pool's idle connection. Nil when the tenant
-    /// is at its own limit, or every connection under the ceiling is busy.
-    private mutating func grant(_ tenant: String, now: ContinuousClock.Instant) -> Grant? {
+    /// An idle connection of the tenant's pool, else a new slot: free under its server's
+    /// ceiling or taken from the least recently used other pool's idle connection on that
+    /// server. Nil when the tenant is at its own limit, or every connection under the
+    /// server's ceiling is busy.
+    private mutating func grant(_ tenant: PlatformTenantID, now: ContinuousClock.Instant) -> Grant? {
         // Mutates the pool in place through the dictionary (no local copy of it), so taking
         // an idle connection does not copy the idle array.
         guard let poolID = pools[tenant]?.id else { return nil }
+        let target = pools[tenant]!.target
         if let idle = pools[tenant]!.idle.popLast() {
             pools[tenant]!.leased += 1
             pools[tenant]!.lastUsed = now
             busyConnections += 1
-            return .leased(TenantLease(connection: idle.connection, tenant: tenant, poolID: poolID))
+            return .leased(TenantLease(connection: idle.connection, target: target, poolID: poolID))
         }
         guard pools[tenant]!.open < settings.tenantLimit else { return nil }
         var evicted: Connection?
-        if openConnections >= settings.maximumConnections {
-            guard let victim = evictLeastRecentlyUsedIdle(sparing: tenant) else { return nil }
+        let server = servers[target.server] ?? (0, settings.maximumConnections)
+        if server.open >= server.ceiling {
+            guard let victim = evictLeastRecentlyUsedIdle(on: target.server, sparing: tenant) else { return nil }
             evicted = victim
         }
-        openConnections += 1
-        peakOpenConnections = max(peakOpenConnections, openConnections)
+        count(+1, on: target.server)
         pools[tenant]!.opening += 1
         pools[tenant]!.lastUsed = now
-        return .open(PendingOpen(tenant: tenant, poolID: poolID, conninfo: pools[tenant]!.conninfo, evicted: evicted))
+        return .open(PendingOpen(target: target, poolID: poolID, conninfo: pools[tenant]!.conninfo, evicted: evicted))
     }
 
-    /// Takes the oldest idle connection of the least recently used pool other than `tenant`'s
-    /// out of the counts, and closes that pool if nothing is left in it. The caller closes
-    /// the connection.
-    private mutating func evictLeastRecentlyUsedIdle(sparing tenant: String) -> Connection? {
-        var victim: (slug: String, lastUsed: ContinuousClock.Instant)?
-        for (slug, pool) in pools where slug != tenant && !pool.idle.isEmpty {
-            if victim == nil || pool.lastUsed < victim!.lastUsed { victim = (slug, pool.lastUsed) }
+    /// Counts connections opened (positive) or closed (negative) on a server.
+    private mutating func count(_ change: Int, on server: ServerID) {
+        openConnections += change
+        var load = servers[server] ?? (0, settings.maximumConnections)
+        load.open += change
+        servers[server] = load
+        peakOpenConnections = max(peakOpenConnections, openConnections)
+    }
+
+    /// Takes the oldest idle connection of the least recently used pool on `server` other
+    /// than `tenant`'s out of the counts, and closes that pool if nothing is left in it. The
+    /// caller closes the connection.
+    private mutating func evictLeastRecentlyUsedIdle(on server: ServerID, sparing tenant: PlatformTenantID) -> Connection? {
+        var victim: (tenant: PlatformTenantID, lastUsed: ContinuousClock.Instant)?
+        for (id, pool) in pools where id != tenant && pool.target.server == server && !pool.idle.isEmpty {
+            if victim == nil || pool.lastUsed < victim!.lastUsed { victim = (id, pool.lastUsed) }
         }
-        guard let slug = victim?.slug else { return nil }
-        let connection = pools[slug]!.idle.removeFirst().connection
-        openConnections -= 1
+        guard let id = victim?.tenant else { return nil }
+        let connection = pools[id]!.idle.removeFirst().connection
+        count(-1, on: server)
         evictedConnections += 1
-        if pools[slug]!.open == 0 && !hasWaiters(slug) {
-            pools[slug] = nil
+        if pools[id]!.open == 0 && !hasWaiters(id) {
+            pools[id] = nil
             evictedPools += 1
         }
         return connection
@@ -113,7 +136,7 @@ struct ConnectionLedger: ~Copyable {
     private mutating func dispatch(now: ContinuousClock.Instant, into effects: inout LedgerEffects) {
         var index = 0
         while index < waiters.count {
-            if let grant = grant(waiters[index].tenant, now: now) {
+            if let grant = grant(waiters[index].target.tenant, now: now) {
                 effects.grants.append((waiters.remove(at: index).continuation, grant))
             } else {
                 index += 1
@@ -132,18 +155,19 @@ struct ConnectionLedger: ~Copyable {
     /// A connection for `pending` is open: it becomes a lease of its pool.
     mutating func opened(_ pending: PendingOpen, _ connection: Connection,
                          now: ContinuousClock.Instant) -> OpenOutcome {
-        guard pools[pending.tenant]?.id == pending.poolID else {
-            openConnections -= 1
+        let tenant = pending.target.tenant
+        guard pools[tenant]?.id == pending.poolID else {
+            count(-1, on: pending.target.server)
             var effects = LedgerEffects()
             effects.closing.append(connection)
             dispatch(now: now, into: &effects)
-            let error: TenantConnectionError = isShutdown ? .shutdown(tenant: pending.tenant) : .poolClosed(tenant: pending.tenant)
+            let error: TenantConnectionError = isShutdown ? .shutdown(pending.target) : .poolClosed(pending.target)
             return .poolGone(error, effects)
         }
-        pools[pending.tenant]!.opening -= 1
-        pools[pending.tenant]!.leased += 1
+        pools[tenant]!.opening -= 1
+        pools[tenant]!.leased += 1
         busyConnections += 1
-        return .leased(TenantLease(connection: connection, tenant: pending.tenant, poolID: pending.poolID))
+        return .leased(TenantLease(connection: connection, target: pending.target, poolID: pending.poolID))
     }
 
     /// Opening a connection for `pending` failed: its slot is free again.
@@ -154,13 +178,14 @@ struct ConnectionLedger: ~Copyable {
     mutating func openFailed(_ pending: PendingOpen, error: any Error, conninfoFailed: Bool,
                              now: ContinuousClock.Instant) -> LedgerEffects {
         var effects = LedgerEffects()
-        openConnections -= 1
-        if pools[pending.tenant]?.id == pending.poolID {
-            pools[pending.tenant]!.opening -= 1
-            if conninfoFailed || pools[pending.tenant]!.open == 0 {
-                let pool = pools.removeValue(forKey: pending.tenant)!
+        let tenant = pending.target.tenant
+        count(-1, on: pending.target.server)
+        if pools[tenant]?.id == pending.poolID {
+            pools[tenant]!.opening -= 1
+            if conninfoFailed || pools[tenant]!.open == 0 {
+                let pool = pools.removeValue(forKey: tenant)!
                 closeIdle(of: pool, into: &effects)
-                failWaiters(of: pending.tenant, with: error, into: &effects)
+                failWaiters(of: tenant, with: error, into: &effects)
             }
         }
         dispatch(now: now, into: &effects)
@@ -174,18 +199,19 @@ struct ConnectionLedger: ~Copyable {
     mutating func release(_ lease: TenantLease, reusable: Bool, now: ContinuousClock.Instant) -> LedgerEffects {
         var effects = LedgerEffects()
         busyConnections -= 1
-        if pools[lease.tenant]?.id == lease.poolID {
-            pools[lease.tenant]!.leased -= 1
-            pools[lease.tenant]!.lastUsed = now
-            if reusable && pools[lease.tenant]!.idle.count < settings.poolSize {
-                pools[lease.tenant]!.idle.append(IdleConnection(connection: lease.connection, since: now))
+        let tenant = lease.target.tenant
+        if pools[tenant]?.id == lease.poolID {
+            pools[tenant]!.leased -= 1
+            pools[tenant]!.lastUsed = now
+            if reusable && pools[tenant]!.idle.count < settings.poolSize {
+                pools[tenant]!.idle.append(IdleConnection(connection: lease.connection, since: now))
             } else {
-                openConnections -= 1
+                count(-1, on: lease.target.server)
                 effects.closing.append(lease.connection)
             }
         } else {
-            // Its pool was closed while it was leased.
-            openConnections -= 1
+            // Its pool was closed (or moved to another server) while it was leased.
+            count(-1, on: lease.target.server)
             effects.closing.append(lease.connection)
         }
         dispatch(now: now, into: &effects)
@@ -200,15 +226,19 @@ struct ConnectionLedger: ~Copyable {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
         let waiter = waiters.remove(at: index)
         if cancelled { return (waiter.continuation, CancellationError()) }
-        return (waiter.continuation, timeoutError(for: waiter.tenant))
+        return (waiter.continuation, timeoutError(for: waiter.target))
     }
 
-    /// Why a task waiting for `tenant` got nothing: its own pool is full, or the ceiling is.
-    func timeoutError(for tenant: String) -> TenantConnectionError {
-        if let pool = pools[tenant], pool.open >= settings.tenantLimit {
-            return .tenantLimitReached(tenant: tenant, busy: pool.leased, settings: settings)
+    /// Why a task waiting for `target` got nothing: its own pool is full, or its server's
+    /// ceiling is.
+    func timeoutError(for target: TenantConnectionTarget) -> TenantConnectionError {
+        if let pool = pools[target.tenant], pool.open >= settings.tenantLimit {
+            return .tenantLimitReached(target, busy: pool.leased, settings: settings)
         }
-        return .ceilingReached(tenant: tenant, open: openConnections, busy: busyConnections,
+        let server = servers[target.server] ?? (0, settings.maximumConnections)
+        let onServer = pools.values.filter { $0.target.server == target.server }
+        return .ceilingReached(target, ceiling: server.ceiling, open: server.open,
+                               busy: onServer.reduce(0) { $0 + $1.leased },
                                waiting: waiters.count + 1, settings: settings)
     }
 
@@ -216,11 +246,11 @@ struct ConnectionLedger: ~Copyable {
 
     /// Closes a tenant's pool: idle connections now, leased ones when they come back (they
     /// no longer match a pool), waiting tasks fail. The next lease opens a new pool.
-    mutating func closePool(_ tenant: String, now: ContinuousClock.Instant) -> LedgerEffects {
+    mutating func closePool(_ tenant: PlatformTenantID, now: ContinuousClock.Instant) -> LedgerEffects {
         var effects = LedgerEffects()
         guard let pool = pools.removeValue(forKey: tenant) else { return effects }
         closeIdle(of: pool, into: &effects)
-        failWaiters(of: tenant, with: TenantConnectionError.poolClosed(tenant: tenant), into: &effects)
+        failWaiters(of: tenant, with: TenantConnectionError.poolClosed(pool.target), into: &effects)
         dispatch(now: now, into: &effects)
         return effects
     }
@@ -232,7 +262,7 @@ struct ConnectionLedger: ~Copyable {
         for pool in pools.values { closeIdle(of: pool, into: &effects) }
         pools.removeAll()
         for waiter in waiters {
-            effects.failures.append((waiter.continuation, TenantConnectionError.shutdown(tenant: waiter.tenant)))
+            effects.failures.append((waiter.continuation, TenantConnectionError.shutdown(waiter.target)))
         }
         waiters.removeAll()
         return effects
@@ -242,18 +272,18 @@ struct ConnectionLedger: ~Copyable {
     /// for `idlePoolTimeout`.
     mutating func reap(now: ContinuousClock.Instant) -> LedgerEffects {
         var effects = LedgerEffects()
-        for slug in Array(pools.keys) {
-            let pool = pools[slug]!
-            if pool.isUnused && now - pool.lastUsed >= settings.idlePoolTimeout && !hasWaiters(slug) {
-                pools[slug] = nil
+        for tenant in Array(pools.keys) {
+            let pool = pools[tenant]!
+            if pool.isUnused && now - pool.lastUsed >= settings.idlePoolTimeout && !hasWaiters(tenant) {
+                pools[tenant] = nil
                 closeIdle(of: pool, into: &effects)
                 continue
             }
             let expired = pool.idle.prefix { now - $0.since >= settings.idleConnectionTimeout }
             guard !expired.isEmpty else { continue }
             effects.closing += expired.map(\.connection)
-            openConnections -= expired.count
-            pools[slug]!.idle.removeFirst(expired.count)
+            count(-expired.count, on: pool.target.server)
+            pools[tenant]!.idle.removeFirst(expired.count)
         }
         dispatch(now: now, into: &effects)
         return effects
@@ -261,19 +291,19 @@ struct ConnectionLedger: ~Copyable {
 
     private mutating func closeIdle(of pool: TenantPool, into effects: inout LedgerEffects) {
         effects.closing += pool.idle.map(\.connection)
-        openConnections -= pool.idle.count
+        count(-pool.idle.count, on: pool.target.server)
     }
 
-    private mutating func failWaiters(of tenant: String, with error: any Error, into effects: inout LedgerEffects) {
+    private mutating func failWaiters(of tenant: PlatformTenantID, with error: any Error, into effects: inout LedgerEffects) {
         waiters.removeAll { waiter in
-            guard waiter.tenant == tenant else { return false }
+            guard waiter.target.tenant == tenant else { return false }
             effects.failures.append((waiter.continuation, error))
             return true
         }
     }
 
-    private func hasWaiters(_ tenant: String) -> Bool {
-        waiters.contains { $0.tenant == tenant }
+    private func hasWaiters(_ tenant: PlatformTenantID) -> Bool {
+        waiters.contains { $0.target.tenant == tenant }
     }
 
     // MARK: - Statistics
@@ -285,6 +315,7 @@ struct ConnectionLedger: ~Copyable {
             idleConnections: pools.values.reduce(0) { $0 + $1.idle.count },
             waitingTasks: waiters.count,
             pools: pools.mapValues { .init(open: $0.open, busy: $0.leased, idle: $0.idle.count) },
+            serverConnections: servers.mapValues(\.open).filter { $0.value > 0 },
             peakOpenConnections: peakOpenConnections,
             evictedConnections: evictedConnections,
             evictedPools: evictedPools)

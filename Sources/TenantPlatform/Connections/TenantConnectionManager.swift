@@ -51,7 +51,7 @@ public final class TenantConnectionManager: Sendable {
 
     // MARK: - Leasing
 
-    /// Leases a connection to `tenant`'s database for the duration of `body`.
+    /// Leases a connection to the tenant's database for the duration of `body`.
     ///
     /// Unless the caller is isolated to an actor, `body` runs on the connection's own thread,
     /// so its queries need no thread switch (as with ``ConnectionPool``). The connection goes
@@ -61,14 +61,15 @@ public final class TenantConnectionManager: Sendable {
     /// - Throws: ``TenantConnectionError`` when no connection became free within the acquire
     ///   timeout, the pool was closed or the manager shut down; `CancellationError` if the task
     ///   was cancelled while waiting; the source's error if the pool could not get its
-    ///   conninfo; ``PostgresError`` if connecting failed; and whatever `body` throws.
+    ///   conninfo; ``TenantConnectionError/Code/serverUnavailable`` when the tenant's server did
+    ///   not answer, ``PostgresError`` if it refused the connection; and whatever `body` throws.
     @discardableResult
     public func withConnection<T: Sendable>(
-        tenant: String,
+        to target: TenantConnectionTarget,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Connection) async throws -> T
     ) async throws -> T {
-        let lease = try await lease(tenant)
+        let lease = try await lease(target)
         do {
             let value = try await withTaskExecutorPreference(lease.connection.taskExecutor) {
                 try await body(lease.connection)
@@ -81,15 +82,15 @@ public final class TenantConnectionManager: Sendable {
         }
     }
 
-    /// Leases a connection to `tenant`'s database and runs `body` in a transaction on it
+    /// Leases a connection to the tenant's database and runs `body` in a transaction on it
     /// (see ``Connection/withTransaction(begin:isolation:_:)``).
     public func withTransaction<T: Sendable>(
-        tenant: String,
+        to target: TenantConnectionTarget,
         begin: String = "BEGIN",
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Connection) async throws -> T
     ) async throws -> T {
-        try await withConnection(tenant: tenant) { connection in
+        try await withConnection(to: target) { connection in
             try await connection.withTransaction(begin: begin, body)
         }
     }
@@ -97,28 +98,29 @@ public final class TenantConnectionManager: Sendable {
     /// A lease whose connection the server still holds: one it ended while idle (a restart,
     /// a suspension's `pg_terminate_backend`) is closed and replaced, so the request never
     /// sees it.
-    private func lease(_ tenant: String) async throws -> TenantLease {
+    private func lease(_ target: TenantConnectionTarget) async throws -> TenantLease {
         while true {
-            let lease = try await leaseAny(tenant)
+            let lease = try await leaseAny(target)
             if lease.connection.isAliveWhileIdle { return lease }
-            logger.info("replacing a tenant connection the server closed", metadata: ["tenant": "\(tenant)"])
+            logger.info("replacing a tenant connection the server closed", metadata: ["tenant": "\(target.name)"])
             await release(lease)  // not reusable: closed, and its slot freed
         }
     }
 
-    private func leaseAny(_ tenant: String) async throws -> TenantLease {
-        let decision = ledger.withLock { $0.lease(tenant, now: .now, resolveConninfo: resolveConninfo) }
+    private func leaseAny(_ target: TenantConnectionTarget) async throws -> TenantLease {
+        let (decision, effects) = ledger.withLock { $0.lease(target, now: .now, resolveConninfo: resolveConninfo) }
+        await perform(effects)
         switch decision {
         case .granted(let grant): return try await take(grant)
         case .failed(let error): throw error
-        case .wait: return try await take(waitForGrant(tenant))
+        case .wait: return try await take(waitForGrant(target))
         }
     }
 
     /// Asks the source for a tenant's conninfo, once per pool opening.
-    private func resolveConninfo(_ tenant: String) -> Task<String, any Error> {
-        logger.debug("opening tenant pool", metadata: ["tenant": "\(tenant)"])
-        return Task { [source] in try await source.connectionInfo(forTenant: tenant) }
+    private func resolveConninfo(_ target: TenantConnectionTarget) -> Task<String, any Error> {
+        logger.debug("opening tenant pool", metadata: ["tenant": "\(target.name)", "server": "\(target.serverName)"])
+        return Task { [source] in try await source.connectionInfo(for: target) }
     }
 
     private func take(_ grant: Grant) async throws -> TenantLease {
@@ -132,7 +134,7 @@ public final class TenantConnectionManager: Sendable {
     /// evicted for it, so the server never sees more connections than the ceiling.
     private func open(_ pending: PendingOpen) async throws -> TenantLease {
         if let evicted = pending.evicted {
-            logger.info("evicting an idle connection to make room", metadata: ["tenant": "\(pending.tenant)"])
+            logger.info("evicting an idle connection to make room", metadata: ["tenant": "\(pending.target.name)"])
             await evicted.close()
         }
         let conninfo: String
@@ -145,6 +147,9 @@ public final class TenantConnectionManager: Sendable {
         let connection: Connection
         do {
             connection = try await Connection.connect(conninfo, logger: logger)
+        } catch let error as PostgresError where error.isServerUnreachable {
+            await openFailed(pending, error: error, conninfoFailed: false)
+            throw TenantConnectionError.serverUnavailable(pending.target, reason: error.message)
         } catch {
             await openFailed(pending, error: error, conninfoFailed: false)
             throw error
@@ -160,7 +165,7 @@ public final class TenantConnectionManager: Sendable {
 
     private func openFailed(_ pending: PendingOpen, error: any Error, conninfoFailed: Bool) async {
         logger.info("could not open a tenant connection",
-                    metadata: ["tenant": "\(pending.tenant)", "error": "\(error)"])
+                    metadata: ["tenant": "\(pending.target.name)", "error": "\(error)"])
         let effects = ledger.withLock {
             $0.openFailed(pending, error: error, conninfoFailed: conninfoFailed, now: .now)
         }
@@ -171,7 +176,7 @@ public final class TenantConnectionManager: Sendable {
 
     /// Waits in line until the ledger grants a connection or a slot, the acquire timeout
     /// passes, the task is cancelled, or the pool closes.
-    private func waitForGrant(_ tenant: String) async throws -> Grant {
+    private func waitForGrant(_ target: TenantConnectionTarget) async throws -> Grant {
         let id = ledger.withLock { $0.makeID() }
         let deadline = ContinuousClock.now + settings.acquireTimeout
         let timer = Task { [weak self] in
@@ -184,15 +189,17 @@ public final class TenantConnectionManager: Sendable {
                 // Decide again under the lock: something may have come free since the first
                 // decision. A cancellation or a timer that fired before this point found no
                 // waiter to remove, so both are checked here.
-                let decision: ConnectionLedger.LeaseDecision? = ledger.withLock { ledger in
-                    if Task.isCancelled { return nil }
-                    if ContinuousClock.now >= deadline { return .failed(ledger.timeoutError(for: tenant)) }
-                    let decision = ledger.lease(tenant, now: .now, resolveConninfo: resolveConninfo)
+                let (decision, effects): (ConnectionLedger.LeaseDecision?, LedgerEffects) = ledger.withLock { ledger in
+                    if Task.isCancelled { return (nil, LedgerEffects()) }
+                    if ContinuousClock.now >= deadline { return (.failed(ledger.timeoutError(for: target)), LedgerEffects()) }
+                    let (decision, effects) = ledger.lease(target, now: .now, resolveConninfo: resolveConninfo)
                     if case .wait = decision {
-                        ledger.enqueue(Waiter(id: id, tenant: tenant, continuation: continuation))
+                        ledger.enqueue(Waiter(id: id, target: target, continuation: continuation))
                     }
-                    return decision
+                    return (decision, effects)
                 }
+                // Only a pool moved to another server in the meantime leaves connections to close.
+                if !effects.closing.isEmpty { Task { await perform(effects) } }
                 switch decision {
                 case nil: continuation.resume(throwing: CancellationError())
                 case .granted(let grant): continuation.resume(returning: grant)
@@ -223,7 +230,7 @@ public final class TenantConnectionManager: Sendable {
     /// close now, leased ones when they are returned, and tasks waiting for the tenant fail
     /// with ``TenantConnectionError/Code/poolClosed``. A later lease opens a new pool, asking
     /// the source again.
-    public func closePool(tenant: String) async {
+    public func closePool(tenant: PlatformTenantID) async {
         logger.debug("closing tenant pool", metadata: ["tenant": "\(tenant)"])
         await perform(ledger.withLock { $0.closePool(tenant, now: .now) })
     }

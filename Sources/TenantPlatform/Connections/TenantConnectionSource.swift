@@ -7,9 +7,9 @@
 public protocol TenantConnectionSource: Sendable {
     /// The libpq URL or `key=value` conninfo of the tenant's database.
     ///
-    /// - Parameter slug: the tenant's slug, as passed to
-    ///   ``TenantConnectionManager/withConnection(tenant:isolation:_:)``.
+    /// - Parameter target: the tenant, as passed to
+    ///   ``TenantConnectionManager/withConnection(to:isolation:_:)``.
     /// - Throws: anything; the lease that opened the pool (and every task waiting for that
     ///   tenant) fails with this error, and the next lease asks again.
-    func connectionInfo(forTenant slug: String) async throws -> String
+    func connectionInfo(for target: TenantConnectionTarget) async throws -> String
 }

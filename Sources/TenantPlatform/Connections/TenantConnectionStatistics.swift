@@ -10,15 +10,17 @@ public struct TenantConnectionStatistics: Sendable, Equatable {
         public var idle: Int
     }
 
-    /// Connections open or being opened, all tenants together; never above the ceiling.
+    /// Connections open or being opened, all tenants together; on each server, never above its ceiling.
     public var openConnections: Int
     /// Connections leased to tasks, including leases of pools closed since.
     public var busyConnections: Int
     public var idleConnections: Int
     /// Tasks waiting for a connection.
     public var waitingTasks: Int
-    /// Pools open, by tenant slug.
-    public var pools: [String: Pool]
+    /// Pools open, by tenant.
+    public var pools: [PlatformTenantID: Pool]
+    /// Connections open or being opened, per server that has any.
+    public var serverConnections: [ServerID: Int]
     /// The most connections open at once since the manager started.
     public var peakOpenConnections: Int
     /// Idle connections closed to make room for another tenant's connection at the ceiling.

@@ -3,14 +3,14 @@ import PQ
 /// A connection leased to a task, and the pool it must go back to.
 struct TenantLease: Sendable {
     let connection: Connection
-    let tenant: String
+    let target: TenantConnectionTarget
     let poolID: UInt64
 }
 
 /// A slot under the ceiling reserved for a new connection of a tenant's pool. The task that
 /// holds it closes `evicted` (the idle connection whose slot it took), then connects.
 struct PendingOpen: Sendable {
-    let tenant: String
+    let target: TenantConnectionTarget
     let poolID: UInt64
     let conninfo: Task<String, any Error>
     let evicted: Connection?
@@ -22,9 +22,9 @@ enum Grant: Sendable {
     case open(PendingOpen)
 }
 
-/// A task waiting for a connection of `tenant`.
+/// A task waiting for a connection of `target`'s tenant.
 struct Waiter {
     let id: UInt64
-    let tenant: String
+    let target: TenantConnectionTarget
     let continuation: CheckedContinuation<Grant, any Error>
 }

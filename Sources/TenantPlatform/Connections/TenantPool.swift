@@ -10,6 +10,8 @@ struct TenantPool {
     /// before ``TenantConnectionManager/closePool(tenant:)`` is closed when it comes back
     /// instead of joining the new pool.
     let id: UInt64
+    /// The tenant and the server the pool's connections go to.
+    let target: TenantConnectionTarget
     /// The tenant's conninfo, asked of the source once when the pool opened; every connection
     /// of the pool awaits the same task.
     let conninfo: Task<String, any Error>

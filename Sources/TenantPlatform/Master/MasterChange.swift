@@ -20,11 +20,15 @@ struct MasterChange: QueryExecutor {
         try await connection.query(sql, binds, prepared: prepared)
     }
 
-    /// Appends the change's row to the platform audit log, in this transaction.
-    func audit(_ action: String, slug: String?, details: [String: String] = [:]) async throws {
+    /// Appends the change's row to the platform audit log, in this transaction, naming
+    /// ``AuditActor/current`` (else the database role).
+    func audit(_ action: String, tenant: TenantRecord? = nil, details: [String: String] = [:]) async throws {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]), as: UTF8.self)
-        try await query("INSERT INTO platform.audit_log (action, tenant_slug, details) VALUES ($1, $2, $3::jsonb)",
-                        [action, slug, json])
+        let actor = AuditActor.current
+        try await query("""
+            INSERT INTO platform.audit_log (action, tenant_id, tenant_slug, details, actor, admin_user_id)
+            VALUES ($1, $2, $3, $4::jsonb, coalesce($5, session_user), $6)
+            """, [action, tenant?.id, tenant?.slug, json, actor?.name, actor?.adminUserID])
     }
 }
 

@@ -16,6 +16,7 @@ enum MasterDatabase {
             let report = try await SchemaInstaller(manifest: try .master(), logger: logger).install(on: master)
             logger.info("\(report)")
             try await checkKey(configuration.cipher, on: master)
+            try await ServerRegistry(master: master).refreshConfigurationServer(configuration)
             await master.close()
         } catch {
             await master.close()

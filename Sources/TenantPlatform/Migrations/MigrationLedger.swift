@@ -7,7 +7,7 @@ struct MigrationLedger {
     let master: ConnectionPool
 
     /// Records every tenant of a new run as pending, so a run stopped early can be resumed.
-    func begin(_ runID: UUID, tenants: [UUID]) async throws {
+    func begin(_ runID: UUID, tenants: [PlatformTenantID]) async throws {
         guard !tenants.isEmpty else { return }
         try await master.query("""
             INSERT INTO platform.tenant_migration (run_id, tenant_id, status) SELECT $1, unnest($2::uuid[]), 'pending'
@@ -22,13 +22,13 @@ struct MigrationLedger {
 
     /// Tenants of the run that did not succeed: failed, pending, or left running by an
     /// interrupted process (its installer transaction was rolled back with the session).
-    func unfinishedTenants(of runID: UUID) async throws -> Set<UUID> {
+    func unfinishedTenants(of runID: UUID) async throws -> Set<PlatformTenantID> {
         Set(try await master.query("""
             SELECT tenant_id FROM platform.tenant_migration WHERE run_id = $1 AND status <> 'succeeded'
-            """, [runID]).rows.map { try $0.decode(UUID.self, at: 0) })
+            """, [runID]).rows.map { try $0.decode(PlatformTenantID.self, at: 0) })
     }
 
-    func markRunning(_ runID: UUID, tenant: UUID) async throws {
+    func markRunning(_ runID: UUID, tenant: PlatformTenantID) async throws {
         try await master.query("""
             UPDATE platform.tenant_migration
             SET status = 'running', started_at = now(), finished_at = NULL, duration_ms = NULL, error = NULL,
@@ -38,7 +38,7 @@ struct MigrationLedger {
     }
 
     /// The result row and the registry's schema version change together.
-    func markSucceeded(_ runID: UUID, tenant: UUID, _ result: SchemaMigrationResult) async throws {
+    func markSucceeded(_ runID: UUID, tenant: PlatformTenantID, _ result: SchemaMigrationResult) async throws {
         try await master.withTransaction { master in
             try await master.query("""
                 UPDATE platform.tenant_migration
@@ -50,7 +50,7 @@ struct MigrationLedger {
         }
     }
 
-    func markFailed(_ runID: UUID, tenant: UUID, fromVersion: String?, error: String, duration: Duration) async throws {
+    func markFailed(_ runID: UUID, tenant: PlatformTenantID, fromVersion: String?, error: String, duration: Duration) async throws {
         try await master.query("""
             UPDATE platform.tenant_migration
             SET status = 'failed', from_version = $3, finished_at = now(), duration_ms = $4, error = $5

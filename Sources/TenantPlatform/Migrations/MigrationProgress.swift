@@ -1,9 +1,9 @@
 /// Where a migration run stands, passed to the progress callback after every change.
 public struct MigrationProgress: Sendable {
     public enum Event: Sendable {
-        case templateStarted(database: String)
-        case templateFinished(SchemaMigrationResult)
-        case templateFailed(database: String, error: String)
+        case templateStarted(server: String, database: String)
+        case templateFinished(server: String, SchemaMigrationResult)
+        case templateFailed(server: String, database: String, error: String)
         case tenantStarted(slug: String)
         case tenantFinished(TenantMigrationResult)
     }

@@ -7,7 +7,7 @@ struct SlidingWindow {
 
     /// Progress is reported from this loop only, so the counts need no lock.
     func run(
-        _ tenants: [TenantRecord], _ migrate: @escaping @Sendable (TenantRecord) async -> TenantMigrationResult
+        _ tenants: [TenantHandle], _ migrate: @escaping @Sendable (TenantHandle) async -> TenantMigrationResult
     ) async -> [TenantMigrationResult] {
         await withTaskGroup(of: TenantMigrationResult.self) { group in
             var queue = tenants[...]

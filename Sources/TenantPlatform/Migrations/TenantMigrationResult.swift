@@ -7,7 +7,7 @@ public struct TenantMigrationResult: Sendable {
         case pending, running, succeeded, failed
     }
 
-    public let tenantID: UUID
+    public let tenantID: PlatformTenantID
     public let slug: String
     public let status: Status
     public let fromVersion: String?

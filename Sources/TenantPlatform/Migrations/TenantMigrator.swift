@@ -11,8 +11,10 @@ import PQ
 /// - Active and inactive tenants are migrated: a suspended tenant must already be current
 ///   when it is resumed. Tenants still being created (`provisioning`, `failed`) are skipped;
 ///   finishing their creation installs the current schema.
-/// - If the template fails, the run stops before any tenant: new tenants would be cloned
-///   from a template behind the tenants, so it is fixed first. The tenants stay pending.
+/// - Every server's template (servers marked down excepted) is migrated first. If one fails,
+///   the run stops before any tenant: new tenants would be cloned from a template behind the
+///   tenants, so it is fixed first. The tenants stay pending.
+/// - `jobs` bounds the tenants migrating at once across all servers.
 /// - Each database is installed for its own roles (``TenantRoles``): a tenant created before
 ///   tenants had roles of their own (its login role a member of the server-wide
 ///   `auth_admin`) is moved to its own roles and loses that membership.
@@ -78,67 +80,72 @@ public struct TenantMigrator: Sendable {
         if !resume { try await ledger.begin(runID, tenants: tenants.map(\.id)) }
 
         let migration = DatabaseMigration(manifest: manifest, appliesTenantDefaults: true, logger: platform.logger)
-        let template = await migrateTemplate(migration, total: tenants.count, progress: progress)
+        var templates: [MigrationRun.ServerTemplate] = []
+        for server in try await platform.servers.all() where server.status != .down {
+            templates.append(.init(server: server.name, outcome: await migrateTemplate(
+                on: server, migration, total: tenants.count, progress: progress)))
+        }
         let results: [TenantMigrationResult]
-        if case .failed = template {
+        if templates.contains(where: { if case .failed = $0.outcome { true } else { false } }) {
             results = tenants.map {
-                TenantMigrationResult(tenantID: $0.id, slug: $0.slug, status: .pending, fromVersion: $0.schemaVersion,
+                TenantMigrationResult(tenantID: $0.id, slug: $0.slug, status: .pending, fromVersion: $0.record.schemaVersion,
                                       toVersion: nil, duration: nil, error: nil)
             }
         } else {
             let window = SlidingWindow(jobs: jobs, total: tenants.count, progress: progress)
-            results = await window.run(tenants) { record in
-                await migrateTenant(record, runID: runID, migration: migration, ledger: ledger)
+            results = await window.run(tenants) { tenant in
+                await migrateTenant(tenant, runID: runID, migration: migration, ledger: ledger)
             }
         }
-        return MigrationRun(runID: runID, resumed: resume, template: template, tenants: results.sorted { $0.slug < $1.slug },
+        return MigrationRun(runID: runID, resumed: resume, templates: templates, tenants: results.sorted { $0.slug < $1.slug },
                             skipped: skipped, duration: ContinuousClock.now - started)
     }
 
     /// The tenants named, in slug order; an unknown slug fails the run before it starts.
-    private func select(_ selection: Selection) async throws -> [TenantRecord] {
+    private func select(_ selection: Selection) async throws -> [TenantHandle] {
         switch selection {
         case .all:
-            return try await platform.registry.all()
+            return try await platform.directory.all()
         case .slugs(let slugs):
-            var records: [TenantRecord] = []
-            for slug in Set(slugs).sorted() { records.append(try await platform.registry.require(slug: slug)) }
-            return records
+            var handles: [TenantHandle] = []
+            for slug in Set(slugs).sorted() { handles.append(try await platform.directory.require(slug: slug)) }
+            return handles
         }
     }
 
     private func migrateTemplate(
-        _ migration: DatabaseMigration, total: Int, progress: @Sendable (MigrationProgress) -> Void
+        on server: DatabaseServer, _ migration: DatabaseMigration, total: Int, progress: @Sendable (MigrationProgress) -> Void
     ) async -> MigrationRun.TemplateOutcome {
         let name = TenantNames.templateDatabase(prefix: platform.configuration.tenantDatabasePrefix)
         func report(_ event: MigrationProgress.Event) {
             progress(MigrationProgress(event: event, total: total, succeeded: 0, failed: 0, running: 0))
         }
         do {
-            let exists = try await platform.withAdminConnection { admin in
+            let exists = try await platform.withAdminConnection(on: server) { admin in
                 try await !admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).isEmpty
             }
             guard exists else { return .absent }
-            report(.templateStarted(database: name))
-            let result = try await platform.withAdminConnection(database: name) { connection in
+            report(.templateStarted(server: server.name, database: name))
+            let result = try await platform.withAdminConnection(on: server, database: name) { connection in
                 try await migration.run(on: connection, database: name, roles: TenantRoles(template: name))
             }
-            report(.templateFinished(result))
+            report(.templateFinished(server: server.name, result))
             return .migrated(result)
         } catch {
-            report(.templateFailed(database: name, error: "\(error)"))
+            report(.templateFailed(server: server.name, database: name, error: "\(error)"))
             return .failed(database: name, error: "\(error)")
         }
     }
 
     /// Never throws: whatever goes wrong becomes the tenant's failed result.
     private func migrateTenant(
-        _ record: TenantRecord, runID: UUID, migration: DatabaseMigration, ledger: MigrationLedger
+        _ tenant: TenantHandle, runID: UUID, migration: DatabaseMigration, ledger: MigrationLedger
     ) async -> TenantMigrationResult {
         let started = ContinuousClock.now
+        let record = tenant.record
         do {
             try await ledger.markRunning(runID, tenant: record.id)
-            let result = try await platform.withAdminConnection(database: record.databaseName) { connection in
+            let result = try await platform.withAdminConnection(on: tenant.server, database: record.databaseName) { connection in
                 try await migration.run(on: connection, database: record.databaseName, roles: TenantRoles(login: record.roleName))
             }
             try await ledger.markSucceeded(runID, tenant: record.id, result)

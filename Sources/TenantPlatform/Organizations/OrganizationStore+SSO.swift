@@ -50,7 +50,7 @@ extension OrganizationStore {
                     VALUES ($1, $2, $3, $4, $5)
                     """, [organization.id, entraTenantID, clientID, sealed, domains])
             }
-            try await tx.audit("organization.sso_set", slug: nil, details: [
+            try await tx.audit("organization.sso_set", details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased,
                 "entra_tenant_id": entraTenantID, "client_id": clientID, "allowed_domains": domains.joined(separator: ","),
                 "client_secret": sealed == nil ? "kept" : "replaced",
@@ -70,7 +70,7 @@ extension OrganizationStore {
             guard let settings = try await Self.readSSO(of: organization, on: tx,
                                                         cipher: revealingSecret ? platform.configuration.cipher : nil) else { return nil }
             if revealingSecret {
-                try await tx.audit("organization.sso_secret_shown", slug: nil, details: [
+                try await tx.audit("organization.sso_secret_shown", details: [
                     "organization": organization.name, "organization_id": organization.id.lowercased])
             }
             return settings
@@ -87,7 +87,7 @@ extension OrganizationStore {
             guard removed.affectedRows == 1 else {
                 throw PlatformError(.ssoNotConfigured, "organization '\(organization.name)' has no SSO settings")
             }
-            try await tx.audit("organization.sso_remove", slug: nil, details: [
+            try await tx.audit("organization.sso_remove", details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased])
         }
     }

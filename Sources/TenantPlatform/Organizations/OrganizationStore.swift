@@ -31,7 +31,7 @@ public struct OrganizationStore: Sendable {
                 throw PlatformError(.organizationExists, "an organization named '\(name)' exists",
                                     hint: "Pick another name; `pgperm org list` shows the ones in use.")
             }
-            try await tx.audit("organization.create", slug: nil, details: [
+            try await tx.audit("organization.create", details: [
                 "organization": name, "organization_id": id.lowercased, "admin_email": adminEmail])
             return try await Self.require(id.lowercased, on: tx)
         }
@@ -64,7 +64,7 @@ public struct OrganizationStore: Sendable {
             let unlinked = try await tx.query("SELECT slug FROM platform.tenant WHERE organization_id = $1 ORDER BY slug",
                                               [organization.id]).rows.map { try $0.decode(String.self, at: 0) }
             try await tx.query("DELETE FROM platform.organization WHERE organization_id = $1", [organization.id])
-            try await tx.audit("organization.delete", slug: nil, details: [
+            try await tx.audit("organization.delete", details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased,
                 "unlinked_tenants": unlinked.joined(separator: ","),
             ])
@@ -80,15 +80,16 @@ public struct OrganizationStore: Sendable {
     public func assign(tenant slug: String, to reference: String) async throws -> String? {
         try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx, lock: true)
-            let current = try await Self.lockTenant(slug, on: tx)
+            let tenant = try await TenantDirectory(master: tx).lock(slug: slug)
+            let current = tenant.record.organizationID
             guard current != organization.id else { return nil }
             var previous: String?
             if let current { previous = try await Self.find(current.lowercased, on: tx)?.name }
-            try await tx.query("UPDATE platform.tenant SET organization_id = $2, updated_at = now() WHERE slug = $1",
-                               [slug, organization.id])
+            try await tx.query("UPDATE platform.tenant SET organization_id = $2, updated_at = now() WHERE tenant_id = $1",
+                               [tenant.id, organization.id])
             var details = ["organization": organization.name, "organization_id": organization.id.lowercased]
             details["previous_organization"] = previous
-            try await tx.audit("organization.assign_tenant", slug: slug, details: details)
+            try await tx.audit("organization.assign_tenant", tenant: tenant.record, details: details)
             return previous
         }
     }
@@ -100,12 +101,13 @@ public struct OrganizationStore: Sendable {
     public func unassign(tenant slug: String, from reference: String) async throws {
         try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx)
-            guard try await Self.lockTenant(slug, on: tx) == organization.id else {
+            let tenant = try await TenantDirectory(master: tx).lock(slug: slug)
+            guard tenant.record.organizationID == organization.id else {
                 throw PlatformError(.notAssigned, "tenant '\(slug)' is not in organization '\(organization.name)'",
                                     hint: "`pgperm org show \(organization.name)` lists its tenants.")
             }
-            try await tx.query("UPDATE platform.tenant SET organization_id = NULL, updated_at = now() WHERE slug = $1", [slug])
-            try await tx.audit("organization.unassign_tenant", slug: slug, details: [
+            try await tx.query("UPDATE platform.tenant SET organization_id = NULL, updated_at = now() WHERE tenant_id = $1", [tenant.id])
+            try await tx.audit("organization.unassign_tenant", tenant: tenant.record, details: [
                 "organization": organization.name, "organization_id": organization.id.lowercased])
         }
     }
@@ -128,13 +130,6 @@ public struct OrganizationStore: Sendable {
     }
 
     /// Locks the tenant's row and returns its organization.
-    private static func lockTenant(_ slug: String, on db: any QueryExecutor) async throws -> UUID? {
-        guard let row = try await db.query("SELECT organization_id FROM platform.tenant WHERE slug = $1 FOR UPDATE",
-                                           [slug], prepared: false).rows.first else {
-            throw PlatformError(.unknownTenant, "no tenant has slug '\(slug)'", hint: "`pgperm tenant list` shows the tenants.")
-        }
-        return try row.decode(UUID?.self, at: 0)
-    }
 }
 
 extension Platform {

@@ -1,7 +1,7 @@
 import PQ
 
-/// Compares the registry with the server: what one knows and the other does not, and where a
-/// tenant's role reaches beyond its own database.
+/// Compares the registry with every database server: what one knows and the other does not,
+/// and where a tenant's role reaches beyond its own database.
 public struct PlatformDoctor: Sendable {
     let platform: Platform
 
@@ -17,24 +17,52 @@ public struct PlatformDoctor: Sendable {
             case unfinished = "tenant creation not finished"
             case foreignDatabase = "tenant roles may connect to a database not their own"
             case sharedRole = "tenant role is a member of a role outside its tenant"
+            case unreachableServer = "database server does not answer"
         }
         public let kind: Kind
+        /// The database server it was found on.
+        public var server: String = ""
         public let name: String
         public let advice: String
-        public var description: String { "\(kind.rawValue): \(name). \(advice)" }
+        public var description: String { "\(kind.rawValue) (server \(server)): \(name). \(advice)" }
+
+        init(kind: Kind, name: String, advice: String) {
+            self.kind = kind
+            self.name = name
+            self.advice = advice
+        }
     }
 
     /// Databases and roles with the tenant prefix that the registry does not know (the
     /// template's excepted), registry rows whose database is missing, unfinished creations,
     /// every database other than its own that a tenant's login role may connect to, and every
     /// role outside its tenant that it is a member of.
+    ///
+    /// Each server is examined with the tenants registered on it; one that does not answer is
+    /// a finding of its own and does not stop the others'.
     public func examine() async throws -> [Finding] {
-        let tenants = try await platform.registry.all()
-        return try await platform.withAdminConnection { admin in
-            try await registryMismatches(tenants, on: admin)
-                + foreignDatabases(tenants, on: admin)
-                + sharedRoles(tenants, on: admin)
+        var findings: [Finding] = []
+        for server in try await platform.servers.all() {
+            let tenants = try await platform.directory.all(on: server.id).map(\.record)
+            var found: [Finding]
+            do {
+                found = try await platform.withAdminConnection(on: server) { admin in
+                    try await registryMismatches(tenants, on: admin)
+                        + foreignDatabases(tenants, on: admin)
+                        + sharedRoles(tenants, on: admin)
+                }
+            } catch let error as PostgresError where error.isServerUnreachable {
+                found = [Finding(kind: .unreachableServer, name: "\(server.address.host):\(server.address.port) (\(error.message))",
+                                 advice: server.status == .down ? "It is marked down; `pgperm server update \(server.name) --status active` once it is back."
+                                     : "Start it, or mark it down (`pgperm server update \(server.name) --status down`) so its tenants fail fast.")]
+            }
+            findings += found.map { finding in
+                var finding = finding
+                finding.server = server.name
+                return finding
+            }
         }
+        return findings
     }
 
     private func registryMismatches(_ tenants: [TenantRecord], on admin: Connection) async throws -> [Finding] {

@@ -6,11 +6,13 @@ import PQ
 /// of the time replaying the schema does.
 struct TemplateDatabase {
     let platform: Platform
+    /// Each server has its own: `CREATE DATABASE ... TEMPLATE` clones within one server.
+    let server: DatabaseServer
     var name: String { TenantNames.templateDatabase(prefix: platform.configuration.tenantDatabasePrefix) }
 
     /// Creates the template when missing and brings it up to date.
     func prepare() async throws {
-        try await platform.withAdminConnection { admin in
+        try await platform.withAdminConnection(on: server) { admin in
             guard try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).isEmpty else { return }
             do {
                 try await admin.query("CREATE DATABASE \(quoteIdentifier(name))")
@@ -19,7 +21,7 @@ struct TemplateDatabase {
             try await admin.query("REVOKE ALL ON DATABASE \(quoteIdentifier(name)) FROM PUBLIC")
             try await admin.query("COMMENT ON DATABASE \(quoteIdentifier(name)) IS 'pgperm: template of new tenant databases'")
         }
-        try await TenantSchema.apply(to: name, roles: TenantRoles(template: name), platform: platform)
+        try await TenantSchema.apply(to: name, on: server, roles: TenantRoles(template: name), platform: platform)
     }
 }
 
@@ -28,9 +30,9 @@ enum TenantSchema {
     /// Installs or upgrades the schema for `roles` and applies the defaults; returns the
     /// schema version.
     @discardableResult
-    static func apply(to database: String, roles: TenantRoles, platform: Platform) async throws -> String? {
+    static func apply(to database: String, on server: DatabaseServer, roles: TenantRoles, platform: Platform) async throws -> String? {
         let migration = DatabaseMigration(manifest: try .auth(), appliesTenantDefaults: true, logger: platform.logger)
-        return try await platform.withAdminConnection(database: database) { connection in
+        return try await platform.withAdminConnection(on: server, database: database) { connection in
             do {
                 return try await migration.run(on: connection, database: database, roles: roles).toVersion
             } catch let failure as DatabaseMigration.Failure {

@@ -21,14 +21,15 @@ public struct TenantLifecycle: Sendable {
 
     /// Decrypts the tenant's credentials; the access is audited.
     public func credentials(slug: String) async throws -> Credentials {
-        let record = try await platform.registry.require(slug: slug)
+        let tenant = try await platform.directory.require(slug: slug)
+        let record = tenant.record
         let cipher = platform.configuration.cipher
         let credentials = Credentials(
             adminEmail: record.adminEmail,
             adminPassword: try cipher.open(record.adminPasswordEncrypted, context: record.adminSecretContext),
             roleName: record.roleName, databaseName: record.databaseName,
-            conninfo: try platform.configuration.tenantConninfo(record))
-        try await platform.changeMaster { try await $0.audit("tenant.credentials_shown", slug: slug) }
+            conninfo: try platform.configuration.tenantConninfo(tenant))
+        try await platform.changeMaster { try await $0.audit("tenant.credentials_shown", tenant: record) }
         return credentials
     }
 
@@ -49,48 +50,45 @@ public struct TenantLifecycle: Sendable {
     /// Every field is checked before anything is written. Suspending refuses the role's
     /// logins and ends its sessions before the registry says `inactive`; resuming allows
     /// logins only once the registry says `active`: a failure in between leaves the tenant
-    /// closed, and the same update again finishes it. Once committed, a slug the tenant no
-    /// longer has loses its pool, so that slug, given to another tenant later, never leads
-    /// to this tenant's database (portal sessions belong to the tenant's id, not its slug,
-    /// and a suspension ends them by a trigger in the master database).
+    /// closed, and the same update again finishes it. A new slug changes one column: pools
+    /// and portal sessions belong to the tenant's id (a suspension ends the sessions by a
+    /// trigger in the master database).
     ///
     /// - Returns: the tenant as it is now; unchanged when `change` is empty.
     /// - Throws: ``PlatformError`` `.invalidName`, `.invalidSlug`, `.invalidStatus`,
     ///   `.unknownTenant`, `.tenantExists` (slug taken), or `.tenantNotActive` for a status
     ///   change of a tenant still being created.
     @discardableResult
-    public func update(slug: String, _ change: TenantChange) async throws -> TenantRecord {
+    public func update(slug: String, _ change: TenantChange) async throws -> TenantHandle {
         let change = try change.validated()
-        guard !change.isEmpty else { return try await platform.registry.require(slug: slug) }
+        guard !change.isEmpty else { return try await platform.directory.require(slug: slug) }
         let updated = try await platform.changeMaster { tx in
-            let registry = TenantRegistry(master: tx)
-            let record = try await registry.lock(slug: slug)
+            let directory = TenantDirectory(master: tx)
+            let tenant = try await directory.lock(slug: slug)
             if change.status != nil {
-                guard record.status == .active || record.status == .inactive else {
-                    throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(record.status.rawValue)",
+                guard tenant.status == .active || tenant.status == .inactive else {
+                    throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(tenant.status.rawValue)",
                                         hint: "Finish its creation first: `pgperm tenant create --resume \(slug)`.")
                 }
             }
-            let updated = try await registry.update(record, change)
-            try await tx.audit(change.auditAction, slug: updated.slug, details: change.auditDetails(before: record))
+            let updated = try await directory.update(tenant, change)
+            try await tx.audit(change.auditAction, tenant: updated.record, details: change.auditDetails(before: tenant.record))
             // Last before the commit: a refused update must not leave the role suspended.
-            if change.status == .inactive { try await setLogin(false, role: record.roleName) }
+            if change.status == .inactive { try await setLogin(false, of: tenant) }
             return updated
         }
-        if updated.slug != slug {
-            await platform.connections.closePool(tenant: slug)
-        }
         switch change.status {
-        case .inactive?: await platform.connections.closePool(tenant: updated.slug)
-        case .active?: try await setLogin(true, role: updated.roleName)
+        case .inactive?: await platform.connections.closePool(tenant: updated.id)
+        case .active?: try await setLogin(true, of: updated)
         default: break
         }
         return updated
     }
 
-    /// Allows or refuses the role's logins; refusing also ends its open sessions.
-    private func setLogin(_ allowed: Bool, role: String) async throws {
-        try await platform.withAdminConnection { admin in
+    /// Allows or refuses the tenant role's logins; refusing also ends its open sessions.
+    func setLogin(_ allowed: Bool, of tenant: TenantHandle) async throws {
+        let role = tenant.roleName
+        try await platform.withAdminConnection(on: tenant.server) { admin in
             try await admin.query("ALTER ROLE \(quoteIdentifier(role)) \(allowed ? "LOGIN" : "NOLOGIN")")
             if !allowed {
                 // Waits until they have exited, so no pooled connection outlives the suspension unnoticed.
@@ -102,18 +100,19 @@ public struct TenantLifecycle: Sendable {
     /// Drops the database (closing its sessions) and the roles, and removes the record;
     /// audited in the master database. Works in any status, so it also clears failed creations.
     public func delete(slug: String) async throws {
-        let record = try await platform.registry.require(slug: slug)
-        await platform.connections.closePool(tenant: slug)
-        try await dropDatabaseAndRoles(record)
+        let tenant = try await platform.directory.require(slug: slug)
+        await platform.connections.closePool(tenant: tenant.id)
+        try await dropDatabaseAndRoles(tenant.record, on: tenant.server)
         try await platform.changeMaster { tx in
-            try await TenantRegistry(master: tx).delete(record.id)
-            try await tx.audit("tenant.delete", slug: slug, details: ["database": record.databaseName])
+            try await TenantDirectory(master: tx).delete(tenant.id)
+            try await tx.audit("tenant.delete", tenant: tenant.record,
+                               details: ["database": tenant.databaseName, "server": tenant.server.name])
         }
     }
 
-    /// Drops the database, then the tenant's login and group roles.
-    func dropDatabaseAndRoles(_ record: TenantRecord) async throws {
-        try await platform.withAdminConnection { admin in
+    /// Drops the database on `server`, then the tenant's login and group roles there.
+    func dropDatabaseAndRoles(_ record: TenantRecord, on server: DatabaseServer) async throws {
+        try await platform.withAdminConnection(on: server) { admin in
             try await admin.query("DROP DATABASE IF EXISTS \(quoteIdentifier(record.databaseName)) WITH (FORCE)")
             try await TenantRoles(login: record.roleName).drop(on: admin)
         }
@@ -133,8 +132,8 @@ public struct TenantLifecycle: Sendable {
     ///
     /// - Throws: the server's refusal as is (a suspended tenant's role may not log in).
     public func test(slug: String) async throws -> ConnectionTest {
-        let record = try await platform.registry.require(slug: slug)
-        let conninfo = try platform.configuration.tenantConninfo(record)
+        let tenant = try await platform.directory.require(slug: slug)
+        let conninfo = try platform.configuration.tenantConninfo(tenant)
         let started = ContinuousClock.now
         let connection = try await Connection.connect(conninfo, logger: platform.logger)
         let serverVersion = connection.serverVersion
@@ -146,7 +145,7 @@ public struct TenantLifecycle: Sendable {
             throw error
         }
         let latency = ContinuousClock.now - started
-        let version = try await platform.withAdminConnection(database: record.databaseName) { admin in
+        let version = try await platform.withAdminConnection(on: tenant.server, database: tenant.databaseName) { admin in
             try await admin.query("""
                 SELECT max(path) FROM pgperm.applied_file WHERE component = 'auth' AND path LIKE 'migrations/%'
                 """).scalar(String?.self)

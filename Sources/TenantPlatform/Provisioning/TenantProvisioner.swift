@@ -25,7 +25,7 @@ public struct TenantProvisioner: Sendable {
 
     /// A created tenant and what it took.
     public struct Report: Sendable {
-        public let tenant: TenantRecord
+        public let tenant: TenantHandle
         /// How the database was made: cloned from the template, or the schema replayed.
         public let clonedFromTemplate: Bool
         public let duration: Duration
@@ -33,41 +33,53 @@ public struct TenantProvisioner: Sendable {
 
     /// Creates a tenant.
     ///
+    /// - Parameter server: the name of the server to put it on; nil: the active server with
+    ///   the most free capacity.
     /// - Throws: ``PlatformError`` `.invalidSlug`, `.invalidName`, `.tenantExists` (slug, database or role
-    ///   in use), or `.provisioningFailed` naming the step and what was rolled back.
+    ///   in use), `.unknownServer`, `.serverNotActive`, `.noCapacity`, or `.provisioningFailed`
+    ///   naming the step and what was rolled back.
     @discardableResult
-    public func create(name: String, slug: String) async throws -> Report {
+    public func create(name: String, slug: String, server: String? = nil) async throws -> Report {
         let started = ContinuousClock.now
         try TenantNames.validate(slug: slug)
         let name = try DisplayName.normalized(name, of: "tenant")
-        guard try await platform.registry.find(slug: slug) == nil else {
+        guard try await platform.directory.find(slug: slug) == nil else {
             throw PlatformError(.tenantExists, "tenant \(slug) already exists",
                                 hint: "Pick another slug; `pgperm tenant list` shows the tenants.")
         }
-        let id = UUID()
+        let id = PlatformTenantID(UUID())
         var names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix)
         // A tenant renamed away from this slug keeps its database and role: take names of our own.
-        if try await platform.registry.usesNames(names) {
+        if try await platform.directory.usesNames(names) {
             names = TenantNames(slug: slug, prefix: platform.configuration.tenantDatabasePrefix,
-                                suffix: String(id.uuidString.lowercased().prefix(8)))
+                                suffix: String(id.description.prefix(8)))
         }
-        try await refuseExisting(names)
 
         let cipher = platform.configuration.cipher
-        var record = TenantRecord(
-            id: id, name: name, slug: slug, databaseName: names.databaseName, roleName: names.roleName,
-            credentialsEncrypted: "", adminEmail: Self.initialAdminUsername(slug: slug), adminPasswordEncrypted: "",
-            keyVersion: cipher.currentKey.version)
-        record = try record.sealing(rolePassword: SecretGenerator.password(), adminPassword: SecretGenerator.password(), with: cipher)
-
         try await beforeStep(.registered)
-        try await platform.registry.insert(record)
+        let handle = try await platform.changeMaster { tx in
+            let placed = try await ServerRegistry(master: tx).place(on: server)
+            var record = TenantRecord(
+                id: id, name: name, slug: slug, serverID: placed.id, databaseName: names.databaseName, roleName: names.roleName,
+                credentialsEncrypted: "", adminEmail: Self.initialAdminUsername(slug: slug), adminPasswordEncrypted: "",
+                keyVersion: cipher.currentKey.version)
+            record = try record.sealing(rolePassword: SecretGenerator.password(), adminPassword: SecretGenerator.password(), with: cipher)
+            try await TenantDirectory(master: tx).insert(record)
+            return TenantHandle(record: record, server: placed)
+        }
         do {
-            let cloned = try await runSteps(after: .registered, for: record)
-            return Report(tenant: try await platform.registry.require(slug: slug), clonedFromTemplate: cloned,
+            try await refuseExisting(names, on: handle.server)
+        } catch {
+            // Not ours to drop: only the registry row goes.
+            try? await platform.directory.delete(id)
+            throw error
+        }
+        do {
+            let cloned = try await runSteps(after: .registered, for: handle)
+            return Report(tenant: try await platform.directory.require(id: id), clonedFromTemplate: cloned,
                           duration: ContinuousClock.now - started)
         } catch {
-            throw await rollBack(record, after: error)
+            throw await rollBack(handle, after: error)
         }
     }
 
@@ -77,17 +89,17 @@ public struct TenantProvisioner: Sendable {
     @discardableResult
     public func continueCreation(slug: String) async throws -> Report {
         let started = ContinuousClock.now
-        let record = try await platform.registry.require(slug: slug)
-        guard record.status == .provisioning || record.status == .failed else {
-            throw PlatformError(.tenantExists, "tenant '\(slug)' is \(record.status.rawValue), not being created",
+        let handle = try await platform.directory.require(slug: slug)
+        guard handle.status == .provisioning || handle.status == .failed else {
+            throw PlatformError(.tenantExists, "tenant '\(slug)' is \(handle.status.rawValue), not being created",
                                 hint: "--resume only finishes a creation that stopped part-way.")
         }
         do {
-            let cloned = try await runSteps(after: .registered, for: record)
-            return Report(tenant: try await platform.registry.require(slug: slug), clonedFromTemplate: cloned,
+            let cloned = try await runSteps(after: .registered, for: handle)
+            return Report(tenant: try await platform.directory.require(id: handle.id), clonedFromTemplate: cloned,
                           duration: ContinuousClock.now - started)
         } catch {
-            try? await platform.registry.setStatus(record.id, .failed, error: "\(error)")
+            try? await platform.directory.setStatus(handle.id, .failed, error: "\(error)")
             throw PlatformError(.provisioningFailed, "creating tenant '\(slug)' failed again: \(error)",
                                 hint: "Fix the cause and run `pgperm tenant create --resume \(slug)` again, or `pgperm tenant delete \(slug)`.")
         }
@@ -96,19 +108,19 @@ public struct TenantProvisioner: Sendable {
     // MARK: - Steps
 
     /// Runs every step after `done`; returns whether the database was cloned.
-    private func runSteps(after done: ProvisioningStep, for record: TenantRecord) async throws -> Bool {
+    private func runSteps(after done: ProvisioningStep, for tenant: TenantHandle) async throws -> Bool {
         var cloned = false
         for step in ProvisioningStep.allCases where step > done {
             try await beforeStep(step)
             switch step {
             case .registered: break
-            case .role: try await createRole(record)
-            case .database: cloned = try await createDatabase(record)
-            case .schema: try await installSchema(record)
-            case .seed: try await seed(record)
-            case .active: try await activate(record, cloned: cloned)
+            case .role: try await createRole(tenant)
+            case .database: cloned = try await createDatabase(tenant)
+            case .schema: try await installSchema(tenant)
+            case .seed: try await seed(tenant)
+            case .active: try await activate(tenant, cloned: cloned)
             }
-            if step != .active { try await platform.registry.recordStep(record.id, step: step.rawValue) }
+            if step != .active { try await platform.directory.recordStep(tenant.id, step: step.rawValue) }
         }
         return cloned
     }
@@ -121,39 +133,35 @@ public struct TenantProvisioner: Sendable {
 
     /// A fresh creation must not adopt a database or role it did not make: a group role made
     /// beforehand by someone else would make its members administrators of the new tenant.
-    private func refuseExisting(_ names: TenantNames) async throws {
-        let taken = try await platform.withAdminConnection { admin in
+    private func refuseExisting(_ names: TenantNames, on server: DatabaseServer) async throws {
+        let taken = try await platform.withAdminConnection(on: server) { admin in
             try await admin.query("""
                 SELECT 'database ' || datname FROM pg_database WHERE datname = $1
                 UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname = ANY ($2)
                 """, [names.databaseName, TenantRoles(login: names.roleName).all]).rows.map { try $0.decode(String.self, at: 0) }
         }
         guard taken.isEmpty else {
-            throw PlatformError(.tenantExists, "\(taken.joined(separator: " and ")) already exist(s) on the server",
+            throw PlatformError(.tenantExists, "\(taken.joined(separator: " and ")) already exist(s) on server '\(server.name)'",
                                 hint: "Pick another slug, or see `pgperm doctor` for leftovers the registry does not know.")
         }
     }
 
     /// The login role, with a SCRAM verifier computed here so the password never reaches the server.
-    private func createRole(_ record: TenantRecord) async throws {
-        let password = try platform.configuration.cipher.open(record.credentialsEncrypted, context: record.roleSecretContext)
-        try await platform.withAdminConnection { admin in
-            let verifier = try await admin.encryptPassword(password, user: record.roleName)
-            let role = quoteIdentifier(record.roleName)
-            let exists = try await !admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [record.roleName]).isEmpty
-            try await admin.query("\(exists ? "ALTER" : "CREATE") ROLE \(role) WITH LOGIN PASSWORD \(quoteLiteral(verifier))")
-            try await admin.query("COMMENT ON ROLE \(role) IS \(quoteLiteral("pgperm tenant \(record.slug): connects to \(record.databaseName) only"))")
+    private func createRole(_ tenant: TenantHandle) async throws {
+        try await platform.withAdminConnection(on: tenant.server) { admin in
+            try await createLoginRole(tenant, on: admin)
         }
     }
 
     /// Clones the template (falling back to an empty database when it cannot); only the
     /// tenant's role may connect.
-    private func createDatabase(_ record: TenantRecord) async throws -> Bool {
+    private func createDatabase(_ tenant: TenantHandle) async throws -> Bool {
         var cloned = false
         if useTemplate {
-            try await TemplateDatabase(platform: platform).prepare()
+            try await TemplateDatabase(platform: platform, server: tenant.server).prepare()
         }
-        try await platform.withAdminConnection { admin in
+        try await platform.withAdminConnection(on: tenant.server) { admin in
+            let record = tenant.record
             let database = quoteIdentifier(record.databaseName)
             guard try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [record.databaseName]).isEmpty else {
                 return  // created before an interruption
@@ -169,9 +177,7 @@ public struct TenantProvisioner: Sendable {
                 }
             }
             if !cloned { try await admin.query("CREATE DATABASE \(database)") }
-            try await admin.query("REVOKE ALL ON DATABASE \(database) FROM PUBLIC")
-            try await admin.query("GRANT CONNECT, TEMPORARY ON DATABASE \(database) TO \(quoteIdentifier(record.roleName))")
-            try await admin.query("COMMENT ON DATABASE \(database) IS \(quoteLiteral("pgperm tenant \(record.slug)"))")
+            try await confineDatabase(tenant, on: admin)
         }
         return cloned
     }
@@ -179,32 +185,40 @@ public struct TenantProvisioner: Sendable {
     /// Brings the schema up to date and gives it the tenant's own group roles (a fresh clone
     /// re-grants to them what the template granted to its roles), making the tenant's login
     /// role a member of its admin role and of nothing else.
-    private func installSchema(_ record: TenantRecord) async throws {
-        let version = try await TenantSchema.apply(to: record.databaseName, roles: TenantRoles(login: record.roleName), platform: platform)
-        try await platform.registry.setSchemaVersion(record.id, version)
+    private func installSchema(_ tenant: TenantHandle) async throws {
+        let version = try await TenantSchema.apply(to: tenant.databaseName, on: tenant.server,
+                                                   roles: TenantRoles(login: tenant.roleName), platform: platform)
+        try await platform.directory.setSchemaVersion(tenant.id, version)
     }
 
-    /// The tenant inside its database, owned by an initial admin user with a generated password.
-    private func seed(_ record: TenantRecord) async throws {
+    /// The tenant inside its database, owned by an initial admin user with a generated
+    /// password; its id is recorded in the registry.
+    private func seed(_ tenant: TenantHandle) async throws {
+        let record = tenant.record
         let password = try platform.configuration.cipher.open(record.adminPasswordEncrypted, context: record.adminSecretContext)
-        try await platform.withAdminConnection(database: record.databaseName) { connection in
+        let authTenant = try await platform.withAdminConnection(on: tenant.server, database: record.databaseName) { connection in
             try await connection.withTransaction { connection in
-                guard try await connection.query("SELECT 1 FROM auth.tenant WHERE code = $1", [record.slug]).isEmpty else { return }
+                // Seeded before an interruption: the database's one tenant.
+                if let seeded = try await connection.query("SELECT tenant_id FROM auth.tenant").rows.first {
+                    return try seeded.decode(TenantID.self, at: 0)
+                }
                 let auth = AuthClient(connection)
                 let admin = try await auth.createUser(username: record.adminEmail, email: record.adminEmail, displayName: "Administrator")
                 try await auth.setUserPassword(admin, password: password)
-                _ = try await auth.createTenant(name: record.name, code: record.slug, owner: admin)
+                return try await auth.createTenant(name: record.name, code: record.slug, owner: admin)
             }
         }
+        try await platform.directory.setAuthTenant(tenant.id, authTenant)
     }
 
     /// The last step and the creation's audit row, in one change.
-    private func activate(_ record: TenantRecord, cloned: Bool) async throws {
+    private func activate(_ tenant: TenantHandle, cloned: Bool) async throws {
         try await platform.changeMaster { tx in
-            let registry = TenantRegistry(master: tx)
-            try await registry.setStatus(record.id, .active)
-            try await registry.recordStep(record.id, step: ProvisioningStep.active.rawValue)
-            try await tx.audit("tenant.create", slug: record.slug, details: ["database": record.databaseName, "cloned": "\(cloned)"])
+            let directory = TenantDirectory(master: tx)
+            try await directory.setStatus(tenant.id, .active)
+            try await directory.recordStep(tenant.id, step: ProvisioningStep.active.rawValue)
+            try await tx.audit("tenant.create", tenant: tenant.record,
+                               details: ["database": tenant.databaseName, "server": tenant.server.name, "cloned": "\(cloned)"])
         }
     }
 
@@ -212,15 +226,16 @@ public struct TenantProvisioner: Sendable {
 
     /// Drops what a failed creation made and removes its row; marks the row `failed` when
     /// that is impossible. Returns the error to throw.
-    private func rollBack(_ record: TenantRecord, after error: any Error) async -> PlatformError {
+    private func rollBack(_ tenant: TenantHandle, after error: any Error) async -> PlatformError {
+        let record = tenant.record
         let lifecycle = TenantLifecycle(platform: platform)
         do {
-            try await lifecycle.dropDatabaseAndRoles(record)
-            try await platform.registry.delete(record.id)
+            try await lifecycle.dropDatabaseAndRoles(tenant.record, on: tenant.server)
+            try await platform.directory.delete(record.id)
             return PlatformError(.provisioningFailed, "creating tenant '\(record.slug)' failed: \(error)",
                                  hint: "Nothing was left behind (database, role and registry row removed). Fix the cause and create it again.")
         } catch let cleanupError {
-            try? await platform.registry.setStatus(record.id, .failed, error: "\(error); cleanup: \(cleanupError)")
+            try? await platform.directory.setStatus(record.id, .failed, error: "\(error); cleanup: \(cleanupError)")
             return PlatformError(.provisioningFailed,
                                  "creating tenant '\(record.slug)' failed: \(error); rolling back failed too: \(cleanupError)",
                                  hint: "The tenant is marked failed. `pgperm tenant create --resume \(record.slug)` finishes it; `pgperm tenant delete \(record.slug)` removes it.")
@@ -231,10 +246,33 @@ public struct TenantProvisioner: Sendable {
 extension TenantRecord {
     /// The record with both generated passwords sealed, each bound to this tenant.
     func sealing(rolePassword: String, adminPassword: String, with cipher: CredentialCipher) throws -> TenantRecord {
-        TenantRecord(id: id, name: name, slug: slug, databaseName: databaseName, roleName: roleName,
+        TenantRecord(id: id, name: name, slug: slug, serverID: serverID, databaseName: databaseName, roleName: roleName,
                      credentialsEncrypted: try cipher.seal(rolePassword, context: roleSecretContext),
                      adminEmail: adminEmail,
                      adminPasswordEncrypted: try cipher.seal(adminPassword, context: adminSecretContext),
                      keyVersion: keyVersion)
+    }
+}
+
+extension TenantProvisioner {
+    /// Creates (or gives a new password to) the tenant's login role, with a SCRAM verifier
+    /// computed here so the password never reaches the server. Used by creation and by a
+    /// move, which recreates the role on the new server.
+    func createLoginRole(_ tenant: TenantHandle, on admin: Connection) async throws {
+        let record = tenant.record
+        let password = try platform.configuration.cipher.open(record.credentialsEncrypted, context: record.roleSecretContext)
+        let verifier = try await admin.encryptPassword(password, user: record.roleName)
+        let role = quoteIdentifier(record.roleName)
+        let exists = try await !admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [record.roleName]).isEmpty
+        try await admin.query("\(exists ? "ALTER" : "CREATE") ROLE \(role) WITH LOGIN PASSWORD \(quoteLiteral(verifier))")
+        try await admin.query("COMMENT ON ROLE \(role) IS \(quoteLiteral("pgperm tenant \(record.slug): connects to \(record.databaseName) only"))")
+    }
+
+    /// Only the tenant's role may connect to its database.
+    func confineDatabase(_ tenant: TenantHandle, on admin: Connection) async throws {
+        let database = quoteIdentifier(tenant.databaseName)
+        try await admin.query("REVOKE ALL ON DATABASE \(database) FROM PUBLIC")
+        try await admin.query("GRANT CONNECT, TEMPORARY ON DATABASE \(database) TO \(quoteIdentifier(tenant.roleName))")
+        try await admin.query("COMMENT ON DATABASE \(database) IS \(quoteLiteral("pgperm tenant \(tenant.slug)"))")
     }
 }

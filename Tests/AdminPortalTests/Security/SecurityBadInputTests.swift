@@ -21,7 +21,7 @@ struct SecurityBadInputTests {
             try await fixture.signInAdmin(client)
             let reply = try await client.send(.post, "/admin/api/tenants", json: ["name": huge, "slug": "big"])
             #expect(reply.status == .contentTooLarge)
-            #expect(try await fixture.platform.platform.registry.find(slug: "big") == nil)
+            #expect(try await fixture.platform.platform.directory.find(slug: "big") == nil)
         }
         #expect(logs.lines.filter { $0.level >= .error }.isEmpty)
     }
@@ -31,7 +31,7 @@ struct SecurityBadInputTests {
         let logs = LogCapture()
         try await PortalFixture.run(logs: logs) { fixture, client in
             _ = try await fixture.createTenant("acme")
-            let record = try await fixture.platform.platform.registry.require(slug: "acme")
+            let record = try await fixture.platform.platform.directory.require(slug: "acme")
             try await fixture.signInAdmin(client)
             for name in ["", "   ", "\t\n", "\u{3000}", "\u{200B}", "\u{FEFF}"] {
                 let renamed = try await client.send(.patch, "/admin/api/tenants/acme", json: ["name": name])
@@ -42,7 +42,7 @@ struct SecurityBadInputTests {
                 #expect(created.errorCode == "invalid_name")
             }
             #expect(try await client.get("/admin/api/tenants/acme").json["name"] as? String == record.name)
-            #expect(try await fixture.platform.platform.registry.find(slug: "blank") == nil)
+            #expect(try await fixture.platform.platform.directory.find(slug: "blank") == nil)
             for line in logs.lines {
                 #expect(!line.text.contains(record.credentialsEncrypted) && !line.text.contains(record.adminPasswordEncrypted))
             }
@@ -67,7 +67,7 @@ struct SecurityBadInputTests {
             let hundredThousand = try await client.send(.post, "/admin/api/tenants",
                                                         json: ["name": String(repeating: "a", count: 100_000), "slug": "long"])
             #expect(hundredThousand.status == .contentTooLarge)
-            #expect(try await fixture.platform.platform.registry.find(slug: "long") == nil)
+            #expect(try await fixture.platform.platform.directory.find(slug: "long") == nil)
         }
     }
 
@@ -112,7 +112,7 @@ struct SecurityBadInputTests {
                 #expect(Set(reply.error.keys).isSubset(of: ["code", "message", "detail", "hint"]))
                 #expect(!String(decoding: reply.body, as: UTF8.self).contains("Coding key"))
             }
-            #expect(try await fixture.platform.platform.registry.find(slug: "acme2") == nil)
+            #expect(try await fixture.platform.platform.directory.find(slug: "acme2") == nil)
         }
         #expect(logs.lines.filter { $0.level >= .error }.isEmpty)
     }

@@ -177,7 +177,7 @@ struct SignInAttackTests {
                 #expect(signIn.status == .unauthorized && signIn.errorCode == "wrong_credentials", "\(slug)")
             }
             // A user of acme's database who is not a member of its tenant, with the right password.
-            try await fixture.platform.platform.connections.withConnection(tenant: "acme") { connection in
+            try await fixture.platform.withTenantConnection("acme") { connection in
                 let auth = AuthClient(connection)
                 let loner = try await auth.createUser(username: "loner")
                 try await auth.setUserPassword(loner, password: PortalFixture.password)

@@ -48,7 +48,7 @@ struct AdminUserStoreTests {
             #expect(try await admins.require("ops@example.com").isActive == false)
             #expect(try await admins.authenticate(email: "ops@example.com", password: "s3cret-passphrase") == nil)
             try await admins.setActive("OPS@example.com", false)  // already inactive: nothing to audit
-            try await admins.setActive(created.user.id.uuidString, true)
+            try await admins.setActive(created.user.id.description, true)
             #expect(try await admins.authenticate(email: "ops@example.com", password: "s3cret-passphrase")?.isActive == true)
             #expect(try await f.auditActions() == ["admin_user.create", "admin_user.deactivate", "admin_user.activate"])
         }
@@ -148,7 +148,7 @@ struct AdminUserStoreTests {
                     INSERT INTO platform.portal_session (token_hash, admin_user_id) VALUES (sha256(gen_random_uuid()::text::bytea), $1)
                     """, [admin])
             }
-            func sessions(_ admin: UUID) async throws -> Int {
+            func sessions(_ admin: AdminUserID) async throws -> Int {
                 try await f.platform.master.query("SELECT count(*) FROM platform.portal_session WHERE admin_user_id = $1", [admin])
                     .scalar(Int.self)
             }
@@ -159,7 +159,7 @@ struct AdminUserStoreTests {
             #expect(try await sessions(ops.user.id) == 0)
             #expect(try await sessions(other.user.id) == 1)
 
-            let generated = try #require(try await admins.setPassword(ops.user.id.uuidString, password: nil))
+            let generated = try #require(try await admins.setPassword(ops.user.id.description, password: nil))
             #expect(generated.count == 24)
             #expect(try await admins.authenticate(email: "ops@example.com", password: generated)?.id == ops.user.id)
             #expect(try await f.auditActions() == ["admin_user.create", "admin_user.create", "admin_user.password", "admin_user.password"])

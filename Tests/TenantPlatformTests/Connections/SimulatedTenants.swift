@@ -1,3 +1,4 @@
+import Foundation
 import PostgresTestSupport
 import PQ
 import Synchronization
@@ -22,7 +23,8 @@ final class SimulatedTenants: TenantConnectionSource {
         SimulatedTenants(database: database, observer: try await database.connect())
     }
 
-    func connectionInfo(forTenant slug: String) async throws -> String {
+    func connectionInfo(for target: TenantConnectionTarget) async throws -> String {
+        let slug = target.name
         let (refused, unreachable) = state.withLock { state in
             state.calls[slug, default: 0] += 1
             return (state.refused.contains(slug), state.unreachable.contains(slug))
@@ -63,6 +65,31 @@ final class SimulatedTenants: TenantConnectionSource {
     }
 
     func close() async { await observer.close() }
+}
+
+/// The simulated tenant called `name`: the same id for the same name, all on one server.
+func simulated(_ name: String) -> TenantConnectionTarget {
+    let id = simulatedIDs.withLock { ids in
+        if let id = ids[name] { return id }
+        let id = PlatformTenantID(UUID())
+        ids[name] = id
+        return id
+    }
+    return TenantConnectionTarget(tenant: id, server: simulatedServer, serverName: "simulated", name: name)
+}
+
+private let simulatedIDs = Mutex<[String: PlatformTenantID]>([:])
+private let simulatedServer = ServerID(UUID())
+
+extension TenantConnectionStatistics {
+    /// The pool of the simulated tenant `name`.
+    subscript(pool name: String) -> Pool? { pools[simulated(name).tenant] }
+
+    /// The names of the simulated tenants with an open pool.
+    var poolNames: Set<String> {
+        let names = simulatedIDs.withLock { ids in Dictionary(uniqueKeysWithValues: ids.map { ($1, $0) }) }
+        return Set(pools.keys.compactMap { names[$0] })
+    }
 }
 
 /// Polls `condition` every 10 ms until it holds; false if it still does not after `timeout`.

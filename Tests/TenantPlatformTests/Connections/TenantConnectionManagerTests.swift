@@ -27,14 +27,14 @@ struct TenantConnectionManagerTests {
     }
 
     private func backendPID(_ manager: TenantConnectionManager, _ tenant: String) async throws -> Int {
-        try await manager.withConnection(tenant: tenant) { try await $0.query("SELECT pg_backend_pid()").scalar(Int.self) }
+        try await manager.withConnection(to: simulated(tenant)) { try await $0.query("SELECT pg_backend_pid()").scalar(Int.self) }
     }
 
     /// Starts `count` leases of `tenant` that hold their connection until `gate` opens.
     private func hold(_ count: Int, of tenant: String, _ manager: TenantConnectionManager,
                       until gate: Gate) -> [Task<Void, any Error>] {
         (0..<count).map { _ in
-            Task { try await manager.withConnection(tenant: tenant) { _ in await gate.pass() } }
+            Task { try await manager.withConnection(to: simulated(tenant)) { _ in await gate.pass() } }
         }
     }
 
@@ -47,9 +47,9 @@ struct TenantConnectionManagerTests {
             for _ in 0..<5 { #expect(try await backendPID(manager, "acme") == first) }
             #expect(tenants.calls("acme") == 1)
             #expect(try await tenants.serverConnections("acme") == 1)
-            #expect(manager.statistics.pools["acme"] == .init(open: 1, busy: 0, idle: 1))
+            #expect(manager.statistics[pool: "acme"] == .init(open: 1, busy: 0, idle: 1))
 
-            await manager.closePool(tenant: "acme")
+            await manager.closePool(tenant: simulated("acme").tenant)
             #expect(manager.statistics.openPools == 0)
             #expect(try await eventually { try await tenants.serverConnections("acme") == 0 })
             #expect(try await backendPID(manager, "acme") != first)
@@ -67,14 +67,14 @@ struct TenantConnectionManagerTests {
             #expect(try await tenants.serverConnections("acme") == 3)
 
             let error = try await #require(throws: TenantConnectionError.self) {
-                try await manager.withConnection(tenant: "acme") { _ in }
+                try await manager.withConnection(to: simulated("acme")) { _ in }
             }
             #expect(error.code == .tenantLimitReached)
             #expect(error.description.contains("DB_POOL_SIZE 2 + DB_POOL_MAX_OVERFLOW 1"))
 
             gate.open()
             for holder in holders { try await holder.value }
-            #expect(manager.statistics.pools["acme"] == .init(open: 2, busy: 0, idle: 2))
+            #expect(manager.statistics[pool: "acme"] == .init(open: 2, busy: 0, idle: 2))
             #expect(try await eventually { try await tenants.serverConnections("acme") == 2 })
         }
     }
@@ -90,14 +90,14 @@ struct TenantConnectionManagerTests {
             let clock = ContinuousClock()
             let start = clock.now
             let error = try await #require(throws: TenantConnectionError.self) {
-                try await manager.withConnection(tenant: "c") { _ in }
+                try await manager.withConnection(to: simulated("c")) { _ in }
             }
             let waited = clock.now - start
             #expect(error.code == .ceilingReached)
             #expect(error.tenant == "c")
             #expect(error.description.contains("ceiling of 2 connections"))
             #expect(error.description.contains("2 busy"))
-            #expect(error.hint?.contains("maximumConnections") == true)
+            #expect(error.hint?.contains("TENANT_MAX_CONNECTIONS") == true)
             #expect(waited >= .milliseconds(300) && waited < .seconds(5))
             #expect(manager.statistics.waitingTasks == 0)
             #expect(try await tenants.serverConnections() == 2)
@@ -125,7 +125,7 @@ struct TenantConnectionManagerTests {
             let statistics = manager.statistics
             #expect(statistics.evictedConnections == 1)
             #expect(statistics.evictedPools == 1)
-            #expect(Set(statistics.pools.keys) == ["b"])
+            #expect(statistics.poolNames == ["b"])
             #expect(statistics.peakOpenConnections == 1)
             #expect(try await eventually { try await tenants.serverConnections("a") == 0 })
             #expect(try await tenants.serverConnections("b") == 1)
@@ -138,9 +138,9 @@ struct TenantConnectionManagerTests {
             for tenant in ["a", "b", "c", "a"] { _ = try await backendPID(manager, tenant) }
             // Least recently used first: b, c, a.
             _ = try await backendPID(manager, "d")
-            #expect(Set(manager.statistics.pools.keys) == ["a", "c", "d"])
+            #expect(manager.statistics.poolNames == ["a", "c", "d"])
             _ = try await backendPID(manager, "e")
-            #expect(Set(manager.statistics.pools.keys) == ["a", "d", "e"])
+            #expect(manager.statistics.poolNames == ["a", "d", "e"])
             let statistics = manager.statistics
             #expect(statistics.evictedPools == 2)
             #expect(statistics.openConnections == 3)
@@ -165,10 +165,10 @@ struct TenantConnectionManagerTests {
             #expect(await eventually { gate.arrived == 2 })
             gate.open()
             for holder in holders { try await holder.value }
-            #expect(manager.statistics.pools["a"]?.idle == 2)
+            #expect(manager.statistics[pool: "a"]?.idle == 2)
 
             // Connections close first; the pool (and its conninfo) stays a while longer.
-            #expect(await eventually { manager.statistics.pools["a"]?.open == 0 })
+            #expect(await eventually { manager.statistics[pool: "a"]?.open == 0 })
             #expect(manager.statistics.openPools == 1)
             #expect(try await eventually { try await tenants.serverConnections("a") == 0 })
             #expect(await eventually { manager.statistics.openPools == 0 })
@@ -184,7 +184,7 @@ struct TenantConnectionManagerTests {
         try await withManager(.init(poolSize: 1, maxOverflow: 0)) { manager, tenants in
             let gate = Gate()
             let holder = Task {
-                try await manager.withConnection(tenant: "a") { connection in
+                try await manager.withConnection(to: simulated("a")) { connection in
                     await gate.pass()
                     // The lease stays usable after its pool closed.
                     return try await connection.query("SELECT 1").scalar(Int.self)
@@ -194,7 +194,7 @@ struct TenantConnectionManagerTests {
             let waiter = Task { try await backendPID(manager, "a") }
             #expect(await eventually { manager.statistics.waitingTasks == 1 })
 
-            await manager.closePool(tenant: "a")
+            await manager.closePool(tenant: simulated("a").tenant)
             let error = await #expect(throws: TenantConnectionError.self) { try await waiter.value }
             #expect(error?.code == .poolClosed)
             #expect(manager.statistics.openPools == 0)
@@ -213,7 +213,7 @@ struct TenantConnectionManagerTests {
         try await withManager(.init(poolSize: 1)) { manager, tenants in
             let first = try await backendPID(manager, "a")
             await #expect(throws: PostgresError.self) {
-                try await manager.withConnection(tenant: "a") { connection in
+                try await manager.withConnection(to: simulated("a")) { connection in
                     try await tenants.terminate(first)
                     try await connection.query("SELECT 1")
                 }
@@ -240,11 +240,11 @@ struct TenantConnectionManagerTests {
     @Test("a connection returned inside a transaction is closed, not reused")
     func openTransactionIsNotReused() async throws {
         try await withManager(.init(poolSize: 1)) { manager, _ in
-            let first = try await manager.withConnection(tenant: "a") { connection in
+            let first = try await manager.withConnection(to: simulated("a")) { connection in
                 try await connection.query("BEGIN")
                 return try await connection.query("SELECT pg_backend_pid()").scalar(Int.self)
             }
-            let (second, state) = try await manager.withConnection(tenant: "a") { connection in
+            let (second, state) = try await manager.withConnection(to: simulated("a")) { connection in
                 (try await connection.query("SELECT pg_backend_pid()").scalar(Int.self), connection.transactionState)
             }
             #expect(second != first)
@@ -256,15 +256,15 @@ struct TenantConnectionManagerTests {
     func transactions() async throws {
         struct Abort: Error {}
         try await withManager(.init(poolSize: 1)) { manager, _ in
-            try await manager.withConnection(tenant: "a") { try await $0.query("CREATE TABLE t (x int)") }
-            _ = try await manager.withTransaction(tenant: "a") { try await $0.query("INSERT INTO t VALUES (1)") }
+            try await manager.withConnection(to: simulated("a")) { try await $0.query("CREATE TABLE t (x int)") }
+            _ = try await manager.withTransaction(to: simulated("a")) { try await $0.query("INSERT INTO t VALUES (1)") }
             await #expect(throws: Abort.self) {
-                try await manager.withTransaction(tenant: "a") { connection in
+                try await manager.withTransaction(to: simulated("a")) { connection in
                     try await connection.query("INSERT INTO t VALUES (2)")
                     throw Abort()
                 }
             }
-            let rows = try await manager.withConnection(tenant: "a") {
+            let rows = try await manager.withConnection(to: simulated("a")) {
                 try await $0.query("SELECT count(*) FROM t").scalar(Int.self)
             }
             #expect(rows == 1)

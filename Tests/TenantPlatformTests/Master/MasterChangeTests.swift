@@ -28,15 +28,15 @@ struct MasterChangeTests {
     func failedAuditRollsBack() async throws {
         try await PlatformFixture.run { f in
             try await f.provisioner.create(name: "Acme", slug: "acme")
-            let acme = try await f.platform.registry.require(slug: "acme")
+            let acme = try await f.platform.directory.require(slug: "acme")
             try await f.refuseAuditRows()
 
             await #expect(throws: PostgresError.self) {
                 try await f.lifecycle.update(slug: "acme", TenantChange(name: "Acme Inc", slug: "acme-inc"))
             }
             await #expect(throws: PostgresError.self) { try await f.lifecycle.suspend(slug: "acme") }
-            #expect(try await f.platform.registry.require(slug: "acme") == acme)
-            _ = try await f.platform.connections.withConnection(tenant: "acme") { try await $0.query("SELECT 1") }
+            #expect(try await f.platform.directory.require(slug: "acme") == acme)
+            _ = try await f.withTenantConnection("acme") { try await $0.query("SELECT 1") }
 
             await #expect(throws: PostgresError.self) { try await f.lifecycle.credentials(slug: "acme") }
             await #expect(throws: PostgresError.self) {
@@ -58,7 +58,7 @@ struct MasterChangeTests {
     func invalidUpdateWritesNothing() async throws {
         try await PlatformFixture.run { f in
             try await f.provisioner.create(name: "Acme", slug: "acme")
-            let acme = try await f.platform.registry.require(slug: "acme")
+            let acme = try await f.platform.directory.require(slug: "acme")
             let audit = try await f.auditActions()
             let refused: [(TenantChange, PlatformError.Kind)] = [
                 (TenantChange(name: "A\u{0}", slug: "acme9"), .invalidName),
@@ -72,7 +72,7 @@ struct MasterChangeTests {
                 #expect(await platformErrorKind { try await f.lifecycle.update(slug: "acme", change) } == kind, "\(change)")
             }
             #expect(await platformErrorKind { _ = try TenantChange.status("provisioning") } == .invalidStatus)
-            #expect(try await f.platform.registry.require(slug: "acme") == acme)
+            #expect(try await f.platform.directory.require(slug: "acme") == acme)
             #expect(try await f.auditActions() == audit)
 
             // A status is only set on a tenant whose creation finished.
@@ -86,7 +86,7 @@ struct MasterChangeTests {
     func createRefusesInvalidName() async throws {
         try await PlatformFixture.run { f in
             #expect(await platformErrorKind { try await f.provisioner.create(name: "A\u{0}", slug: "acme") } == .invalidName)
-            let tenants = try await f.platform.registry.all()
+            let tenants = try await f.platform.directory.all()
             #expect(tenants.isEmpty)
             #expect(try await f.leftovers().isEmpty)
         }

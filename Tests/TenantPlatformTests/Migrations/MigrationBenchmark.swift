@@ -68,11 +68,11 @@ extension PlatformFixture {
             throw error
         }
         _ = try await strings("""
-            INSERT INTO platform.tenant (name, slug, status, database_name, role_name, credentials_encrypted, admin_email,
+            INSERT INTO platform.tenant (name, slug, status, server_id, database_name, role_name, credentials_encrypted, admin_email,
                                          admin_password_encrypted, key_version, schema_version)
-            SELECT 'Bench ' || n, 'bench-' || n, 'active', $1 || '_bench_' || n, $1 || '_bench_' || n, 'unused',
+            SELECT 'Bench ' || n, 'bench-' || n, 'active', s.server_id, $1 || '_bench_' || n, $1 || '_bench_' || n, 'unused',
                    'admin@bench-' || n || '.tenant', 'unused', 1, $2
-            FROM generate_series($3::int, $4::int) n
+            FROM generate_series($3::int, $4::int) n, platform.database_server s WHERE s.from_configuration
             RETURNING slug
             """, [prefix, try SQLManifest.auth().latestVersion, numbers.lowerBound, numbers.upperBound],
             database: configuration.masterDatabase)

@@ -28,8 +28,8 @@ struct TenantMigratorTests {
             #expect(run.tenants.map(\.slug) == ["acme", "initech"])
             #expect(run.tenants.allSatisfy { $0.fromVersion == oldVersion && $0.toVersion == Self.probe && $0.error == nil })
             #expect(run.skipped.map(\.slug) == ["globex"])
-            guard case .migrated(let template) = run.template else {
-                Issue.record("template: \(run.template)")
+            guard run.templates.map(\.server) == ["main"], case .migrated(let template) = run.templates[0].outcome else {
+                Issue.record("templates: \(run.templates)")
                 return
             }
             #expect(template.toVersion == Self.probe)
@@ -108,8 +108,8 @@ struct TenantMigratorTests {
 
             let run = try await migrator.migrate(manifest: manifest)
             #expect(!run.succeeded)
-            guard case .failed(_, let error) = run.template else {
-                Issue.record("template: \(run.template)")
+            guard case .failed(_, let error) = run.templates.first?.outcome else {
+                Issue.record("templates: \(run.templates)")
                 return
             }
             #expect(error.contains("blocked by schema migration_blocker"))

@@ -26,15 +26,15 @@ struct OrganizationStoreTests {
             #expect(listed[0].tenantSlugs == ["acme-eu", "acme-us"])
             #expect(try await organizations.require(acme.id.uuidString.lowercased()) == listed[0])
             #expect(try await organizations.find("acme") == nil, "names compare exactly")
-            #expect(try await f.platform.registry.require(slug: "acme-eu").organizationID == acme.id)
-            #expect(try await f.platform.registry.require(slug: "loner").organizationID == nil)
+            #expect(try await f.platform.directory.require(slug: "acme-eu").organizationID == acme.id)
+            #expect(try await f.platform.directory.require(slug: "loner").organizationID == nil)
 
             // Assigning to another organization moves the tenant.
             #expect(try await organizations.assign(tenant: "acme-eu", to: "Globex") == "Acme")
             #expect(try await organizations.require("Globex").tenantSlugs == ["acme-eu"])
             try await organizations.unassign(tenant: "acme-us", from: "Acme")
             #expect(try await organizations.require("Acme").tenantSlugs == [])
-            #expect(try await f.platform.registry.require(slug: "acme-us").organizationID == nil)
+            #expect(try await f.platform.directory.require(slug: "acme-us").organizationID == nil)
 
             #expect(try await f.auditActions() == [
                 "organization.create", "organization.create", "organization.assign_tenant", "organization.assign_tenant",
@@ -62,11 +62,11 @@ struct OrganizationStoreTests {
 
             #expect(try await organizations.delete("Doomed") == ["acme"])
             #expect(try await organizations.find("Doomed") == nil)
-            let acme = try await f.platform.registry.require(slug: "acme")
+            let acme = try await f.platform.directory.require(slug: "acme")
             #expect(acme.organizationID == nil)
             #expect(acme.status == .active)
             #expect(try await f.lifecycle.test(slug: "acme").schemaVersion != nil, "its database is untouched")
-            #expect(try await f.platform.registry.require(slug: "globex").organizationID != nil, "other organizations keep theirs")
+            #expect(try await f.platform.directory.require(slug: "globex").organizationID != nil, "other organizations keep theirs")
             #expect(try await f.masterStrings("SELECT count(*)::text FROM platform.organization_sso") == ["0"])
             #expect(try await f.masterStrings("""
                 SELECT details->>'unlinked_tenants' FROM platform.audit_log WHERE action = 'organization.delete'

@@ -12,18 +12,18 @@ struct LifecycleTests {
         try await PlatformFixture.run { f in
             try await f.provisioner.create(name: "Acme", slug: "acme")
             let session = try await Connection.connect(try await f.lifecycle.credentials(slug: "acme").conninfo)
-            let database = try await f.platform.connections.withConnection(tenant: "acme") { connection in
+            let database = try await f.withTenantConnection("acme") { connection in
                 try await connection.query("SELECT current_database()::text").scalar(String.self)
             }
             #expect(database.hasSuffix("_acme"))
 
             try await f.lifecycle.suspend(slug: "acme")
-            #expect(try await f.platform.registry.require(slug: "acme").status == .inactive)
+            #expect(try await f.platform.directory.require(slug: "acme").status == .inactive)
             await #expect(throws: PostgresError.self) { try await f.lifecycle.test(slug: "acme") }
             await #expect(throws: (any Error).self) { try await session.query("SELECT 1") }
             await session.close()
             do {
-                try await f.platform.connections.withConnection(tenant: "acme") { _ in }
+                try await f.withTenantConnection("acme") { _ in }
                 Issue.record("a suspended tenant must get no connection")
             } catch let error as PlatformError {
                 #expect(error.kind == .tenantNotActive)
@@ -31,7 +31,7 @@ struct LifecycleTests {
 
             try await f.lifecycle.resume(slug: "acme")
             #expect(try await f.lifecycle.test(slug: "acme").schemaVersion != nil)
-            try await f.platform.connections.withConnection(tenant: "acme") { connection in
+            try await f.withTenantConnection("acme") { connection in
                 try await connection.query("SELECT 1")
             }
             #expect(try await f.strings("SELECT action FROM platform.audit_log ORDER BY audit_id", database: f.configuration.masterDatabase)
@@ -44,12 +44,12 @@ struct LifecycleTests {
         try await PlatformFixture.run { f in
             try await f.provisioner.create(name: "Acme", slug: "acme")
             try await f.provisioner.create(name: "Globex", slug: "globex")
-            try await f.platform.connections.withConnection(tenant: "acme") { try await $0.query("SELECT 1") }
+            try await f.withTenantConnection("acme") { try await $0.query("SELECT 1") }
             try await f.lifecycle.delete(slug: "acme")
             let prefix = f.configuration.tenantDatabasePrefix
             #expect(try await f.leftovers() == ["database \(prefix)_globex", "role \(prefix)_globex", "role \(prefix)_globex_admin",
                                                 "role \(prefix)_globex_app"])
-            #expect(try await f.platform.registry.all().map(\.slug) == ["globex"])
+            #expect(try await f.platform.directory.all().map(\.slug) == ["globex"])
             await #expect(throws: PlatformError.self) { try await f.lifecycle.delete(slug: "acme") }
             #expect(try await f.strings("SELECT tenant_slug FROM platform.audit_log WHERE action = 'tenant.delete'",
                                         database: f.configuration.masterDatabase) == ["acme"])
@@ -62,7 +62,7 @@ struct LifecycleTests {
             let database = try await f.provisioner.create(name: "Acme", slug: "acme").tenant.databaseName
             try await f.provisioner.create(name: "Globex", slug: "globex")
             let returned = try await f.lifecycle.update(slug: "acme", TenantChange(name: " Acme Inc ", slug: "acme-inc"))
-            let renamed = try await f.platform.registry.require(slug: "acme-inc")
+            let renamed = try await f.platform.directory.require(slug: "acme-inc")
             #expect(renamed == returned)
             #expect(renamed.name == "Acme Inc")
             #expect(renamed.databaseName == database)

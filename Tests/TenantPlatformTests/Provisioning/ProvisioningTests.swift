@@ -71,7 +71,7 @@ struct ProvisioningTests {
             } catch let error as PlatformError {
                 #expect(error.kind == .tenantExists)
             }
-            #expect(try await f.platform.registry.all().map(\.slug) == ["acme"])
+            #expect(try await f.platform.directory.all().map(\.slug) == ["acme"])
         }
     }
 
@@ -92,7 +92,7 @@ struct ProvisioningTests {
                 #expect(step == .registered && error is InjectedFailure, "\(error)")
             }
             #expect(try await f.leftovers() == [])
-            #expect(try await f.platform.registry.all().isEmpty)
+            #expect(try await f.platform.directory.all().isEmpty)
             // And the slug is free again.
             #expect(try await f.provisioner.create(name: "Doomed", slug: "doomed").tenant.status == .active)
         }
@@ -111,7 +111,7 @@ struct ProvisioningTests {
                 throw InjectedFailure()
             }
             await #expect(throws: PlatformError.self) { try await provisioner.create(name: "Stuck", slug: "stuck") }
-            let failed = try #require(try await f.platform.registry.find(slug: "stuck"))
+            let failed = try #require(try await f.platform.directory.find(slug: "stuck"))
             #expect(failed.status == .failed)
             #expect(failed.provisioningStep == ProvisioningStep.schema.rawValue)
             #expect(failed.lastError?.contains("cleanup") == true)
@@ -125,7 +125,7 @@ struct ProvisioningTests {
             await admin.close()
             try await f.lifecycle.delete(slug: "stuck")
             #expect(try await f.leftovers() == [])
-            #expect(try await f.platform.registry.find(slug: "stuck") == nil)
+            #expect(try await f.platform.directory.find(slug: "stuck") == nil)
         }
     }
 
@@ -142,7 +142,7 @@ struct ProvisioningTests {
                 #expect(error.kind == .tenantExists)
                 #expect(error.hint?.contains("doctor") == true)
             }
-            #expect(try await f.platform.registry.all().isEmpty)
+            #expect(try await f.platform.directory.all().isEmpty)
         }
     }
 }

@@ -42,8 +42,8 @@ struct SecurityRedactionTests {
                 #expect(await platformErrorKind { try await f.lifecycle.update(slug: "acme", TenantChange(name: name)) } == .invalidName)
                 #expect(await platformErrorKind { try await f.provisioner.create(name: name, slug: "other") } == .invalidName)
             }
-            #expect(try await f.platform.registry.require(slug: "acme").name == "Acme")
-            #expect(try await f.platform.registry.find(slug: "other") == nil)
+            #expect(try await f.platform.directory.require(slug: "acme").name == "Acme")
+            #expect(try await f.platform.directory.find(slug: "other") == nil)
             #expect(try await f.leftovers().allSatisfy { !$0.hasSuffix("_other") })
         }
     }
@@ -52,7 +52,7 @@ struct SecurityRedactionTests {
     private func withAcme(_ body: (PlatformFixture, TenantRecord) async throws -> Void) async throws {
         try await PlatformFixture.run { f in
             try await f.provisioner.create(name: "Acme", slug: "acme")
-            try await body(f, try await f.platform.registry.require(slug: "acme"))
+            try await body(f, try await f.platform.directory.require(slug: "acme").record)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Permissions
 import PQ
 
 /// A tenant as the master registry records it.
@@ -13,10 +14,12 @@ public struct TenantRecord: Sendable, Equatable {
         case failed
     }
 
-    public let id: UUID
+    public let id: PlatformTenantID
     public var name: String
     public var slug: String
     public var status: Status
+    /// The server holding its database and roles.
+    public var serverID: ServerID
     public let databaseName: String
     public let roleName: String
     /// The tenant role's password, sealed (see ``CredentialCipher``).
@@ -26,13 +29,18 @@ public struct TenantRecord: Sendable, Equatable {
     public let keyVersion: Int
     public var schemaVersion: String?
     public var organizationID: UUID?
+    /// The tenant's row inside its own database (`auth.tenant.tenant_id`), recorded when the
+    /// database is seeded; nil until then.
+    public var authTenantID: TenantID?
     public var provisioningStep: String?
     public var lastError: String?
     public var createdAt: Date?
 
+    /// The columns of `platform.tenant t`.
     static let columns = """
-        tenant_id, name, slug, status, database_name, role_name, credentials_encrypted, admin_email,
-        admin_password_encrypted, key_version, schema_version, organization_id, provisioning_step, last_error, created_at
+        t.tenant_id, t.name, t.slug, t.status, t.server_id, t.database_name, t.role_name, t.credentials_encrypted,
+        t.admin_email, t.admin_password_encrypted, t.key_version, t.schema_version, t.organization_id, t.auth_tenant_id,
+        t.provisioning_step, t.last_error, t.created_at
         """
 
     init(row: Row) throws {
@@ -44,6 +52,7 @@ public struct TenantRecord: Sendable, Equatable {
             throw PostgresError(kind: .decoding, message: "unknown tenant status \(status)")
         }
         self.status = parsed
+        serverID = try row.decode(column: "server_id")
         databaseName = try row.decode(column: "database_name")
         roleName = try row.decode(column: "role_name")
         credentialsEncrypted = try row.decode(column: "credentials_encrypted")
@@ -52,17 +61,19 @@ public struct TenantRecord: Sendable, Equatable {
         keyVersion = try row.decode(column: "key_version")
         schemaVersion = try row.decode(column: "schema_version")
         organizationID = try row.decode(column: "organization_id")
+        authTenantID = try row.decode(column: "auth_tenant_id")
         provisioningStep = try row.decode(column: "provisioning_step")
         lastError = try row.decode(column: "last_error")
         createdAt = try row.decode(column: "created_at")
     }
 
-    init(id: UUID, name: String, slug: String, databaseName: String, roleName: String,
+    init(id: PlatformTenantID, name: String, slug: String, serverID: ServerID, databaseName: String, roleName: String,
          credentialsEncrypted: String, adminEmail: String, adminPasswordEncrypted: String, keyVersion: Int) {
         self.id = id
         self.name = name
         self.slug = slug
         self.status = .provisioning
+        self.serverID = serverID
         self.databaseName = databaseName
         self.roleName = roleName
         self.credentialsEncrypted = credentialsEncrypted

@@ -56,8 +56,10 @@ extension APIError {
             self.init(status: error.status, code: Self.snakeCase(error.status.reasonPhrase.lowercased()),
                       message: error.body ?? error.status.reasonPhrase)
         case let error as PlatformError:
-            self.init(status: Self.status(of: error.kind), code: Self.snakeCase("\(error.kind)"),
-                      message: error.message, hint: error.hint)
+            // Settings and keys are the operator's business: those are server faults.
+            guard let status = Self.status(of: error.code) else { return nil }
+            self.init(status: status, code: error.code.description, message: error.message,
+                      detail: error.detail, hint: error.hint)
         case let error as PermissionsError:
             self.init(status: Self.status(ofSQLState: error.code.sqlState.rawValue), code: error.code.sqlState.rawValue,
                       message: error.message, detail: error.detail, hint: error.hint)
@@ -80,18 +82,23 @@ extension APIError {
         }
     }
 
-    private static func status(of kind: PlatformError.Kind) -> HTTPResponse.Status {
-        switch kind {
-        case .unknownTenant, .unknownOrganization, .unknownAdminUser, .ssoNotConfigured, .notAssigned, .unknownServer:
+    /// The status of a platform error the client may see; nil for the operator's own
+    /// (settings, keys), answered as a 500 with the cause in the log only.
+    private static func status(of code: PlatformError.Code) -> HTTPResponse.Status? {
+        switch code {
+        case .unknownTenant, .unknownOrganization, .unknownAdminUser, .ssoNotConfigured, .notAssigned, .noMigrationToResume,
+             .unknownServer:
             .notFound
-        case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive, .serverExists, .serverNotActive,
-             .noCapacity, .serverInUse:
+        case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive, .migrationRunning, .serverExists,
+             .serverNotActive, .noCapacity, .serverInUse:
             .conflict
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
              .superadminNotScoped, .notConfirmed, .invalidServer:
             .badRequest
-        case .provisioningFailed, .wrongEncryptionKey, .multiTenantDisabled:
+        case .provisioningFailed, .multiTenantDisabled:
             .internalServerError
+        default:  // .missingSetting, .invalidSetting, .wrongEncryptionKey, .unknownKeyVersion, .malformedSecret
+            nil
         }
     }
 

@@ -9,8 +9,8 @@ public enum DotEnv {
         return try parse(String(contentsOf: url, encoding: .utf8), source: url.path)
     }
 
-    /// Parses `.env` text. Throws ``ConfigurationError/malformed(_:value:reason:hint:)`` naming
-    /// the line of anything it cannot read, rather than skipping it silently.
+    /// Parses `.env` text. Throws ``PlatformError`` `.invalidSetting` naming the line of
+    /// anything it cannot read, rather than skipping it silently.
     public static func parse(_ text: String, source: String = ".env") throws -> [String: String] {
         var result: [String: String] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -21,8 +21,8 @@ public enum DotEnv {
             guard let equals = line.firstIndex(of: "="),
                   case let key = line[..<equals].trimmingCharacters(in: .whitespaces),
                   key.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil else {
-                throw ConfigurationError.malformed("\(source):\(index + 1)", value: line,
-                                                   reason: "not a KEY=value line", hint: "Write e.g. MASTER_DB_PORT=5432.")
+                throw PlatformError.invalidSetting("\(source):\(index + 1)", reason: "not a KEY=value line",
+                                                   hint: "Write e.g. MASTER_DB_PORT=5432.")
             }
             result[key] = try value(String(line[line.index(after: equals)...]).trimmingCharacters(in: .whitespaces),
                                     at: "\(source):\(index + 1)")
@@ -36,7 +36,7 @@ public enum DotEnv {
             return raw.components(separatedBy: " #")[0].trimmingCharacters(in: .whitespaces)
         }
         guard raw.count >= 2, raw.last == quote else {
-            throw ConfigurationError.malformed(location, value: raw, reason: "unterminated quote",
+            throw PlatformError.invalidSetting(location, reason: "unterminated quote",
                                                hint: "Close the value with \(quote).")
         }
         let body = String(raw.dropFirst().dropLast())

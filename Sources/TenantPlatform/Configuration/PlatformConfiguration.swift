@@ -71,7 +71,7 @@ public struct PlatformConfiguration: Sendable {
     ///   - dotEnv: the variables of a `.env` file (see ``DotEnv``).
     ///   - defaultServer: where the server is when `MASTER_DB_HOST` is not set (the local
     ///     cluster of `pgperm up`, with its superuser's password), else localhost:5432.
-    /// - Throws: ``ConfigurationError`` naming the variable and what to do.
+    /// - Throws: ``PlatformError`` (`.missingSetting`, `.invalidSetting`) naming the variable and what to do.
     public static func resolve(
         overrides: [String: String] = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -88,7 +88,7 @@ public struct PlatformConfiguration: Sendable {
         let key = try EncryptionKey(hex: keyHex, version: try settings.integer("TENANT_ENCRYPTION_KEY_VERSION", default: 1, in: 1...10_000))
         let prefix = settings["TENANT_DB_PREFIX"] ?? "tenant"
         guard prefix.wholeMatch(of: /[a-z][a-z0-9_]{0,19}/) != nil else {
-            throw ConfigurationError.malformed("TENANT_DB_PREFIX", value: prefix, reason: "must be 1 to 20 lower-case letters, digits or _, starting with a letter",
+            throw PlatformError.invalidSetting("TENANT_DB_PREFIX", reason: "must be 1 to 20 lower-case letters, digits or _, starting with a letter",
                                                hint: "For example TENANT_DB_PREFIX=milestone.")
         }
         return PlatformConfiguration(
@@ -113,7 +113,7 @@ public struct PlatformConfiguration: Sendable {
         return try value.split(separator: ",").map { pair in
             let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let version = Int(parts[0]) else {
-                throw ConfigurationError.malformed("TENANT_ENCRYPTION_OLD_KEYS", value: value, reason: "expected version:hex pairs",
+                throw PlatformError.invalidSetting("TENANT_ENCRYPTION_OLD_KEYS", reason: "expected version:hex pairs",
                                                    hint: "For example TENANT_ENCRYPTION_OLD_KEYS=1:<64 hex characters>.")
             }
             return try EncryptionKey(hex: parts[1], version: version, name: "TENANT_ENCRYPTION_OLD_KEYS (version \(version))")
@@ -129,14 +129,14 @@ public struct PlatformConfiguration: Sendable {
         }
 
         func required(_ name: String, hint: String) throws -> String {
-            guard let value = self[name] else { throw ConfigurationError.missing(name, hint: hint) }
+            guard let value = self[name] else { throw PlatformError.missingSetting(name, hint: hint) }
             return value
         }
 
         func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
             guard let text = self[name] else { return fallback }
             guard let value = Int(text), range.contains(value) else {
-                throw ConfigurationError.malformed(name, value: text, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)",
+                throw PlatformError.invalidSetting(name, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)",
                                                    hint: "For example \(name)=\(fallback).")
             }
             return value
@@ -148,7 +148,7 @@ public struct PlatformConfiguration: Sendable {
             case "true", "1", "yes", "on": return true
             case "false", "0", "no", "off": return false
             default:
-                throw ConfigurationError.malformed(name, value: text, reason: "expected true or false", hint: "For example \(name)=true.")
+                throw PlatformError.invalidSetting(name, reason: "expected true or false", hint: "For example \(name)=true.")
             }
         }
     }

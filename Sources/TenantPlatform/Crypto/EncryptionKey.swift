@@ -19,18 +19,18 @@ public struct EncryptionKey: Sendable {
 
     /// Parses a 64-character hex key.
     ///
-    /// - Throws: ``ConfigurationError`` saying how to generate a key when `hex` is not
-    ///   exactly 64 hexadecimal characters.
+    /// - Throws: ``PlatformError`` `.invalidSetting` saying how to generate a key when `hex` is
+    ///   not exactly 64 hexadecimal characters.
     public init(hex: String, version: Int = 1, name: String = "TENANT_ENCRYPTION_KEY") throws {
         let hex = hex.trimmingCharacters(in: .whitespacesAndNewlines)
         guard hex.count == 64, let bytes = Self.bytes(fromHex: hex) else {
-            throw ConfigurationError.malformed(
-                name, value: hex, reason: "expected 64 hexadecimal characters (32 bytes), got \(hex.count) characters",
+            throw PlatformError.invalidSetting(
+                name, reason: "expected 64 hexadecimal characters (32 bytes), got \(hex.count) characters",
                 hint: Self.howToGenerate)
         }
         guard version >= 1 else {
-            throw ConfigurationError.malformed("TENANT_ENCRYPTION_KEY_VERSION", value: "\(version)",
-                                               reason: "must be 1 or more", hint: "Start at 1; raise it when you rotate the key.")
+            throw PlatformError.invalidSetting("TENANT_ENCRYPTION_KEY_VERSION", reason: "must be 1 or more",
+                                               hint: "Start at 1; raise it when you rotate the key.")
         }
         self.bytes = bytes
         self.version = version

@@ -39,8 +39,9 @@ public struct TenantMigrator: Sendable {
     ///   - manifest: the schema to migrate to; default the embedded auth schema.
     ///   - progress: called after every start and finish, from one task at a time.
     /// - Returns: the run; ``MigrationRun/succeeded`` is false when anything failed.
-    /// - Throws: ``MigrationError`` when another run holds the lock or there is nothing to
-    ///   resume, ``PlatformError`` `.unknownTenant` for an unknown slug, or the master's error.
+    /// - Throws: ``PlatformError`` `.migrationRunning` when another run holds the lock,
+    ///   `.noMigrationToResume` when there is nothing to resume, `.unknownTenant` for an
+    ///   unknown slug, or the master's error.
     public func migrate(
         tenants selection: Selection = .all, jobs: Int = 4, resume: Bool = false, manifest: SQLManifest? = nil,
         progress: @escaping @Sendable (MigrationProgress) -> Void = { _ in }
@@ -67,7 +68,7 @@ public struct TenantMigrator: Sendable {
         let runID: UUID
         var candidates = try await select(selection)
         if resume {
-            guard let latest = try await ledger.latestRun() else { throw MigrationError.nothingToResume }
+            guard let latest = try await ledger.latestRun() else { throw PlatformError.noMigrationToResume }
             runID = latest
             let unfinished = try await ledger.unfinishedTenants(of: latest)
             candidates = candidates.filter { unfinished.contains($0.id) }
@@ -169,7 +170,7 @@ public struct TenantMigrator: Sendable {
         do {
             let acquired = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended('pgperm.migrate', 0))")
                 .scalar(Bool.self)
-            guard acquired else { throw MigrationError.alreadyRunning }
+            guard acquired else { throw PlatformError.migrationRunning }
             return connection
         } catch {
             await connection.close()

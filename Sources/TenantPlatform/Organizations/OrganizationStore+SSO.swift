@@ -62,8 +62,8 @@ extension OrganizationStore {
     /// The organization's SSO settings, or nil when none are set. With `revealingSecret` the
     /// client secret is decrypted, and the access audited.
     ///
-    /// - Throws: ``PlatformError`` `.unknownOrganization`; ``CipherError`` when the secret
-    ///   does not open (another key, or a value copied from another organization).
+    /// - Throws: ``PlatformError`` `.unknownOrganization`; `.wrongEncryptionKey` when the
+    ///   secret does not open (another key, or a value copied from another organization).
     public func sso(of reference: String, revealingSecret: Bool = false) async throws -> SSOSettings? {
         try await platform.changeMaster { tx in
             let organization = try await Self.require(reference, on: tx)

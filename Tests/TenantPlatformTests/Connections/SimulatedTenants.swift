@@ -38,6 +38,9 @@ final class SimulatedTenants: TenantConnectionSource {
     /// How often the manager asked for `slug`'s conninfo (once per pool opening).
     func calls(_ slug: String) -> Int { state.withLock { $0.calls[slug, default: 0] } }
 
+    /// Pool openings so far over all tenants, and how many tenants they were for.
+    var poolOpenings: (total: Int, tenants: Int) { state.withLock { ($0.calls.values.reduce(0, +), $0.calls.count) } }
+
     /// The source throws for `slug`.
     func refuse(_ slug: String) { state.withLock { _ = $0.refused.insert(slug) } }
 

@@ -328,8 +328,8 @@ struct TenantConnectionManagerTests {
 
     @Test("the ceiling holds under many concurrent tenants, on the manager's count and on the server's")
     func ceilingUnderLoad() async throws {
-        try await withTestDatabase(.empty) { database in
-            let measurement = try await ConnectionCeilingMeasurement.run(conninfo: database.conninfo)
+        try await withManager(TenantPoolSettings(poolSize: 2, maxOverflow: 3, maximumConnections: 20)) { manager, tenants in
+            let measurement = try await ConnectionCeilingMeasurement.run(through: manager, tenants: tenants)
             print("tenant connection ceiling:", measurement.summary)
             #expect(measurement.tenantsServed > 90)
             #expect(measurement.peakOpenConnections <= 20)

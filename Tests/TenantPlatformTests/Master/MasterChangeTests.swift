@@ -60,7 +60,7 @@ struct MasterChangeTests {
             try await f.provisioner.create(name: "Acme", slug: "acme")
             let acme = try await f.platform.directory.require(slug: "acme")
             let audit = try await f.auditActions()
-            let refused: [(TenantChange, PlatformError.Kind)] = [
+            let refused: [(TenantChange, PlatformError.Code)] = [
                 (TenantChange(name: "A\u{0}", slug: "acme9"), .invalidName),
                 (TenantChange(name: "A\u{7}b", slug: "acme9"), .invalidName),
                 (TenantChange(name: " \n", slug: "acme9"), .invalidName),

@@ -170,7 +170,7 @@ struct TenantMigratorTests {
                 _ = try await migrator.migrate(tenants: .slugs(["bravo", "nobody"]), manifest: manifest)
                 Issue.record("an unknown slug must be refused")
             } catch let error as PlatformError {
-                #expect(error.kind == .unknownTenant)
+                #expect(error.code == .unknownTenant)
             }
             #expect(try await !f.hasProbeTable(f.templateDatabase))
 
@@ -198,12 +198,12 @@ struct TenantMigratorTests {
                 == ["platform.master_probe"])
 
             let migrator = TenantMigrator(platform: f.platform)
-            let nothing = try await #require(throws: MigrationError.self) { try await migrator.migrate(resume: true) }
-            #expect(nothing.kind == .nothingToResume)
+            let nothing = try await #require(throws: PlatformError.self) { try await migrator.migrate(resume: true) }
+            #expect(nothing.code == .noMigrationToResume)
             let other = try await f.superuser(f.configuration.masterDatabase)
             try await other.query("SELECT pg_advisory_lock(hashtextextended('pgperm.migrate', 0))")
-            let busy = try await #require(throws: MigrationError.self) { try await migrator.migrate() }
-            #expect(busy.kind == .alreadyRunning)
+            let busy = try await #require(throws: PlatformError.self) { try await migrator.migrate() }
+            #expect(busy.code == .migrationRunning)
             await other.close()
             #expect(try await migrator.migrate().succeeded)
         }

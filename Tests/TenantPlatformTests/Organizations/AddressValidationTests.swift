@@ -36,6 +36,6 @@ struct AddressValidationTests {
     ])
     func invalidEmails(address: String) {
         let error = #expect(throws: PlatformError.self) { try EmailAddress.normalized(address) }
-        #expect(error?.kind == .invalidEmail)
+        #expect(error?.code == .invalidEmail)
     }
 }

@@ -30,11 +30,11 @@ struct OrganizationSSOTests {
             #expect(!sealed.contains("entra.secret"))
             let context = "organization:\(acme.id.uuidString.lowercased()):sso"
             #expect(try f.configuration.cipher.open(sealed, context: context) == "Xy9~entra.secret")
-            #expect(throws: CipherError.wrongKey(version: 1)) {
-                try f.configuration.cipher.open(sealed, context: "organization:\(UUID().uuidString.lowercased()):sso")
-            }
+            #expect(await platformErrorKind {
+                _ = try f.configuration.cipher.open(sealed, context: "organization:\(UUID().uuidString.lowercased()):sso")
+            } == .wrongEncryptionKey)
             let otherKey = CredentialCipher(key: try EncryptionKey(hex: EncryptionKey.generateHex(), version: 1))
-            #expect(throws: CipherError.wrongKey(version: 1)) { try otherKey.open(sealed, context: context) }
+            #expect(await platformErrorKind { _ = try otherKey.open(sealed, context: context) } == .wrongEncryptionKey)
 
             #expect(try await f.auditActions() == ["organization.create", "organization.sso_set", "organization.sso_secret_shown"])
             #expect(try await f.masterStrings("SELECT details::text FROM platform.audit_log").allSatisfy { !$0.contains("entra.secret") })
@@ -58,9 +58,9 @@ struct OrganizationSSOTests {
                  WHERE organization_id = (SELECT organization_id FROM platform.organization WHERE name = 'Globex')
                 RETURNING 'copied'
                 """)
-            await #expect(throws: CipherError.wrongKey(version: 1)) {
-                try await organizations.sso(of: "Globex", revealingSecret: true)
-            }
+            #expect(await platformErrorKind {
+                _ = try await organizations.sso(of: "Globex", revealingSecret: true)
+            } == .wrongEncryptionKey)
             #expect(try await organizations.sso(of: "Globex")?.entraTenantID == "globex.onmicrosoft.com", "the rest still reads")
         }
     }
@@ -101,7 +101,7 @@ struct OrganizationSSOTests {
             let organizations = f.platform.organizations
             try await organizations.create(name: "Acme", adminEmail: "it@acme.example")
             func attempt(directory: String = Self.directory, client: String = Self.client, secret: String? = "secret",
-                         domains: [String] = ["acme.example"]) async -> PlatformError.Kind? {
+                         domains: [String] = ["acme.example"]) async -> PlatformError.Code? {
                 await platformErrorKind {
                     try await organizations.setSSO(of: "Acme", entraTenantID: directory, clientID: client,
                                                    clientSecret: secret, allowedDomains: domains)

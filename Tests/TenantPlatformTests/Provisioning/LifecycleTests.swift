@@ -26,7 +26,7 @@ struct LifecycleTests {
                 try await f.withTenantConnection("acme") { _ in }
                 Issue.record("a suspended tenant must get no connection")
             } catch let error as PlatformError {
-                #expect(error.kind == .tenantNotActive)
+                #expect(error.code == .tenantNotActive)
             }
 
             try await f.lifecycle.resume(slug: "acme")
@@ -90,7 +90,7 @@ struct LifecycleTests {
                 try await f.provisioner.create(name: "Again", slug: "initech")
                 Issue.record("a taken slug must be refused")
             } catch let error as PlatformError {
-                #expect(error.kind == .tenantExists)
+                #expect(error.code == .tenantExists)
                 #expect(error.message == "tenant initech already exists")
             }
             let findings = try await PlatformDoctor(platform: f.platform).examine().filter { $0.name.contains("initech") }
@@ -108,7 +108,7 @@ struct LifecycleTests {
                 _ = try await Platform.start(wrong)
                 Issue.record("a wrong key must stop start-up")
             } catch let error as PlatformError {
-                #expect(error.kind == .wrongEncryptionKey)
+                #expect(error.code == .wrongEncryptionKey)
             }
             // The right key still starts.
             let again = try await Platform.start(f.configuration)
@@ -126,7 +126,7 @@ struct LifecycleTests {
                 _ = try await Platform.start(off)
                 Issue.record("MULTI_TENANT=false must refuse")
             } catch let error as PlatformError {
-                #expect(error.kind == .multiTenantDisabled)
+                #expect(error.code == .multiTenantDisabled)
                 #expect(error.hint?.contains("MULTI_TENANT=true") == true)
             }
         }

@@ -69,7 +69,7 @@ struct ProvisioningTests {
                 try await f.provisioner.create(name: "Acme again", slug: "acme")
                 Issue.record("a taken slug must be refused")
             } catch let error as PlatformError {
-                #expect(error.kind == .tenantExists)
+                #expect(error.code == .tenantExists)
             }
             #expect(try await f.platform.directory.all().map(\.slug) == ["acme"])
         }
@@ -87,7 +87,7 @@ struct ProvisioningTests {
                 try await provisioner.create(name: "Doomed", slug: "doomed")
                 Issue.record("the injected failure must surface")
             } catch let error as PlatformError {
-                #expect(error.kind == .provisioningFailed, "\(error)")
+                #expect(error.code == .provisioningFailed, "\(error)")
             } catch {
                 #expect(step == .registered && error is InjectedFailure, "\(error)")
             }
@@ -139,7 +139,7 @@ struct ProvisioningTests {
                 try await f.provisioner.create(name: "Squat", slug: "squat")
                 Issue.record("an existing role must be refused")
             } catch let error as PlatformError {
-                #expect(error.kind == .tenantExists)
+                #expect(error.code == .tenantExists)
                 #expect(error.hint?.contains("doctor") == true)
             }
             #expect(try await f.platform.directory.all().isEmpty)

@@ -18,7 +18,7 @@ struct DisplayNameTests {
     ])
     func blankNames(name: String) {
         let error = #expect(throws: PlatformError.self) { try DisplayName.normalized(name, of: "tenant") }
-        #expect(error?.kind == .invalidName)
+        #expect(error?.code == .invalidName)
     }
 
     @Test("zero-width, bidi-override, control and line-separator characters are refused anywhere", arguments: [
@@ -27,7 +27,7 @@ struct DisplayNameTests {
     ])
     func invisibleCharacters(name: String) {
         let error = #expect(throws: PlatformError.self) { try DisplayName.normalized(name, of: "tenant") }
-        #expect(error?.kind == .invalidName)
+        #expect(error?.code == .invalidName)
         #expect(error?.message.contains("U+") == true, "the message names the character")
     }
 
@@ -36,7 +36,7 @@ struct DisplayNameTests {
         for name in [String(repeating: "a", count: 100_000), "a" + String(repeating: "\u{301}", count: 100_000),
                      String(repeating: "a", count: DisplayName.maximumLength + 1)] {
             let error = #expect(throws: PlatformError.self) { try DisplayName.normalized(name, of: "organization") }
-            #expect(error?.kind == .invalidName)
+            #expect(error?.code == .invalidName)
             #expect(error.map { $0.message.count < 200 } == true, "the message does not echo the name")
         }
     }

@@ -7,6 +7,9 @@
 -- edited afterwards (a fix ships as a new migration); every other file is written to be
 -- re-applied (CREATE OR REPLACE) and is re-applied whenever it changes.
 -- Everything runs in one transaction under an advisory lock: it all applies or nothing does.
+-- After each file, its record_applied line stores the checksum `pgperm install` computes for
+-- it, so `pgperm status` finds a psql install up to date. Edit a file, and its checksum here
+-- must follow: the test suite fails (InstallerAgreementTests) and prints the line to write.
 -- The roles created by privileges.sql are named <role_prefix>_app and <role_prefix>_admin:
 --   psql -v ON_ERROR_STOP=1 -v role_prefix=myapp -d DATABASE -f sql/install.sql
 
@@ -17,57 +20,75 @@ SELECT pg_advisory_xact_lock(hashtextextended('pgperm.install', 0));
 SELECT set_config('pgperm.role_prefix', :'role_prefix', true);
 \endif
 \ir meta.sql
+SELECT pgperm.record_applied('pgperm', 'meta.sql', '5bfdb0e1c74bbb41');
 
 -- Migrations: tables, types, indexes.
 SELECT pgperm.is_pending('auth', 'migrations/0001_auth_schema.sql') AS pending \gset
 \if :pending
 \ir migrations/0001_auth_schema.sql
-SELECT pgperm.record_applied('auth', 'migrations/0001_auth_schema.sql');
+SELECT pgperm.record_applied('auth', 'migrations/0001_auth_schema.sql', 'ad0cac034faf6549');
 \endif
 SELECT pgperm.is_pending('auth', 'migrations/0002_user_password.sql') AS pending \gset
 \if :pending
 \ir migrations/0002_user_password.sql
-SELECT pgperm.record_applied('auth', 'migrations/0002_user_password.sql');
+SELECT pgperm.record_applied('auth', 'migrations/0002_user_password.sql', '38f6867236e44563');
 \endif
 SELECT pgperm.is_pending('auth', 'migrations/0003_length_limits.sql') AS pending \gset
 \if :pending
 \ir migrations/0003_length_limits.sql
-SELECT pgperm.record_applied('auth', 'migrations/0003_length_limits.sql');
+SELECT pgperm.record_applied('auth', 'migrations/0003_length_limits.sql', '827de91629810805');
 \endif
 SELECT pgperm.is_pending('auth', 'migrations/0004_member_key_index.sql') AS pending \gset
 \if :pending
 \ir migrations/0004_member_key_index.sql
-SELECT pgperm.record_applied('auth', 'migrations/0004_member_key_index.sql');
+SELECT pgperm.record_applied('auth', 'migrations/0004_member_key_index.sql', 'dd5629c2ceb71179');
 \endif
 SELECT pgperm.is_pending('auth', 'migrations/0005_access_stamps.sql') AS pending \gset
 \if :pending
 \ir migrations/0005_access_stamps.sql
-SELECT pgperm.record_applied('auth', 'migrations/0005_access_stamps.sql');
+SELECT pgperm.record_applied('auth', 'migrations/0005_access_stamps.sql', '05572009b99d39de');
 \endif
 SELECT pgperm.is_pending('auth', 'migrations/0006_force_deletes.sql') AS pending \gset
 \if :pending
 \ir migrations/0006_force_deletes.sql
-SELECT pgperm.record_applied('auth', 'migrations/0006_force_deletes.sql');
+SELECT pgperm.record_applied('auth', 'migrations/0006_force_deletes.sql', 'dc8628b60cee0935');
 \endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
+SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', 'a3bb6579951fd211');
 \ir functions/effective_access.sql
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '8e4378e514675106');
 \ir functions/users.sql
+SELECT pgperm.record_applied('auth', 'functions/users.sql', '2f8d9532146caa4d');
 \ir functions/tenants.sql
+SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'c69189427e202cb2');
 \ir functions/catalogue.sql
+SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'd114d4002efc61c6');
 \ir functions/perm_sets.sql
+SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'c094cecf64c479ba');
 \ir functions/groups.sql
+SELECT pgperm.record_applied('auth', 'functions/groups.sql', 'e2db0f493f802017');
 \ir functions/assignments.sql
+SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078aef6');
 \ir functions/permission_lookup.sql
+SELECT pgperm.record_applied('auth', 'functions/permission_lookup.sql', '75148782379fff8e');
 \ir functions/checks.sql
+SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9');
 \ir functions/preferences.sql
+SELECT pgperm.record_applied('auth', 'functions/preferences.sql', '63d4eec9d1b197d3');
 \ir functions/audit.sql
+SELECT pgperm.record_applied('auth', 'functions/audit.sql', '668dc3237dc0157f');
 \ir functions/tenant_isolation.sql
+SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
+SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir triggers.sql
+SELECT pgperm.record_applied('auth', 'triggers.sql', '25ce3ccf0a62b4e9');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
+SELECT pgperm.record_applied('auth', 'privileges.sql', '6fc2cb3565354ad9');
 COMMIT;

@@ -14,8 +14,9 @@ CREATE TABLE IF NOT EXISTS pgperm.applied_file (
 );
 COMMENT ON TABLE pgperm.applied_file IS
     'One row per SQL file applied by the installer. Files under migrations/ are applied once; '
-    'other files are re-applied when their checksum changes. A NULL checksum means the file was '
-    'applied by psql (install.sql); the next `pgperm install` re-applies or records it.';
+    'other files are re-applied when their checksum changes. install.sql records the same checksums '
+    'as `pgperm install`; a NULL checksum was recorded by an older install.sql, and the next '
+    '`pgperm install` re-applies or records that file.';
 
 CREATE OR REPLACE FUNCTION pgperm.is_pending(_component text, _path text)
 RETURNS boolean

@@ -17,7 +17,7 @@ struct AdminCommand: AsyncParsableCommand {
                 There is no --password flag: its value would stay in the shell history and show in the process list.
                 """)
         @OptionGroup var platform: PlatformOptions
-        @Option var email: String
+        @Option(help: "The admin user's email, with which it signs in.") var email: String
         @Flag(help: "Full platform access, admin users included.") var superadmin = false
         @Flag(name: .customLong("password-stdin"), help: "Read the password (8 to 72 bytes) from standard input.")
         var passwordFromStdin = false

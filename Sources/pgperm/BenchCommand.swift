@@ -14,7 +14,9 @@ struct Bench: AsyncParsableCommand {
             one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
             """)
 
-    @Option(name: .customLong("database-url"), help: "An empty database to use instead of a disposable cluster.")
+    @Option(name: .customLong("database-url"),
+            help: ArgumentHelp("An empty database (URL or conninfo) to use instead of a disposable cluster; $DATABASE_URL is not read.",
+                               valueName: "url"))
     var databaseURL: String?
 
     @Option(help: "Users in the data set.")

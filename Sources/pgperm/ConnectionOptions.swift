@@ -7,12 +7,12 @@ import PQ
 /// How every subcommand finds its database.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("database-url"),
-            help: ArgumentHelp("A PostgreSQL URL or libpq conninfo string (default: $DATABASE_URL).",
+            help: ArgumentHelp("A PostgreSQL URL or libpq conninfo string (default: $DATABASE_URL, else the running local cluster of --data-dir, else libpq's defaults).",
                                valueName: "url"))
     var databaseURL: String?
 
     @Option(name: .customLong("data-dir"),
-            help: ArgumentHelp("The folder of the local development cluster.", valueName: "path"))
+            help: ArgumentHelp("The folder of the local development cluster: `pgperm up` creates it; other commands connect to it when no URL is given and it is running.", valueName: "path"))
     var dataDirectory: String = ".pgperm"
 
     @Flag(name: .shortAndLong, help: "Log each step.")

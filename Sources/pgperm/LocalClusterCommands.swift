@@ -74,12 +74,16 @@ struct Up: AsyncParsableCommand {
 }
 
 struct Down: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop the local cluster started by `pgperm up`.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop the local cluster started by `pgperm up`.",
+        discussion: "Its data stays in --data-dir; `pgperm up` starts it again.")
 
-    @OptionGroup var connection: ConnectionOptions
+    // Not ConnectionOptions: stopping the local cluster needs its folder only.
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The folder of the local development cluster.", valueName: "path"))
+    var dataDirectory = ".pgperm"
 
     func run() async throws {
-        let cluster = try connection.localCluster
+        let cluster = try LocalCluster(directory: URL(fileURLWithPath: dataDirectory))
         guard cluster.isRunning else {
             print("No local cluster is running in \(cluster.directory.path).")
             return

@@ -12,6 +12,12 @@ struct MigrateCommand: AsyncParsableCommand {
             status is non-zero if any failed, and --resume retries only those of the latest run. The template is \
             migrated first; if it fails no tenant is touched. Active and suspended tenants are migrated; tenants \
             still being created are skipped (finishing their creation installs the current schema).
+
+            Examples:
+              pgperm migrate --all-tenants --jobs 8
+              pgperm migrate --tenant acme --tenant globex
+              pgperm migrate --resume
+              pgperm migrate --master
             """)
     @OptionGroup var platform: PlatformOptions
     @Flag(help: "Every active or suspended tenant.") var allTenants = false

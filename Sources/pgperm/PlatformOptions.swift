@@ -7,22 +7,22 @@ import TenantPlatform
 /// How the platform commands find their configuration: flags, then the environment, then
 /// a `.env` file; the server defaults to the local cluster of `pgperm up` when running.
 struct PlatformOptions: ParsableArguments {
-    @Option(name: .customLong("env-file"), help: ArgumentHelp("A .env file with the platform's variables.", valueName: "path"))
+    @Option(name: .customLong("env-file"), help: ArgumentHelp("A .env file with the platform's variables (MASTER_DB_*, PG_ADMIN_*, TENANT_ENCRYPTION_KEY, ...); ignored if missing. The environment overrides it; the flags below override both.", valueName: "path"))
     var envFile = ".env"
 
-    @Option(name: .customLong("master-host"), help: ArgumentHelp("Overrides MASTER_DB_HOST.", valueName: "host"))
+    @Option(name: .customLong("master-host"), help: ArgumentHelp("Overrides MASTER_DB_HOST, the server of the master database.", valueName: "host"))
     var masterHost: String?
 
     @Option(name: .customLong("master-port"), help: ArgumentHelp("Overrides MASTER_DB_PORT.", valueName: "port"))
     var masterPort: String?
 
-    @Option(name: .customLong("master-db"), help: ArgumentHelp("Overrides MASTER_DB_NAME.", valueName: "name"))
+    @Option(name: .customLong("master-db"), help: ArgumentHelp("Overrides MASTER_DB_NAME (default: pgperm_master).", valueName: "name"))
     var masterDatabase: String?
 
-    @Option(name: .customLong("tenant-db-prefix"), help: ArgumentHelp("Overrides TENANT_DB_PREFIX.", valueName: "prefix"))
+    @Option(name: .customLong("tenant-db-prefix"), help: ArgumentHelp("Overrides TENANT_DB_PREFIX (default: tenant), which begins the names of tenant databases and roles.", valueName: "prefix"))
     var tenantDatabasePrefix: String?
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The local cluster used when MASTER_DB_HOST is not set.", valueName: "path"))
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The local cluster of `pgperm up`, used when MASTER_DB_HOST is not set and it is running (else localhost:5432).", valueName: "path"))
     var dataDirectory = ".pgperm"
 
     @Option(help: ArgumentHelp("Who is acting, as the platform audit log records it (default: os:<your OS user>).",

@@ -16,7 +16,8 @@ struct TenantCommand: AsyncParsableCommand {
             discussion: "With --resume, finishes a creation that stopped part-way (status provisioning or failed).")
         @OptionGroup var platform: PlatformOptions
         @Option(help: "The tenant's display name (not needed with --resume).") var name: String?
-        @Option(help: "URL-safe identifier: 2–40 lower-case letters, digits and hyphens.") var slug: String?
+        @Option(help: "The tenant's name in URLs (/t/{slug}/) and commands: 2–40 lower-case letters, digits and single hyphens, not first or last.")
+        var slug: String?
         @Option(name: .customLong("resume"), help: ArgumentHelp("Finish creating this tenant.", valueName: "slug"))
         var resumeSlug: String?
         @Option(help: ArgumentHelp("The database server to put it on (default: the active one with the most free capacity).",
@@ -66,7 +67,7 @@ struct TenantCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one tenant's record.")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
+        @Argument(help: "The tenant's slug.") var slug: String
 
         func run() async throws {
             try await withPlatform(platform) { platform in
@@ -87,7 +88,7 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the generated admin email and password and the database connection string (audited).")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
+        @Argument(help: "The tenant's slug.") var slug: String
 
         func run() async throws {
             try await withPlatform(platform) { platform in
@@ -107,9 +108,9 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rename a tenant, change its slug (its database keeps its name), or set its status.")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
-        @Option var name: String?
-        @Option(name: .customLong("new-slug")) var newSlug: String?
+        @Argument(help: "The tenant's slug.") var slug: String
+        @Option(help: "The new display name.") var name: String?
+        @Option(name: .customLong("new-slug"), help: "The new slug; the database and role keep their names.") var newSlug: String?
         @Option(help: "active or inactive (same as resume / suspend).") var status: String?
 
         func validate() throws {
@@ -127,7 +128,7 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a tenant inactive: its database stays, its role may not log in, its sessions end.")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
+        @Argument(help: "The tenant's slug.") var slug: String
 
         func run() async throws {
             try await withPlatform(platform) { try await TenantLifecycle(platform: $0).suspend(slug: slug) }
@@ -138,7 +139,7 @@ struct TenantCommand: AsyncParsableCommand {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reactivate a suspended tenant.")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
+        @Argument(help: "The tenant's slug.") var slug: String
 
         func run() async throws {
             try await withPlatform(platform) { try await TenantLifecycle(platform: $0).resume(slug: slug) }
@@ -148,9 +149,9 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Drop a tenant's database and role and remove its record. Irreversible.")
+            abstract: "Drop a tenant's database and roles and remove its record. Irreversible.")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
+        @Argument(help: "The tenant's slug.") var slug: String
         @Flag(help: "Do not ask for confirmation.") var yes = false
 
         func run() async throws {
@@ -172,7 +173,7 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Connect with the tenant's own credentials; report latency and schema version.")
         @OptionGroup var platform: PlatformOptions
-        @Argument var slug: String
+        @Argument(help: "The tenant's slug.") var slug: String
 
         func run() async throws {
             let result = try await withPlatform(platform) { try await TenantLifecycle(platform: $0).test(slug: slug) }

@@ -84,6 +84,18 @@ public struct SQLManifest: Sendable {
         return contents
     }
 
+    /// The component `meta.sql` is recorded under: it is shared by every schema.
+    public static let bookkeepingComponent = "pgperm"
+
+    /// The statement an install script runs after applying `file`: it records the file with
+    /// the checksum `pgperm install` computes, so psql and pgperm leave the same ledger and
+    /// `pgperm status` finds either install up to date. `install.sql` carries these lines as
+    /// written here (a test compares them); `pgperm sql` writes them itself.
+    public func recordStatement(for file: File) -> String {
+        let owner = file.path == bookkeeping.path ? Self.bookkeepingComponent : component
+        return "SELECT pgperm.record_applied('\(owner)', '\(file.path)', '\(file.checksum)');"
+    }
+
     /// The last migration of the manifest, by file name (`0001_auth_schema`).
     public var latestVersion: String? { files.last { $0.kind == .migration }.map { Self.version(of: $0.path) } }
 

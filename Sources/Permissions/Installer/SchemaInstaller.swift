@@ -27,9 +27,17 @@ public struct SchemaInstaller: Sendable {
         self.logger = logger
     }
 
-    /// The checksum recorded for `file`: the privileges file's depends on the role prefix too.
-    private func checksum(of file: SQLManifest.File, prefix: String) -> String {
-        file.kind == .privileges ? SQLManifest.checksum(file.contents + "\n-- role_prefix=\(prefix)") : file.checksum
+    // The privileges file is recorded with the checksum of its contents, like every other file,
+    // and not of contents and prefix: a psql script cannot know the prefix when it is written
+    // (without -v role_prefix it is the database's remembered one), so it could not record
+    // what pgperm would. The prefix the grants went to is recorded beside it instead, by
+    // privileges.sql itself in the same transaction (pgperm.install_setting). The grants are
+    // therefore current when the file's checksum matches and no other prefix is asked for.
+
+    /// Whether this install asks for a role prefix other than the one the grants went to.
+    private func asksForAnotherPrefix(on connection: Connection) async throws -> Bool {
+        guard let rolePrefix else { return false }
+        return try await Self.rememberedRolePrefix(on: connection) != rolePrefix
     }
 
     /// The prefix an install would use on this database: the one asked for, else the one
@@ -62,27 +70,26 @@ public struct SchemaInstaller: Sendable {
             if let rolePrefix {
                 try await connection.query("SELECT set_config('pgperm.role_prefix', $1, true)", [rolePrefix])
             }
-            let prefix = try await effectiveRolePrefix(on: connection)
+            let anotherPrefix = try await asksForAnotherPrefix(on: connection)
             var applied: [String] = []
-            var recorded = try await appliedChecksums(on: connection, component: "pgperm")
-            if recorded["meta.sql"] != .some(manifest.bookkeeping.checksum) {
-                try await apply(manifest.bookkeeping, prefix: prefix, component: "pgperm", on: connection)
+            if try await bookkeepingChanged(on: connection) {
+                try await apply(manifest.bookkeeping, on: connection)
                 applied.append(manifest.bookkeeping.path)
             }
-            recorded = try await appliedChecksums(on: connection, component: manifest.component)
+            let recorded = try await appliedChecksums(on: connection, component: manifest.component)
             for file in manifest.files {
                 switch (file.kind, recorded[file.path]) {
                 case (.migration, .some(.some(let checksum))) where checksum != file.checksum:
                     throw InstallError.migrationChanged(path: file.path, applied: checksum, current: file.checksum)
                 case (.migration, .some(.none)):
-                    // Applied by psql, which cannot compute checksums: adopt the current one.
-                    try await record(file, prefix: prefix, component: manifest.component, on: connection)
+                    // Applied by an install.sql of before checksums were recorded: adopt the current one.
+                    try await record(file, on: connection)
                 case (.migration, .some), (.repeatable, .some(.some(file.checksum))):
                     continue
-                case (.privileges, .some(.some(checksum(of: file, prefix: prefix)))) where applied.isEmpty:
+                case (.privileges, .some(.some(file.checksum))) where applied.isEmpty && !anotherPrefix:
                     continue
                 default:
-                    try await apply(file, prefix: prefix, component: manifest.component, on: connection)
+                    try await apply(file, on: connection)
                     applied.append(file.path)
                 }
             }
@@ -93,20 +100,28 @@ public struct SchemaInstaller: Sendable {
         }
     }
 
-    /// What is installed and what an install would do, without changing anything.
+    /// What is installed and what an install would do, without changing anything: it is up
+    /// to date exactly when ``install(on:)`` would apply nothing.
     public func status(on connection: Connection) async throws -> SchemaStatus {
         let recorded = try await appliedChecksums(on: connection, component: manifest.component)
-        let prefix = try await effectiveRolePrefix(on: connection)
         let migrations = manifest.files.filter { $0.kind == .migration }
         let applied = migrations.filter { recorded[$0.path] != nil }
+        let pending = migrations.filter { recorded[$0.path] == nil }.map(\.path)
+        var changed = try await bookkeepingChanged(on: connection) ? [manifest.bookkeeping.path] : []
+        changed += manifest.files.filter { $0.kind == .repeatable && recorded[$0.path] != .some(.some($0.checksum)) }.map(\.path)
+        let anotherPrefix = try await asksForAnotherPrefix(on: connection)
+        // As install does: the grants are re-applied after anything else, or for another prefix.
+        for file in manifest.files where file.kind == .privileges {
+            if recorded[file.path] != .some(.some(file.checksum)) || anotherPrefix || !changed.isEmpty || !pending.isEmpty {
+                changed.append(file.path)
+            }
+        }
         return SchemaStatus(
             component: manifest.component,
             installedVersion: applied.last.map { SQLManifest.version(of: $0.path) },
             availableVersion: manifest.latestVersion,
-            pendingMigrations: migrations.filter { recorded[$0.path] == nil }.map(\.path),
-            changedFiles: manifest.files.filter {
-                $0.kind != .migration && recorded[$0.path] != .some(.some(checksum(of: $0, prefix: prefix)))
-            }.map(\.path))
+            pendingMigrations: pending,
+            changedFiles: changed)
     }
 
     /// The whole install as one psql script with every file inlined: what
@@ -122,12 +137,11 @@ public struct SchemaInstaller: Sendable {
 
             -- meta.sql
             \(manifest.bookkeeping.contents)
-            SELECT pgperm.record_applied('pgperm', 'meta.sql', '\(manifest.bookkeeping.checksum)');
+            \(manifest.recordStatement(for: manifest.bookkeeping))
 
             """
         for file in manifest.files {
-            let body = "-- \(file.path)\n\(file.contents)\n"
-                + "SELECT pgperm.record_applied('\(manifest.component)', '\(file.path)', '\(checksum(of: file, prefix: rolePrefix ?? Self.defaultRolePrefix))');\n"
+            let body = "-- \(file.path)\n\(file.contents)\n\(manifest.recordStatement(for: file))\n"
             if file.kind == .migration {
                 script += "\nSELECT pgperm.is_pending('\(manifest.component)', '\(file.path)') AS pending \\gset\n"
                     + "\\if :pending\n\(body)\\endif\n"
@@ -153,19 +167,24 @@ public struct SchemaInstaller: Sendable {
         return result
     }
 
-    private func apply(_ file: SQLManifest.File, prefix: String, component: String, on connection: Connection) async throws {
+    private func bookkeepingChanged(on connection: Connection) async throws -> Bool {
+        try await appliedChecksums(on: connection, component: SQLManifest.bookkeepingComponent)[manifest.bookkeeping.path]
+            != .some(manifest.bookkeeping.checksum)
+    }
+
+    private func apply(_ file: SQLManifest.File, on connection: Connection) async throws {
         logger.info("applying sql/\(file.path)")
         do {
             try await connection.execute(script: file.contents)
         } catch let error as PostgresError {
             throw InstallError.fileFailed(path: file.path, line: Self.line(of: error, in: file.contents), error: error)
         }
-        try await record(file, prefix: prefix, component: component, on: connection)
+        try await record(file, on: connection)
     }
 
-    private func record(_ file: SQLManifest.File, prefix: String, component: String, on connection: Connection) async throws {
-        try await connection.query("SELECT pgperm.record_applied($1, $2, $3)",
-                                   [component, file.path, checksum(of: file, prefix: prefix)])
+    /// Records `file` as install scripts do (``SQLManifest/recordStatement(for:)``).
+    private func record(_ file: SQLManifest.File, on connection: Connection) async throws {
+        try await connection.execute(script: manifest.recordStatement(for: file))
     }
 
     /// The line of the error: its exact position when the server gives one, otherwise the

@@ -51,7 +51,8 @@ let package = Package(
         .target(
             name: "TenantPlatform",
             dependencies: [
-                "PQ", "Permissions",
+                // LocalPostgres finds pg_dump and pg_restore for moving tenants between servers.
+                "PQ", "Permissions", "LocalPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -67,6 +67,11 @@ extension APIError {
             // Refused by PQ before anything was sent: a NUL character in some input.
             self.init(status: .badRequest, code: "invalid_text", message: error.message,
                       hint: "Text fields cannot contain the NUL character (U+0000).")
+        case let error as PostgresError where error.code?.rawValue == "25006":
+            // The tenant's database is frozen while it moves to another server (TenantMover).
+            self.init(status: .serviceUnavailable, code: "tenant_read_only",
+                      message: "the tenant's database is read-only for a moment: it is being moved to another server",
+                      hint: "Reads work; retry the change in a few seconds.")
         case let error as TenantConnectionError where error.code == .serverUnavailable:
             // Which server, so the operator knows where to look; its address stays in the log.
             self.init(status: .serviceUnavailable, code: "server_unavailable",
@@ -95,7 +100,7 @@ extension APIError {
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
              .superadminNotScoped, .notConfirmed, .invalidServer:
             .badRequest
-        case .provisioningFailed, .multiTenantDisabled:
+        case .provisioningFailed, .multiTenantDisabled, .moveFailed:
             .internalServerError
         default:  // .missingSetting, .invalidSetting, .wrongEncryptionKey, .unknownKeyVersion, .malformedSecret
             nil

@@ -17,6 +17,8 @@ public actor TestPostgres {
     /// A second cluster, for tests that need a server holding nothing but what they made
     /// (the shared one has every other test's databases). Started on first use.
     public static let separate = TestPostgres()
+    /// Two more clusters, for tests of a platform spread over several database servers.
+    public static let extraServers = [TestPostgres(), TestPostgres()]
 
     public enum Template: String, Sendable, CaseIterable {
         case empty = "template_empty"

@@ -75,6 +75,8 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         public static let noCapacity = Code("no_capacity")
         /// The server still holds tenants.
         public static let serverInUse = Code("server_in_use")
+        /// Moving a tenant to another server stopped at a step; it resumes when run again.
+        public static let moveFailed = Code("move_failed")
         /// Another migration run holds the master database's lock.
         public static let migrationRunning = Code("migration_running")
 

@@ -16,7 +16,8 @@ struct Pgperm: AsyncParsableCommand {
             """,
         subcommands: [
             Up.self, Down.self, Install.self, Status.self, PrintSQL.self, Bench.self,
-            TenantCommand.self, UserCommand.self, OrganizationCommand.self, AdminCommand.self, MigrateCommand.self, DoctorCommand.self, Serve.self,
+            TenantCommand.self, ServerCommand.self, UserCommand.self, OrganizationCommand.self, AdminCommand.self, MigrateCommand.self,
+            DoctorCommand.self, Serve.self,
         ]
     )
 }

@@ -8,7 +8,7 @@ struct TenantCommand: AsyncParsableCommand {
         abstract: "Create, inspect, suspend and delete tenants, each with its own database.",
         discussion: "Configuration: \(PlatformConfiguration.variables.joined(separator: ", ")), from flags, the environment or .env.",
         subcommands: [Create.self, List.self, Show.self, Credentials.self, Update.self, Suspend.self, Resume.self,
-                      Delete.self, Test.self])
+                      Delete.self, Test.self, Move.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -166,6 +166,39 @@ struct TenantCommand: AsyncParsableCommand {
                 try await TenantLifecycle(platform: platform).delete(slug: slug)
             }
             print("Tenant \(slug) and its database are deleted.")
+        }
+    }
+
+    struct Move: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a tenant's database to another server and switch to it; resumable, verified.",
+            discussion: """
+                Steps: roles on the new server, the old database made read-only (checks and reads go on, writes are \
+                refused), pg_dump | pg_restore, row counts and a checksum of the auth tables compared, the registry \
+                switched, the old database dropped. Interrupted at any step, the same command finishes it; \
+                --abort undoes a move that has not switched yet. Needs pg_dump and pg_restore (postgresql-client).
+                """)
+        @OptionGroup var platform: PlatformOptions
+        @Argument(help: "The tenant's slug.") var slug: String
+        @Option(help: ArgumentHelp("The server to move it to (`pgperm server list`).", valueName: "server")) var to: String?
+        @Flag(help: "Undo the move in progress (before its switch): the old database is writable again, the copy dropped.")
+        var abort = false
+
+        func validate() throws {
+            guard (to != nil) != abort else { throw ValidationError("pass --to SERVER, or --abort") }
+        }
+
+        func run() async throws {
+            try await withPlatform(platform) { platform in
+                let mover = TenantMover(platform: platform) { step in print("  \(step.rawValue) ...") }
+                if abort {
+                    try await mover.abort(slug: slug)
+                    return print("The move of \(slug) is undone; it stays where it was, writable.")
+                }
+                let report = try await mover.move(slug: slug, to: to!)
+                print("Tenant \(slug) moved from \(report.from) to \(report.to) in \(report.duration.formattedSeconds) "
+                      + "(\(report.rows) rows); writes were refused for \(report.writesRefused.formattedSeconds), reads never.")
+            }
         }
     }
 

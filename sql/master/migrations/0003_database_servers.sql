@@ -58,3 +58,20 @@ COMMENT ON COLUMN platform.audit_log.actor IS
 COMMENT ON COLUMN platform.audit_log.admin_user_id IS
     'The admin user who acted through the portal; kept when the admin user is deleted later (no foreign key).';
 COMMENT ON COLUMN platform.audit_log.tenant_id IS 'The tenant concerned, kept across renames (tenant_slug is its slug then).';
+
+-- A tenant being copied to another server (`pgperm tenant move`), and the last step done,
+-- so a move interrupted at any point is resumed (or aborted) from there.
+CREATE TABLE platform.tenant_move (
+    tenant_id      uuid        PRIMARY KEY REFERENCES platform.tenant ON DELETE CASCADE,
+    from_server_id uuid        NOT NULL REFERENCES platform.database_server,
+    to_server_id   uuid        NOT NULL REFERENCES platform.database_server,
+    step           text        NOT NULL CONSTRAINT tenant_move_step
+                               CHECK (step IN ('started', 'prepared', 'frozen', 'copied', 'verified', 'switched')),
+    frozen_at      timestamptz,
+    started_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE platform.tenant_move IS
+    'Moves in progress: started → prepared (roles and an empty database on the new server) → frozen (the old '
+    'database read-only) → copied (pg_dump | pg_restore) → verified (row counts and a checksum of the auth tables) '
+    '→ switched (the registry names the new server); the old database is dropped after the switch and the row removed.';

@@ -201,3 +201,49 @@ struct MultiServerTests {
         }
     }
 }
+
+@Suite("Platform: a unit of work in a tenant's database")
+struct TenantUnitOfWorkTests {
+    @Test("with an actor every auth audit row of the transaction names the user; without one none does; a throw rolls back")
+    func actorInAuditRows() async throws {
+        try await PlatformFixture.run { f in
+            try await f.provisioner.create(name: "Acme", slug: "acme")
+            let acme = try await f.platform.directory.require(slug: "acme")
+            let authTenant = try acme.authTenantID()
+            let connections = f.platform.connections
+            let admin = try await f.withTenantConnection("acme") { connection in
+                try await connection.query("SELECT user_id FROM auth.owner WHERE user_group_id IS NULL").scalar(UserID.self)
+            }
+            try await connections.withUnitOfWork(in: acme, actor: admin) { connection in
+                let auth = AuthClient(connection)
+                let user = try await auth.createUser(username: "named")
+                try await auth.addUserToTenant(authTenant, user: user)
+            }
+            try await connections.withUnitOfWork(in: acme, actor: nil) { connection in
+                _ = try await AuthClient(connection).createUser(username: "anonymous")
+            }
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await connections.withUnitOfWork(in: acme, actor: admin) { connection in
+                    _ = try await AuthClient(connection).createUser(username: "rolled-back")
+                    throw Refused()
+                }
+            }
+            func actors(of username: String) async throws -> [UserID?] {
+                try await f.withTenantConnection("acme") { connection in
+                    try await connection.query("SELECT actor_user_id FROM auth.audit_log WHERE details::text LIKE $1 ORDER BY audit_id",
+                                               ["%\"\(username)\"%"]).rows.map { try $0.decode(UserID?.self, at: 0) }
+                }
+            }
+            let named = try await actors(of: "named")
+            #expect(!named.isEmpty && named.allSatisfy { $0 == admin })
+            let anonymous = try await actors(of: "anonymous")
+            #expect(!anonymous.isEmpty && anonymous.allSatisfy { $0 == nil })
+            #expect(try await actors(of: "rolled-back").isEmpty)
+            let rolledBack = try await f.withTenantConnection("acme") { connection in
+                try await connection.query("SELECT count(*) FROM auth.user_info WHERE username = 'rolled-back'").scalar(Int.self)
+            }
+            #expect(rolledBack == 0)
+        }
+    }
+}

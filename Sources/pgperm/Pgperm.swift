@@ -10,7 +10,7 @@ struct Pgperm: AsyncParsableCommand {
             $DATABASE_URL, else the local cluster started by `pgperm up` (in --data-dir), else \
             libpq's defaults (PGHOST, PGDATABASE, .pgpass, ...). `sql` connects to nothing; \
             `bench` starts a disposable cluster unless given --database-url.
-            The platform (tenant, org, admin, migrate, doctor, serve): its configuration from the \
+            The platform (tenant, server, org, admin, migrate, doctor, serve): its configuration from the \
             environment and .env (MASTER_DB_*, TENANT_ENCRYPTION_KEY, ...), overridden by flags \
             such as --master-host; with no host, the local cluster of `pgperm up`.
             """,

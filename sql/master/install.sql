@@ -26,7 +26,7 @@ SELECT pgperm.record_applied('master', 'master/migrations/0002_portal_sessions.s
 SELECT pgperm.is_pending('master', 'master/migrations/0003_database_servers.sql') AS pending \gset
 \if :pending
 \ir migrations/0003_database_servers.sql
-SELECT pgperm.record_applied('master', 'master/migrations/0003_database_servers.sql', 'afd1f0bbd15e94ab');
+SELECT pgperm.record_applied('master', 'master/migrations/0003_database_servers.sql', '21919566ebd976b7');
 \endif
 
 \ir functions/passwords.sql

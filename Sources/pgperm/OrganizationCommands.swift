@@ -17,7 +17,7 @@ struct OrganizationCommand: AsyncParsableCommand {
 
         func run() async throws {
             let organization = try await withPlatform(platform) { try await $0.organizations.create(name: name, adminEmail: adminEmail) }
-            print("Organization \(organization.name) created (id \(organization.id.uuidString.lowercased())).")
+            print("Organization \(organization.name) created (id \(organization.id.description)).")
             print("Link tenants with: pgperm org assign '\(organization.name)' <tenant-slug>")
         }
     }
@@ -33,7 +33,7 @@ struct OrganizationCommand: AsyncParsableCommand {
                     return print("No organizations yet. Create one with: pgperm org create --name NAME --admin-email EMAIL")
                 }
                 printTable(["name", "admin email", "tenants", "sso", "id"], organizations.map {
-                    [$0.name, $0.adminEmail ?? "-", "\($0.tenantCount)", $0.hasSSO ? "entra id" : "-", $0.id.uuidString.lowercased()]
+                    [$0.name, $0.adminEmail ?? "-", "\($0.tenantCount)", $0.hasSSO ? "entra id" : "-", $0.id.description]
                 })
             }
         }
@@ -47,9 +47,9 @@ struct OrganizationCommand: AsyncParsableCommand {
         func run() async throws {
             try await withPlatform(platform) { platform in
                 let o = try await platform.organizations.require(organization)
-                var rows = [["id", o.id.uuidString.lowercased()], ["name", o.name], ["admin email", o.adminEmail ?? "-"],
+                var rows = [["id", o.id.description], ["name", o.name], ["admin email", o.adminEmail ?? "-"],
                             ["tenants", o.tenantSlugs.isEmpty ? "-" : o.tenantSlugs.joined(separator: ", ")]]
-                if let sso = try await platform.organizations.sso(of: o.id.uuidString) {
+                if let sso = try await platform.organizations.sso(of: o.id.description) {
                     rows += SSO.rows(sso)
                 } else {
                     rows.append(["sso", "not configured"])
@@ -76,7 +76,7 @@ struct OrganizationCommand: AsyncParsableCommand {
                         throw PlatformError(.notConfirmed, "not confirmed; nothing was deleted", hint: "Type the name exactly, or pass --yes.")
                     }
                 }
-                return try await platform.organizations.delete(o.id.uuidString)
+                return try await platform.organizations.delete(o.id.description)
             }
             print("Organization \(organization) is deleted." + (unlinked.isEmpty ? "" : " Unlinked tenants: \(unlinked.joined(separator: ", "))."))
         }

@@ -77,7 +77,7 @@ struct TenantCommand: AsyncParsableCommand {
                     ["id", t.id.description], ["name", t.name], ["slug", t.slug], ["status", t.status.rawValue],
                     ["server", handle.server.name], ["database", t.databaseName], ["role", t.roleName],
                     ["tenant id in its database", t.authTenantID?.description ?? "-"], ["schema version", t.schemaVersion ?? "-"],
-                    ["organization", t.organizationID?.uuidString.lowercased() ?? "-"], ["admin email", t.adminEmail],
+                    ["organization", t.organizationID?.description ?? "-"], ["admin email", t.adminEmail],
                     ["key version", "\(t.keyVersion)"], ["last step", t.provisioningStep ?? "-"], ["last error", t.lastError ?? "-"],
                 ])
             }

@@ -28,7 +28,7 @@ public struct TenantRecord: Sendable, Equatable {
     public let adminPasswordEncrypted: String
     public let keyVersion: Int
     public var schemaVersion: String?
-    public var organizationID: UUID?
+    public var organizationID: OrganizationID?
     /// The tenant's row inside its own database (`auth.tenant.tenant_id`), recorded when the
     /// database is seeded; nil until then.
     public var authTenantID: TenantID?

@@ -3,7 +3,7 @@ import PQ
 
 /// A group of related tenants sharing SSO settings, as the master database records it.
 public struct Organization: Sendable, Equatable {
-    public let id: UUID
+    public let id: OrganizationID
     public let name: String
     public let adminEmail: String?
     /// The slugs of the tenants linked to it, in order.

@@ -51,7 +51,7 @@ extension OrganizationStore {
                     """, [organization.id, entraTenantID, clientID, sealed, domains])
             }
             try await tx.audit("organization.sso_set", details: [
-                "organization": organization.name, "organization_id": organization.id.lowercased,
+                "organization": organization.name, "organization_id": organization.id.description,
                 "entra_tenant_id": entraTenantID, "client_id": clientID, "allowed_domains": domains.joined(separator: ","),
                 "client_secret": sealed == nil ? "kept" : "replaced",
             ])
@@ -71,7 +71,7 @@ extension OrganizationStore {
                                                         cipher: revealingSecret ? platform.configuration.cipher : nil) else { return nil }
             if revealingSecret {
                 try await tx.audit("organization.sso_secret_shown", details: [
-                    "organization": organization.name, "organization_id": organization.id.lowercased])
+                    "organization": organization.name, "organization_id": organization.id.description])
             }
             return settings
         }
@@ -88,7 +88,7 @@ extension OrganizationStore {
                 throw PlatformError(.ssoNotConfigured, "organization '\(organization.name)' has no SSO settings")
             }
             try await tx.audit("organization.sso_remove", details: [
-                "organization": organization.name, "organization_id": organization.id.lowercased])
+                "organization": organization.name, "organization_id": organization.id.description])
         }
     }
 
@@ -120,5 +120,5 @@ extension OrganizationStore {
 
 extension Organization {
     /// What the sealed SSO client secret is bound to: copied onto another organization's row, it does not open.
-    var ssoSecretContext: String { "organization:\(id.lowercased):sso" }
+    var ssoSecretContext: String { "organization:\(id):sso" }
 }

@@ -65,7 +65,7 @@ public struct OrganizationStore: Sendable {
                                               [organization.id]).rows.map { try $0.decode(String.self, at: 0) }
             try await tx.query("DELETE FROM platform.organization WHERE organization_id = $1", [organization.id])
             try await tx.audit("organization.delete", details: [
-                "organization": organization.name, "organization_id": organization.id.lowercased,
+                "organization": organization.name, "organization_id": organization.id.description,
                 "unlinked_tenants": unlinked.joined(separator: ","),
             ])
             return unlinked
@@ -84,10 +84,10 @@ public struct OrganizationStore: Sendable {
             let current = tenant.record.organizationID
             guard current != organization.id else { return nil }
             var previous: String?
-            if let current { previous = try await Self.find(current.lowercased, on: tx)?.name }
+            if let current { previous = try await Self.find(current.description, on: tx)?.name }
             try await tx.query("UPDATE platform.tenant SET organization_id = $2, updated_at = now() WHERE tenant_id = $1",
                                [tenant.id, organization.id])
-            var details = ["organization": organization.name, "organization_id": organization.id.lowercased]
+            var details = ["organization": organization.name, "organization_id": organization.id.description]
             details["previous_organization"] = previous
             try await tx.audit("organization.assign_tenant", tenant: tenant.record, details: details)
             return previous
@@ -108,7 +108,7 @@ public struct OrganizationStore: Sendable {
             }
             try await tx.query("UPDATE platform.tenant SET organization_id = NULL, updated_at = now() WHERE tenant_id = $1", [tenant.id])
             try await tx.audit("organization.unassign_tenant", tenant: tenant.record, details: [
-                "organization": organization.name, "organization_id": organization.id.lowercased])
+                "organization": organization.name, "organization_id": organization.id.description])
         }
     }
 

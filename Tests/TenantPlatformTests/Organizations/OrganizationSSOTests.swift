@@ -28,7 +28,7 @@ struct OrganizationSSOTests {
             let sealed = try #require(try await f.masterStrings("SELECT client_secret_encrypted FROM platform.organization_sso").first)
             #expect(sealed.hasPrefix("v1:"))
             #expect(!sealed.contains("entra.secret"))
-            let context = "organization:\(acme.id.uuidString.lowercased()):sso"
+            let context = "organization:\(acme.id.description):sso"
             #expect(try f.configuration.cipher.open(sealed, context: context) == "Xy9~entra.secret")
             #expect(await platformErrorKind {
                 _ = try f.configuration.cipher.open(sealed, context: "organization:\(UUID().uuidString.lowercased()):sso")

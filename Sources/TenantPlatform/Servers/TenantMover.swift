@@ -46,6 +46,8 @@ public struct TenantMover: Sendable {
         public let duration: Duration
         /// Rows copied, all tables together.
         public let rows: Int
+        /// How long each step done by this call took, in order.
+        public let steps: [(step: Step, duration: Duration)]
     }
 
     /// Moves the tenant to the server named `target`, or finishes the move in progress.
@@ -68,8 +70,10 @@ public struct TenantMover: Sendable {
         let source = try await platform.servers.require(id: progress.from)
         var frozenAt = progress.frozenAt
         var rows = 0
+        var steps: [(step: Step, duration: Duration)] = []
         for step in Step.allCases where step > progress.step {
             try await beforeStep(step)
+            let stepStarted = ContinuousClock.now
             do {
                 switch step {
                 case .started: break
@@ -93,10 +97,11 @@ public struct TenantMover: Sendable {
                                         + "`pgperm tenant move \(slug) --abort`.")
             }
             try await advance(tenant.id, to: step, frozenAt: frozenAt)
+            steps.append((step, ContinuousClock.now - stepStarted))
         }
         let refused = frozenAt.map { Duration.seconds(Date().timeIntervalSince($0)) } ?? .zero
         return Report(tenant: try await platform.directory.require(id: tenant.id), from: source.name, to: destination.name,
-                      writesRefused: refused, duration: ContinuousClock.now - started, rows: rows)
+                      writesRefused: refused, duration: ContinuousClock.now - started, rows: rows, steps: steps)
     }
 
     /// Undoes a move that has not switched yet: the old database is writable again, and the

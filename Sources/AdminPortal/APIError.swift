@@ -20,6 +20,13 @@ struct APIError: HTTPResponseError, Sendable {
                                       hint: "Sign in first: POST your credentials to the session endpoint.")
     static let wrongCredentials = APIError(status: .unauthorized, code: "wrong_credentials",
                                            message: "unknown user, wrong password, or the account is locked or inactive")
+    /// A renamed tenant's old slug, answered only to a signed-in user of that tenant (see
+    /// ``TenantSessions``); everyone else gets the uniform 401 there.
+    static func tenantRenamed(from old: String, to new: String) -> APIError {
+        APIError(status: .notFound, code: "tenant_renamed", message: "no tenant is named '\(old)' any more",
+                 detail: "The tenant you are signed in to was renamed from '\(old)' to '\(new)'.",
+                 hint: "Use /t/\(new)/api/ instead; your session works there.")
+    }
     static func forbidden(_ message: String, hint: String? = nil) -> APIError {
         APIError(status: .forbidden, code: "forbidden", message: message, hint: hint)
     }

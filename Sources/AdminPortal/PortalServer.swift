@@ -83,15 +83,15 @@ public struct PortalServer: Sendable {
             .add(middleware: AdminAuthenticator(sessions: sessions, cookie: cookie, admins: admins))
         AdminSessionRoutes(sessions: sessions, cookie: cookie, admins: admins, throttle: signIns)
             .register(open: group, signedIn: signedIn)
-        AdminTenantRoutes(platform: platform).register(on: signedIn)
+        AdminTenantRoutes(platform: platform, unknownTenants: unknownTenants).register(on: signedIn)
     }
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {
-        let cookie = SessionCookie(name: "pgperm_session", secure: configuration.secureCookies)
+        let tenantSessions = TenantSessions(store: sessions, cookies: TenantSessionCookies(secure: configuration.secureCookies),
+                                            directory: platform.directory, connections: platform.connections)
         let open = group.add(middleware: TenantGate(directory: platform.directory, unknownTenants: unknownTenants))
-        let signedIn = open.group()
-            .add(middleware: TenantUserAuthenticator(sessions: sessions, cookie: cookie, connections: platform.connections))
-        TenantAPIRoutes(connections: platform.connections, sessions: sessions, cookie: cookie, throttle: signIns)
+        let signedIn = open.group().add(middleware: TenantUserAuthenticator(sessions: tenantSessions))
+        TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, throttle: signIns)
             .register(open: open, signedIn: signedIn)
     }
 }

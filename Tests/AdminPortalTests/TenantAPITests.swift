@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Permissions
+import TenantPlatform
 import Testing
 
 @Suite("Tenant API: /t/{slug}/api")
@@ -15,8 +16,11 @@ struct TenantAPITests {
             #expect(signIn.json["slug"] as? String == "acme")
             let userID = try #require(signIn.json["user_id"] as? String)
             #expect(userID == userID.lowercased(), "ids are written as PostgreSQL writes them")
-            let cookie = try #require(signIn.setCookies.first)
-            #expect(cookie.contains("Path=/t/acme/") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+            // One cookie per tenant, named after its id, for every slug it may have: Path=/t/.
+            let tenantID = try await fixture.platform.platform.directory.require(slug: "acme").id
+            #expect(signIn.setCookies.count == 1)
+            let cookie = try #require(signIn.setCookie(named: "pgperm_session_\(tenantID)"))
+            #expect(cookie.attributes == ["Path=/t/", "HttpOnly", "SameSite=Strict"])
 
             #expect(try await client.get("/t/acme/api/session").json["user_id"] as? String == signIn.json["user_id"] as? String)
             let codes = try #require(try await client.get("/t/acme/api/permissions").json["perm_codes"] as? [String])
@@ -29,7 +33,10 @@ struct TenantAPITests {
                                              json: ["perm_codes": ["users.create_user", "users.deactivate_user"], "require_all": true])
             #expect(many.json["granted"] as? Bool == true)
 
-            #expect(try await client.send(.delete, "/t/acme/api/session").status == .noContent)
+            let signOut = try await client.send(.delete, "/t/acme/api/session")
+            #expect(signOut.status == .noContent)
+            let cleared = try #require(signOut.setCookie(named: "pgperm_session_\(tenantID)"))
+            #expect(cleared.value.isEmpty && cleared.attributes.isSuperset(of: ["Max-Age=0", "Path=/t/"]))
             #expect(try await client.get("/t/acme/api/permissions").errorCode == "not_signed_in")
         }
     }
@@ -60,12 +67,18 @@ struct TenantAPITests {
         try await PortalFixture.run { fixture, client in
             let acme = try await fixture.createTenant("acme")
             _ = try await fixture.createTenant("beta")
+            let acmeID = try await fixture.platform.platform.directory.require(slug: "acme").id
+            let betaID = try await fixture.platform.platform.directory.require(slug: "beta").id
             try await client.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
-            let token = try #require(client.cookies["pgperm_session"])
+            let token = try #require(client.cookies["pgperm_session_\(acmeID)"])
 
-            // The browser would not send acme's cookie to /t/beta/; a crafted request does, and is refused.
+            // The browser sends acme's cookie to /t/beta/ too; it is not beta's cookie.
             #expect(try await client.get("/t/beta/api/permissions").errorCode == "not_signed_in")
             #expect(try await client.get("/t/beta/api/session").status == .unauthorized)
+            // A crafted request with acme's token under beta's name is refused: the session says whose it is.
+            let crafted = fixture.newClient(like: client)
+            crafted.setCookie("pgperm_session_\(betaID)", token)
+            #expect(try await crafted.get("/t/beta/api/permissions").errorCode == "not_signed_in")
             // acme's admin does not exist in beta's database.
             let elsewhere = try await fixture.newClient(like: client)
                 .send(.post, "/t/beta/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
@@ -73,7 +86,7 @@ struct TenantAPITests {
             // An admin-portal session is no tenant session, and the reverse.
             let admin = fixture.newClient(like: client)
             try await fixture.signInAdmin(admin)
-            admin.setCookie("pgperm_session", admin.cookies["pgperm_admin"])
+            admin.setCookie("pgperm_session_\(acmeID)", admin.cookies["pgperm_admin"])
             #expect(try await admin.get("/t/acme/api/permissions").status == .unauthorized)
             let tenantUser = fixture.newClient(like: client)
             tenantUser.setCookie("pgperm_admin", token)

@@ -8,6 +8,9 @@ import TenantPlatform
 /// for creating or deleting one), and any other slug answers 404, as if it did not exist.
 struct AdminTenantRoutes {
     let platform: Platform
+    /// The tenant API's memory of unknown slugs: a slug this process creates or renames a
+    /// tenant to is forgotten there at once, so `/t/{new slug}/` works on the next request.
+    let unknownTenants: UnknownTenantCache
 
     /// `server` names the database server; left out, the active one with the most room.
     struct NewTenant: Decodable {
@@ -58,6 +61,7 @@ struct AdminTenantRoutes {
             try requireSuperadmin(context, to: "create tenants")
             let new = try await request.decode(as: NewTenant.self, context: context)
             let report = try await TenantProvisioner(platform: platform).create(name: new.name, slug: new.slug, server: new.server)
+            await unknownTenants.remove(report.tenant.slug)
             let created = Created(tenant: TenantView(report.tenant), clonedFromTemplate: report.clonedFromTemplate,
                                   seconds: report.duration.seconds)
             return EditedResponse(status: .created, response: created)
@@ -69,7 +73,9 @@ struct AdminTenantRoutes {
             let record = try await managedTenant(context)
             let change = try await request.decode(as: Change.self, context: context)
             let update = TenantChange(name: change.name, slug: change.slug, status: try change.status.map(TenantChange.status))
-            return TenantView(try await lifecycle.update(slug: record.slug, update))
+            let updated = try await lifecycle.update(slug: record.slug, update)
+            await unknownTenants.remove(updated.slug)
+            return TenantView(updated)
         }
         group.delete("tenants/{slug}") { request, context in
             let record = try await managedTenant(context)

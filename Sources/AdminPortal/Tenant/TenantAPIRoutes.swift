@@ -7,10 +7,13 @@ import TenantPlatform
 /// password (`auth.verify_user_password`, with its lockout) and ask about their own
 /// permissions. Every call runs in the tenant's own database, through its pool, as its
 /// own role: no query of one tenant can reach another's data.
+///
+/// Sessions belong to the tenant's id: the cookie is named after it and set at `/t/`
+/// (``TenantSessionCookies``), so a rename keeps users signed in under the new slug, and
+/// the old slug answers 404 to them (``TenantSessions``).
 struct TenantAPIRoutes {
     let connections: TenantConnectionManager
-    let sessions: SessionStore
-    let cookie: SessionCookie
+    let sessions: TenantSessions
     let throttle: SignInThrottle
 
     struct SignIn: Decodable {
@@ -51,36 +54,47 @@ struct TenantAPIRoutes {
         let granted: Bool
     }
 
-    static func cookiePath(_ slug: String) -> String { "/t/\(slug)/" }
-
     func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
         open.post("session") { request, context in
             let credentials = try await request.decode(as: SignIn.self, context: context)
             try SignInFields.check("username", credentials.username, maximumLength: SignInFields.maximumUsernameLength)
             try SignInFields.checkPassword(credentials.password)
             // An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
-            guard let tenant = context.tenant else { throw APIError.wrongCredentials }
+            guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
             let account = "\(tenant.id):\(credentials.username)"
             try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
             let session = try await connections.withConnection(to: tenant.connectionTarget) { connection in
                 try await signIn(credentials, tenant: tenant, on: connection)
             }
-            guard let session else { throw APIError.wrongCredentials }
+            guard let session else { throw try await refusal(.wrongCredentials, request, context) }
             try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
-            let token = try await sessions.open(.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user))
+            // Signing in again in the same browser replaces its session of this tenant.
+            if let previous = sessions.cookies.token(in: request, for: tenant.id) { try await sessions.store.close(previous) }
+            let token = try await sessions.store.open(.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user))
             var response = try SessionView(session).response(from: request, context: context)
-            response.setCookie(cookie.setting(token, path: Self.cookiePath(tenant.slug)))
+            response.setCookie(sessions.cookies.setting(token, for: tenant.id))
             return response
         }
         signedIn.get("session") { _, context in
             let session = try context.requireTenantUser()
             return SessionView(session)
         }
+        // Signs out of the tenant the slug names, clearing its cookie only (the browser keeps
+        // its sessions of other tenants). A request without that tenant's cookie gets 204
+        // and no cookie, whatever the slug: clearing a cookie named after a tenant's id would
+        // tell a stranger that the slug exists.
         open.delete("session") { request, context in
-            if let token = cookie.token(in: request) { try await sessions.close(token) }
-            var response = Response(status: .noContent)
-            response.setCookie(cookie.clearing(path: Self.cookiePath(try context.parameters.require("slug"))))
-            return response
+            if let tenant = context.tenant, let token = sessions.cookies.token(in: request, for: tenant.id) {
+                try await sessions.store.close(token)
+                var response = Response(status: .noContent)
+                response.setCookie(sessions.cookies.clearing(for: tenant.id))
+                return response
+            }
+            if let renamed = try await sessions.renamedTenant(request, slug: try context.parameters.require("slug"),
+                                                              current: context.tenant) {
+                throw renamed
+            }
+            return Response(status: .noContent)
         }
         signedIn.get("permissions") { _, context in
             let session = try context.requireTenantUser()
@@ -107,6 +121,11 @@ struct TenantAPIRoutes {
             }
             return ManyView(permCodes: body.permCodes, requireAll: requireAll, granted: granted)
         }
+    }
+
+    /// The uniform refusal, or the 404 of a renamed tenant's old slug for its signed-in user.
+    private func refusal(_ uniform: APIError, _ request: Request, _ context: PortalContext) async throws -> APIError {
+        try await sessions.renamedTenant(request, slug: try context.parameters.require("slug"), current: context.tenant) ?? uniform
     }
 
     /// The user behind the credentials, in the tenant row the registry recorded for this

@@ -37,6 +37,15 @@ public struct TenantDirectory: Sendable {
         try await handles("WHERE t.tenant_id = $1", [id]).first
     }
 
+    /// Whether the tenant has had this slug, now or before a rename. Every master change of a
+    /// tenant, its creation and each rename included, writes an audit row with the tenant's
+    /// id and its slug of the moment, so the audit log is the history of its names (rows
+    /// written before the log recorded tenant ids do not count).
+    public func hasBeenNamed(_ slug: String, id: PlatformTenantID) async throws -> Bool {
+        try await !master.query("SELECT 1 FROM platform.audit_log WHERE tenant_id = $1 AND tenant_slug = $2 LIMIT 1",
+                                [id, slug], prepared: false).isEmpty
+    }
+
     /// The tenant, or ``PlatformError`` `.unknownTenant`.
     public func require(slug: String) async throws -> TenantHandle {
         if let handle = try await find(slug: slug) { return handle }

@@ -82,6 +82,45 @@ struct MasterChangeTests {
         }
     }
 
+    @Test("a change names its actor: the operator at the command line (no admin id), else the database role")
+    func actorOfAChange() async throws {
+        try await PlatformFixture.run { f in
+            let start = try await f.masterStrings("SELECT coalesce(max(audit_id), 0)::text FROM platform.audit_log")[0]
+            try await AuditActor.$current.withValue(.commandLine("ops")) {
+                try await f.provisioner.create(name: "Acme", slug: "acme")
+                try await f.lifecycle.update(slug: "acme", TenantChange(name: "Acme Inc", slug: "acme-inc"))
+                _ = try await f.lifecycle.credentials(slug: "acme-inc")
+                try await f.lifecycle.suspend(slug: "acme-inc")
+                try await f.lifecycle.resume(slug: "acme-inc")
+                _ = try await f.platform.adminUsers.create(email: "eu@example.com", password: nil, superadmin: false)
+                try await f.platform.adminUsers.grant(tenant: "acme-inc", to: "eu@example.com")
+                try await f.platform.adminUsers.revoke(tenant: "acme-inc", from: "eu@example.com")
+            }
+            let ops = try await f.masterStrings("""
+                SELECT concat_ws(' ', action, actor, coalesce(admin_user_id::text, '-'))
+                  FROM platform.audit_log WHERE audit_id > $1::bigint ORDER BY audit_id
+                """, [start])
+            #expect(ops == [
+                "tenant.create ops -", "tenant.update ops -", "tenant.credentials_shown ops -", "tenant.suspend ops -",
+                "tenant.resume ops -", "admin_user.create ops -", "admin_user.grant ops -", "admin_user.revoke ops -",
+            ])
+
+            // With no name, the OS user; with no actor at all, the database role of the connection.
+            let named = try await f.masterStrings("SELECT coalesce(max(audit_id), 0)::text FROM platform.audit_log")[0]
+            try await AuditActor.$current.withValue(.commandLine(nil)) {
+                try await f.lifecycle.update(slug: "acme-inc", TenantChange(name: "Acme Two"))
+            }
+            #expect(AuditActor.current == nil)
+            try await f.lifecycle.delete(slug: "acme-inc")
+            let role = try await f.platform.master.query("SELECT session_user::text").scalar(String.self)
+            let osUser = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+            #expect(try await f.masterStrings("""
+                SELECT concat_ws(' ', action, actor, coalesce(admin_user_id::text, '-'))
+                  FROM platform.audit_log WHERE audit_id > $1::bigint ORDER BY audit_id
+                """, [named]) == ["tenant.update os:\(osUser) -", "tenant.delete \(role) -"])
+        }
+    }
+
     @Test("a new tenant's name follows the same rule as an update's")
     func createRefusesInvalidName() async throws {
         try await PlatformFixture.run { f in

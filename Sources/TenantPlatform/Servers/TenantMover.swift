@@ -252,7 +252,7 @@ public struct TenantMover: Sendable {
         return before.filter { $0.key.hasSuffix(" rows") }.values.reduce(0) { $0 + (Int($1) ?? 0) }
     }
 
-    /// `<table> rows` → count for every table, `<table> md5` → checksum for auth tables.
+    /// `<table> rows` → count for every table, `<table> hash` → checksum for auth tables.
     private func fingerprint(_ database: String, on server: DatabaseServer) async throws -> [String: String] {
         try await platform.withAdminConnection(on: server, database: database) { admin in
             try await admin.withTransaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { admin in
@@ -266,8 +266,9 @@ public struct TenantMover: Sendable {
                 for (table, isAuth) in tables {
                     result["\(table) rows"] = "\(try await admin.query("SELECT count(*) FROM \(table)").scalar(Int.self))"
                     if isAuth {
-                        result["\(table) md5"] = try await admin.query("""
-                            SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM \(table) t
+                        // A sum of row hashes: independent of row order, so no sort of the table.
+                        result["\(table) hash"] = try await admin.query("""
+                            SELECT coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM \(table) t
                             """).scalar(String.self)
                     }
                 }

@@ -148,10 +148,28 @@ struct MultiServerTests {
             let report = try await TenantMover(platform: f.platform).move(slug: "acme", to: "s2")
             #expect(report.tenant.server.name == "s2")
 
+            // A client that turns read-only off and writes during the copy: verification
+            // catches it, and the next run copies again.
+            let sneaky = TenantMover(platform: f.platform) { step in
+                guard step == .verified else { return }
+                try await f.withTenantConnection("acme") { connection in
+                    try await connection.withTransaction(begin: "BEGIN READ WRITE") { connection in
+                        _ = try await AuthClient(connection).createUser(username: "sneaked-in")
+                    }
+                }
+            }
+            let caught = try await #require(throws: PlatformError.self) { try await sneaky.move(slug: "acme", to: "s3") }
+            #expect(caught.code == .moveFailed && caught.message.contains("differs"))
+            #expect(try await TenantMover(platform: f.platform).move(slug: "acme", to: "s3").tenant.server.name == "s3")
+            let sneaked = try await f.withTenantConnection("acme") { connection in
+                try await connection.query("SELECT count(*) FROM auth.user_info WHERE username = 'sneaked-in'").scalar(Int.self)
+            }
+            #expect(sneaked == 1, "the write made during the first copy is in the second")
+
             let crashAtVerify = TenantMover(platform: f.platform) { step in if step == .verified { throw Crash() } }
-            await #expect(throws: Crash.self) { try await crashAtVerify.move(slug: "acme", to: "s3") }
+            await #expect(throws: Crash.self) { try await crashAtVerify.move(slug: "acme", to: "s2") }
             try await TenantMover(platform: f.platform).abort(slug: "acme")
-            #expect(try await f.platform.directory.require(slug: "acme").server.name == "s2")
+            #expect(try await f.platform.directory.require(slug: "acme").server.name == "s3")
             try await f.withTenantConnection("acme") { _ = try await AuthClient($0).createUser(username: "after-abort") }
             let nothing = try await #require(throws: PlatformError.self) { try await TenantMover(platform: f.platform).abort(slug: "acme") }
             #expect(nothing.code == .notAssigned)

@@ -25,18 +25,20 @@ struct MultiServerTests {
         return clusters
     }
 
-    @Test("new tenants spread by free capacity; --server, draining, full servers and removal are enforced")
+    @Test("30 new tenants spread by free capacity; --server, draining, full servers and removal are enforced")
     func placement() async throws {
         try await PlatformFixture.run { f in
-            _ = try await addServers(f, capacity: 4)
-            try await f.platform.serverAdministration.update("main", capacity: 4)
-            for n in 1...12 { try await f.provisioner.create(name: "T\(n)", slug: "t\(n)") }
+            _ = try await addServers(f, capacity: 10)
+            try await f.platform.serverAdministration.update("main", capacity: 12)
+            try await f.provisioner.create(name: "First", slug: "first", server: "main")
+            try await f.provisioner.create(name: "Second", slug: "second", server: "main")
+            for n in 1...30 { try await f.provisioner.create(name: "T\(n)", slug: "t\(n)") }
             let spread = Dictionary(grouping: try await f.platform.directory.all(), by: \.server.name).mapValues(\.count)
-            #expect(spread == ["main": 4, "s2": 4, "s3": 4])
+            #expect(spread == ["main": 12, "s2": 10, "s3": 10], "the most free capacity first: main had 2 tenants already")
 
             let full = try await #require(throws: PlatformError.self) { try await f.provisioner.create(name: "X", slug: "xx") }
             #expect(full.code == .noCapacity)
-            try await f.platform.serverAdministration.update("s3", capacity: 6)
+            try await f.platform.serverAdministration.update("s3", capacity: 12)
             try await f.platform.serverAdministration.drain("s3")
             let drained = try await #require(throws: PlatformError.self) {
                 try await f.provisioner.create(name: "X", slug: "xx", server: "s3")
@@ -44,7 +46,7 @@ struct MultiServerTests {
             #expect(drained.code == .serverNotActive)
             let inUse = try await #require(throws: PlatformError.self) { try await f.platform.serverAdministration.remove("s3") }
             #expect(inUse.code == .serverInUse)
-            try await f.platform.serverAdministration.update("s2", capacity: 5)
+            try await f.platform.serverAdministration.update("s2", capacity: 11)
             #expect(try await f.provisioner.create(name: "X", slug: "xx").tenant.server.name == "s2")
 
             let unknown = try await #require(throws: PlatformError.self) { try await f.provisioner.create(name: "Y", slug: "yy", server: "nope") }

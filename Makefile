@@ -11,10 +11,12 @@ up: deps
 down:
 	swift run pgperm down
 
-## Run every test against a disposable PostgreSQL the tests start themselves.
+## Run every test against a disposable PostgreSQL the tests start themselves, then fuzz the
+## HTTP APIs against their OpenAPI documents.
 test: deps
 	swift build
 	swift test
+	scripts/fuzz-api
 
 build: deps
 	swift build

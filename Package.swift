@@ -37,14 +37,15 @@ let package = Package(
             name: "LocalPostgres",
             dependencies: ["PQ", .product(name: "Logging", package: "swift-log")]
         ),
-        // Embeds sql/ into the Permissions module at build time, so installs need no files on disk.
-        .executableTarget(name: "EmbedSQLTool"),
-        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
+        // Embeds sql/ into Permissions and web/ into AdminPortal at build time, so an installed
+        // binary needs no files on disk.
+        .executableTarget(name: "EmbedFilesTool"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
         // Typed wrappers for the auth schema and the schema installer.
         .target(
             name: "Permissions",
             dependencies: ["PQ", .product(name: "Logging", package: "swift-log")],
-            plugins: ["EmbedSQL"]
+            plugins: ["EmbedFiles"]
         ),
         // The database-per-tenant platform: master registry, provisioning, encrypted
         // credentials, tenant connection pools, migrations across tenants.
@@ -68,7 +69,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            ]
+            ],
+            plugins: ["EmbedFiles"]
         ),
         // `pgperm bench`: the check against a one-lookup baseline, end to end, and write costs.
         .target(

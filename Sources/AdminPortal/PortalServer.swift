@@ -79,6 +79,7 @@ public struct PortalServer: Sendable {
     private func addAdminAPI(to group: RouterGroup<PortalContext>) {
         let cookie = SessionCookie(name: "pgperm_admin", secure: configuration.secureCookies)
         let admins = AdminUserStore(platform: platform)
+        OpenAPIDocuments.register(OpenAPIDocuments.admin, on: group)
         let signedIn = group.group()
             .add(middleware: AdminAuthenticator(sessions: sessions, cookie: cookie, admins: admins))
         AdminSessionRoutes(sessions: sessions, cookie: cookie, admins: admins, throttle: signIns)
@@ -90,6 +91,7 @@ public struct PortalServer: Sendable {
         let tenantSessions = TenantSessions(store: sessions, cookies: TenantSessionCookies(secure: configuration.secureCookies),
                                             directory: platform.directory, connections: platform.connections)
         let open = group.add(middleware: TenantGate(directory: platform.directory, unknownTenants: unknownTenants))
+        OpenAPIDocuments.register(OpenAPIDocuments.tenant, on: open)
         let signedIn = open.group().add(middleware: TenantUserAuthenticator(sessions: tenantSessions))
         TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, throttle: signIns)
             .register(open: open, signedIn: signedIn)

@@ -36,6 +36,13 @@ public struct TenantChange: Sendable, Equatable {
                      status: try status.map { try Self.status($0.rawValue) })
     }
 
+    /// The change without the fields that already hold: a rename to the same name, or a
+    /// resume of an active tenant, changes (and audits) nothing.
+    func dropping(unchangedFrom record: TenantRecord) -> TenantChange {
+        TenantChange(name: name == record.name ? nil : name, slug: slug == record.slug ? nil : slug,
+                     status: status == record.status ? nil : status)
+    }
+
     /// What the audit row records: each field set, with its value before.
     func auditDetails(before record: TenantRecord) -> [String: String] {
         var details: [String: String] = [:]

@@ -65,6 +65,8 @@ public struct TenantLifecycle: Sendable {
         let updated = try await platform.changeMaster { tx in
             let directory = TenantDirectory(master: tx)
             let tenant = try await directory.lock(slug: slug)
+            let change = change.dropping(unchangedFrom: tenant.record)
+            guard !change.isEmpty else { return tenant }
             if change.status != nil {
                 guard tenant.status == .active || tenant.status == .inactive else {
                     throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(tenant.status.rawValue)",
@@ -77,6 +79,8 @@ public struct TenantLifecycle: Sendable {
             if change.status == .inactive { try await setLogin(false, of: tenant) }
             return updated
         }
+        // The status asked for, whether or not this update changed it: running a resume again
+        // finishes one whose last step failed.
         switch change.status {
         case .inactive?: await platform.connections.closePool(tenant: updated.id)
         case .active?: try await setLogin(true, of: updated)

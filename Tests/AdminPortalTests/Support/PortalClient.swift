@@ -2,10 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Testing
 
 /// A browser-like client over Hummingbird's test client: keeps the cookies the server sets,
 /// sends each only to the paths it is scoped to (as a browser matches `Path`), sends JSON,
-/// and reads JSON answers.
+/// and reads JSON answers. Every answer from an API is checked against its OpenAPI document.
 final class PortalClient: @unchecked Sendable {
     let client: any TestClientProtocol
     /// Cookie name → value and path (one path per name: the server sets each name at one path).
@@ -69,6 +70,9 @@ final class PortalClient: @unchecked Sendable {
         }
         let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
         let reply = Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        for violation in OpenAPIContract.shared.violations(method: method, uri: uri, status: reply.status.code, body: reply.body) {
+            Issue.record("the answer breaks the OpenAPI document: \(violation)")
+        }
         for setCookie in reply.setCookies {
             let attributes = setCookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             let pair = attributes[0].split(separator: "=", maxSplits: 1)

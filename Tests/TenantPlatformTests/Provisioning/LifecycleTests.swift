@@ -70,6 +70,9 @@ struct LifecycleTests {
             #expect(await platformErrorKind { try await f.lifecycle.update(slug: "acme-inc", TenantChange(slug: "Bad Slug")) } == .invalidSlug)
             #expect(await platformErrorKind { try await f.lifecycle.update(slug: "nope", TenantChange(name: "X")) } == .unknownTenant)
             #expect(try await f.lifecycle.update(slug: "acme-inc", TenantChange()) == renamed, "an empty change writes nothing")
+            let same = TenantChange(name: "Acme Inc", slug: "acme-inc", status: .active)
+            #expect(try await f.lifecycle.update(slug: "acme-inc", same) == renamed, "values it already has change nothing")
+            try await f.lifecycle.resume(slug: "acme-inc")
             #expect(try await f.lifecycle.test(slug: "acme-inc").schemaVersion != nil)
             #expect(try await f.auditActions().filter { $0 == "tenant.update" }.count == 1)
         }

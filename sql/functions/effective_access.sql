@@ -51,6 +51,9 @@
 --   that tenant after the user's stamp and after the other tenants' (sorted or not), and a
 --   transaction holding that tenant's stamp and waiting for one of ours, such as a
 --   (de)activation of another member of both tenants, deadlocked with it (40P01).
+-- - auth.delete_permission finds its tenants from the uses of the code, which only the
+--   lock on the code's rows (taken after the stamps) stops: it lists them again under that
+--   lock and, when one is missing, gives its stamps and locks back and takes them again.
 -- A transaction that calls several functions takes their stamps call after call; one that
 -- changes access in several scopes should call them in this order too, or retry on 40P01.
 -- The triggers stamp again, in the same order (a second stamp in one transaction writes

@@ -565,6 +565,75 @@ struct ConcurrencyTests {
         }
     }
 
+    /// The same mistake in auth.delete_permission: it listed the tenants using the code,
+    /// stamped them, and only then locked the code's rows, which is what stops new uses. A
+    /// use committed in between, in another tenant, had that tenant stamped by the cascade
+    /// of the forced delete, after the other tenant; a (de)activation of a member of both
+    /// tenants holding that stamp (sorted first) and waiting for the other deadlocked with
+    /// it. It now lists the tenants again under the lock, and when one is missing gives
+    /// its stamps and locks back and takes them again in order.
+    /// Interleaving, tenants `low` < `high` by key, the code used in `high` only:
+    /// 1. `holder` begins and changes access in `high` (its stamp);
+    /// 2. D deletes the code with `_force`, and waits for `holder`;
+    /// 3. the code is assigned in `low` (committed);
+    /// 4. `pauser` begins and locks the code's assignment in `high` (FOR SHARE, raw SQL);
+    /// 5. `holder` commits: D goes on, and waits for `pauser` in its cascade;
+    /// 6. X deactivates a member of both tenants: it stamps `low`, and waits for D;
+    /// 7. `pauser` commits; D's cascade stamps the tenants of the deleted uses.
+    @Test("a forced delete of a code that another session starts using in a second tenant: no deadlock")
+    func forcedPermissionDeleteDoesNotDeadlock() async throws {
+        try await AuthFixture.run { f in
+            try await f.catalogue(["docs.read", "other"])
+            var tenants = [try await f.tenant("One"), try await f.tenant("Two")]
+            if try await f.sql("SELECT $1::uuid > $2::uuid", [tenants[0], tenants[1]]).scalar(Bool.self) { tenants.reverse() }
+            let (low, high) = (tenants[0], tenants[1])
+            let reader = try await f.member(of: high, "reader")
+            try await f.auth.addUserToTenant(low, user: reader)
+            let both = try await f.member(of: high, "both")
+            try await f.auth.addUserToTenant(low, user: both)
+            let other = try await f.member(of: high, "other")
+            _ = try await f.auth.assignPermission(tenant: high, to: .user(reader), grant: .permission("docs.read"))
+
+            let holder = try await Session.open(f)
+            let pauser = try await Session.open(f)
+            let d = try await Session.open(f)
+            let x = try await Session.open(f)
+            defer { Task { for session in [holder, pauser, d, x] { await session.close() } } }
+
+            try await holder.sql("BEGIN")
+            _ = try await holder.auth.assignPermission(tenant: high, to: .user(other), grant: .permission("other"))
+            let dDone = DoneFlag()
+            let delete = Task { () -> Outcome in
+                defer { dDone.set() }
+                return await Outcome.of { try await d.auth.deletePermission(code: "docs.read", force: true) }
+            }
+            #expect(try await Reliability.waitUntilBlocked(f.connection, waiter: d.pid, holder: holder.pid, orDone: dDone))
+            _ = try await f.auth.assignPermission(tenant: low, to: .user(reader), grant: .permission("docs.read"))
+            try await pauser.sql("BEGIN")
+            try await pauser.sql("""
+                SELECT FROM auth.permission_assignment a JOIN auth.permission p USING (permission_id)
+                 WHERE a.tenant_id = $1 AND p.code = 'docs.read' FOR SHARE OF a
+                """, [high])
+            try await holder.sql("COMMIT")
+            #expect(try await Reliability.waitUntilBlocked(f.connection, waiter: d.pid, holder: pauser.pid, orDone: dDone))
+
+            let xDone = DoneFlag()
+            let deactivate = Task { () -> Outcome in
+                defer { xDone.set() }
+                return await Outcome.of { try await x.auth.deactivateUser(both) }
+            }
+            #expect(try await Reliability.waitUntilBlocked(f.connection, waiter: x.pid, holder: d.pid, orDone: xDone))
+            try await pauser.sql("COMMIT")
+
+            let (deleteOutcome, deactivateOutcome) = (await delete.value, await deactivate.value)
+            #expect(deleteOutcome.succeeded, "\(deleteOutcome)")
+            #expect(deactivateOutcome.succeeded, "\(deactivateOutcome)")
+            #expect(try await Self.count(f, "SELECT count(*) FROM auth.permission WHERE code::text = 'docs.read'") == 0)
+            #expect(try await Self.count(f, "SELECT count(*) FROM auth.permission_assignment") == 1)
+            try await Self.expectAccessConsistent(f)
+        }
+    }
+
     // MARK: Stress
 
     /// A random change in one of the tenants; returns nothing, throws what the function threw.

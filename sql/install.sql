@@ -60,13 +60,13 @@ SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c'
 \ir functions/internal.sql
 SELECT pgperm.record_applied('auth', 'functions/internal.sql', 'a3bb6579951fd211');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '8e4378e514675106');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '6d787951d8829afe');
 \ir functions/users.sql
-SELECT pgperm.record_applied('auth', 'functions/users.sql', '2f8d9532146caa4d');
+SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
-SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'c69189427e202cb2');
+SELECT pgperm.record_applied('auth', 'functions/tenants.sql', '0e7d5141b92fa385');
 \ir functions/catalogue.sql
-SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'd114d4002efc61c6');
+SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'f3f32e79ff1a2654');
 \ir functions/perm_sets.sql
 SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'c094cecf64c479ba');
 \ir functions/groups.sql

@@ -97,6 +97,8 @@ SET search_path = ''
 AS $$
 DECLARE
     _permission_no integer;
+    _tenant_ids uuid[] := '{}';
+    _listed uuid[];
     _uses text[];
 BEGIN
     PERFORM auth.assert_given(_force, '_force');
@@ -105,24 +107,40 @@ BEGIN
         PERFORM auth.raise_permission_not_found(_code);
     END IF;
 
-    -- The tenants whose sets or assignments use the subtree, stamped first (see
+    -- The tenants whose sets or assignments use the subtree are stamped first (see
     -- effective_access.sql, lock order): a forced delete changes access in each of them.
-    PERFORM auth.lock_tenants(ARRAY(
-        SELECT ps.tenant_id
-          FROM auth.permission p
-          JOIN auth.perm_set_permission sp ON sp.permission_id = p.permission_id
-          JOIN auth.perm_set ps ON ps.perm_set_id = sp.perm_set_id
-         WHERE p.ancestor_nos @> ARRAY[_permission_no]
-        UNION
-        SELECT a.tenant_id
-          FROM auth.permission p
-          JOIN auth.permission_assignment a ON a.permission_id = p.permission_id
-         WHERE p.ancestor_nos @> ARRAY[_permission_no]));
-
-    -- Lock the subtree before checking it is unused: a concurrent grant of one of these
-    -- codes (whose foreign key check needs a key-share lock) waits for us and then fails,
-    -- and one committed before our lock is seen by the check below.
-    PERFORM p.permission_id FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no] FOR UPDATE;
+    -- Then the subtree is locked, before checking it is unused: a concurrent grant of one of
+    -- these codes (whose foreign key check needs a key-share lock) waits for us and then
+    -- fails, and one committed before our lock is seen by the check below.
+    -- Only that lock, taken after the stamps, fixes which tenants use the subtree: a use
+    -- committed just before it, in a tenant not stamped, would be stamped by the cascade
+    -- below, out of order (a deadlock with a holder of that stamp waiting for one of ours).
+    -- So each round stamps the tenants known so far, locks the subtree and lists them again;
+    -- when one is missing, the round is rolled back (a subtransaction: its stamps and locks
+    -- are released) and the next takes them all in order. The list only grows, so this
+    -- ends, for a code in use usually after the second round (the first knows no tenant).
+    LOOP
+        BEGIN
+            PERFORM auth.lock_tenants(_tenant_ids);
+            PERFORM p.permission_id FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no] FOR UPDATE;
+            _listed := ARRAY(
+                SELECT ps.tenant_id
+                  FROM auth.permission p
+                  JOIN auth.perm_set_permission sp ON sp.permission_id = p.permission_id
+                  JOIN auth.perm_set ps ON ps.perm_set_id = sp.perm_set_id
+                 WHERE p.ancestor_nos @> ARRAY[_permission_no] AND ps.tenant_id IS NOT NULL  -- templates: no tenant
+                UNION
+                SELECT a.tenant_id
+                  FROM auth.permission p
+                  JOIN auth.permission_assignment a ON a.permission_id = p.permission_id
+                 WHERE p.ancestor_nos @> ARRAY[_permission_no]);
+            EXIT WHEN _listed <@ _tenant_ids;
+            _tenant_ids := _tenant_ids || _listed;  -- variables survive the rollback below
+            RAISE EXCEPTION 'tenants to stamp first' USING ERRCODE = 'QR000';  -- internal, caught below
+        EXCEPTION WHEN SQLSTATE 'QR000' THEN
+            NULL;  -- this round's stamps and locks are released; the next one retakes them in order
+        END;
+    END LOOP;
 
     IF NOT _force THEN
         _uses := ARRAY(

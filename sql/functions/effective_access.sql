@@ -19,27 +19,50 @@
 --   in exactly that case (the row was updated by a transaction the snapshot does not see),
 --   and the application retries, as it must for any 40001. A change that stamps without
 --   error computes from a snapshot that holds every committed change of its tenants.
--- Changes that span tenants: (de)activating a user stamps every tenant the user belongs to
--- and the user (auth.lock_users); a new membership stamps its tenant and its user. The
+-- Changes that span tenants: (de)activating a user stamps the user (auth.lock_users) and
+-- every tenant the user belongs to; a new membership stamps its user and its tenant. The
 -- user's stamp is what makes a membership that a deactivation could not see (committed
 -- after its snapshot, or not yet) conflict with it.
 -- Chosen over an advisory lock plus an isolation-level test because PostgreSQL already
 -- knows which writers raced; the cost is one small HOT update per scope and transaction
 -- (README, Measured).
 --
--- Lock order: a tenant's stamp before any row of that tenant, and a user's stamp after the
--- user's tenants'. Every function that changes access in a tenant stamps it as its first
--- step, before it checks or locks anything (a foreign key check locks the parent row too),
--- so two such functions in one tenant run one after the other and cannot deadlock; and a
--- function that follows a concurrent delete checks afterwards, on a fresh snapshot, and
--- raises the documented error. Functions that change a user in every tenant
--- (auth.deactivate_user) stamp all the user's tenants first, then the user; several scopes
--- are always stamped in one statement, sorted by key. The triggers stamp again (a second
--- stamp in one transaction writes nothing) for direct DML, which locks its rows first: the
--- BEFORE DELETE trigger on auth.tenant_user at least stamps the tenant before the
--- membership's effective_access row is deleted by cascade, the row that any holder of the
--- stamp may be refreshing. Direct DML that deletes memberships, groups, sets or tenants
--- while another transaction holds the stamp and then touches the same rows can still
+-- Lock order, the same in every function:
+--   1. the stamps of the users concerned,
+--   2. the stamps of the tenants concerned,
+--   3. the rows of those tenants (and the users' rows); the catalogue's stamp, last of
+--      all, by the rebuild that follows a change of the catalogue (permission_lookup.sql).
+-- Several scopes of one kind are stamped in one statement, sorted by key, so two
+-- transactions stamping overlapping sets wait for each other at the first common scope.
+-- - Every function that changes access in one tenant stamps it as its first step, before
+--   it checks or locks anything (a foreign key check locks the parent row too), so two
+--   such functions in one tenant run one after the other and cannot deadlock; and a
+--   function that follows a concurrent delete checks afterwards, on a fresh snapshot, and
+--   raises the documented error.
+-- - A function that adds a membership (auth.add_user_to_tenant, assign_tenant_owner,
+--   transfer_tenant_ownership, create_tenant with an owner) stamps the user, then the
+--   tenant, then writes.
+-- - A function that changes a user in every tenant (auth.deactivate_user, activate_user,
+--   delete_user) stamps the user, then lists the user's tenants and stamps them. The user
+--   comes first because the tenants are known only from the memberships: no new
+--   membership of the user can commit while its stamp is held, so a list read after it is
+--   the one the trigger on auth.user_info (or the cascade of a delete) finds again. A list
+--   read before it could miss a membership committed in between; the trigger then stamped
+--   that tenant after the user's stamp and after the other tenants' (sorted or not), and a
+--   transaction holding that tenant's stamp and waiting for one of ours, such as a
+--   (de)activation of another member of both tenants, deadlocked with it (40P01).
+-- - auth.delete_permission finds its tenants from the uses of the code, which only the
+--   lock on the code's rows (taken after the stamps) stops: it lists them again under that
+--   lock and, when one is missing, gives its stamps and locks back and takes them again.
+-- A transaction that calls several functions takes their stamps call after call; one that
+-- changes access in several scopes should call them in this order too, or retry on 40P01.
+-- The triggers stamp again, in the same order (a second stamp in one transaction writes
+-- nothing), for direct DML, which locks its rows first: the BEFORE DELETE trigger on
+-- auth.tenant_user at least stamps the tenant before the membership's effective_access row
+-- is deleted by cascade, the row that any holder of the stamp may be refreshing. Direct DML
+-- that deletes memberships, groups, sets, tenants or users, or inserts memberships (its
+-- foreign key check locks the user's row before the trigger stamps the user), while
+-- another transaction holds a stamp it needs and then touches the same rows can still
 -- deadlock (PostgreSQL detects it and fails one of them with 40P01); the functions cannot.
 --
 -- The trigger functions are SECURITY DEFINER so that a role allowed to write the tables
@@ -241,11 +264,11 @@ AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- A new membership is invisible to a concurrent (de)activation of its user, which
-        -- therefore does not stamp this tenant. Both stamp the user (after the tenant: see
+        -- therefore does not stamp this tenant. Both stamp the user (before the tenant: see
         -- the lock order above), so one waits for the other and sees its change, or fails
-        -- with 40001 under REPEATABLE READ.
-        PERFORM auth.lock_tenants(ARRAY(SELECT n.tenant_id FROM new_rows n));
+        -- with 40001 under REPEATABLE READ. The functions have stamped both already.
         PERFORM auth.lock_users(ARRAY(SELECT n.user_id FROM new_rows n));
+        PERFORM auth.lock_tenants(ARRAY(SELECT n.tenant_id FROM new_rows n));
         PERFORM auth.refresh_effective_access(array_agg(n.tenant_id), array_agg(n.user_id))
            FROM new_rows n;
     ELSE
@@ -301,8 +324,9 @@ BEGIN
     IF cardinality(_user_ids) = 0 THEN
         RETURN NULL;
     END IF;
-    -- The user's stamp before listing the memberships: a membership added concurrently is
-    -- then either committed and listed (READ COMMITTED), or the cause of a 40001.
+    -- The user's stamp before listing the memberships (the lock order above): a membership
+    -- added concurrently is then either committed and listed (READ COMMITTED), or the cause
+    -- of a 40001. Through auth.(de)activate_user both stamps are held already.
     PERFORM auth.lock_users(_user_ids);
     PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = ANY (_user_ids)));
     PERFORM auth.refresh_effective_access(array_agg(tu.tenant_id), array_agg(tu.user_id))

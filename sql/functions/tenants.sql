@@ -13,6 +13,10 @@ BEGIN
     PERFORM auth.assert_given(_name, '_name');
     PERFORM auth.assert_code(_code, '_code');
     IF _owner_user_id IS NOT NULL THEN
+        -- The owner's new membership: the user first, before any row is written (see
+        -- effective_access.sql, lock order). The new tenant's stamp, taken later by the
+        -- trigger on auth.tenant_user, is contended by no one: no one else knows the tenant.
+        PERFORM auth.lock_users(ARRAY[_owner_user_id]);
         PERFORM auth.assert_user(_owner_user_id);
     END IF;
 
@@ -134,7 +138,9 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
+    -- A new membership: the user first, then the tenant (see effective_access.sql, lock order).
+    PERFORM auth.lock_users(ARRAY[_user_id]);
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user(_user_id);
     -- One statement, so a concurrent call cannot slip in between a check and the write.
@@ -226,7 +232,9 @@ AS $$
 DECLARE
     _constraint text;
 BEGIN
-    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
+    -- A new membership: the user first, then the tenant (see effective_access.sql, lock order).
+    PERFORM auth.lock_users(ARRAY[_user_id]);
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user(_user_id);
     BEGIN
@@ -262,7 +270,9 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
+    -- A new membership: the user first, then the tenant (see effective_access.sql, lock order).
+    PERFORM auth.lock_users(ARRAY[_new_owner_user_id]);
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_given(_new_owner_user_id, '_new_owner_user_id');
     PERFORM auth.assert_user(_new_owner_user_id);

@@ -73,11 +73,13 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    -- The user's tenants first, then the user: see effective_access.sql, lock order. The
-    -- user's stamp also makes a call that has nothing to change conflict with a concurrent
+    -- The user first, then the user's tenants, listed once the user's stamp is held: see
+    -- effective_access.sql, lock order. No membership of the user can commit while we hold
+    -- it, so the list is the one the trigger on auth.user_info finds again. The user's stamp
+    -- also makes a call that has nothing to change conflict with a concurrent
     -- (de)activation, so it never reports success from a stale snapshot.
-    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.lock_users(ARRAY[_user_id]);
+    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.assert_user(_user_id);
     UPDATE auth.user_info u SET is_active = false WHERE u.user_id = _user_id AND u.is_active;
 END;
@@ -92,11 +94,13 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    -- The user's tenants first, then the user: see effective_access.sql, lock order. The
-    -- user's stamp also makes a call that has nothing to change conflict with a concurrent
+    -- The user first, then the user's tenants, listed once the user's stamp is held: see
+    -- effective_access.sql, lock order. No membership of the user can commit while we hold
+    -- it, so the list is the one the trigger on auth.user_info finds again. The user's stamp
+    -- also makes a call that has nothing to change conflict with a concurrent
     -- (de)activation, so it never reports success from a stale snapshot.
-    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.lock_users(ARRAY[_user_id]);
+    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.assert_user(_user_id);
     UPDATE auth.user_info u SET is_active = true WHERE u.user_id = _user_id AND NOT u.is_active;
 END;
@@ -112,10 +116,12 @@ AS $$
 DECLARE
     _owned uuid[];
 BEGIN
-    -- The user's tenants first, then the user: see effective_access.sql, lock order. A
-    -- membership added concurrently is deleted by the cascade, whose trigger stamps its tenant.
-    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
+    -- The user first, then the user's tenants, listed once the user's stamp is held: see
+    -- effective_access.sql, lock order. A new membership stamps its user before its row is
+    -- inserted, so none can commit while we hold the stamp, and the cascade below meets no
+    -- membership whose tenant we have not stamped already.
     PERFORM auth.lock_users(ARRAY[_user_id]);
+    PERFORM auth.lock_tenants(ARRAY(SELECT tu.tenant_id FROM auth.tenant_user tu WHERE tu.user_id = _user_id));
     PERFORM auth.assert_user(_user_id);
     PERFORM auth.assert_given(_force, '_force');
 

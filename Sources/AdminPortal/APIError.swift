@@ -74,6 +74,10 @@ extension APIError {
             // Refused by PQ before anything was sent: a NUL character in some input.
             self.init(status: .badRequest, code: "invalid_text", message: error.message,
                       hint: "Text fields cannot contain the NUL character (U+0000).")
+        case let error as PostgresError where error.code?.rawValue == "57P01":
+            // The session was ended under the request: a suspension, or a move freezing the database.
+            self.init(status: .serviceUnavailable, code: "session_ended",
+                      message: "the tenant's database ended this request's session", hint: "Retry the request.")
         case let error as PostgresError where error.code?.rawValue == "25006":
             // The tenant's database is frozen while it moves to another server (TenantMover).
             self.init(status: .serviceUnavailable, code: "tenant_read_only",
@@ -102,7 +106,7 @@ extension APIError {
              .unknownServer:
             .notFound
         case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive, .migrationRunning, .serverExists,
-             .serverNotActive, .noCapacity, .serverInUse:
+             .serverNotActive, .noCapacity, .serverInUse, .moveInProgress:
             .conflict
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
              .superadminNotScoped, .notConfirmed, .invalidServer:

@@ -20,16 +20,19 @@ public enum ProcessRunner {
     }
 
     /// Runs `executable` (a path, or a name looked up on PATH), waits, and returns its output.
+    ///
+    /// - Parameter environment: the child's whole environment; nil: this process's.
     /// - Throws: ``LocalPostgresError/commandFailed(command:status:output:)`` on a non-zero exit.
     @discardableResult
-    public static func output(of executable: String, _ arguments: [String], asServerUser: Bool = false) throws -> String {
+    public static func output(of executable: String, _ arguments: [String], asServerUser: Bool = false,
+                              environment: [String: String]? = nil) throws -> String {
         var command = [executable] + arguments
         if asServerUser, isRoot {
             command = ["runuser", "-u", "postgres", "--"] + command
         }
         let capture = FileManager.default.temporaryDirectory.appending(path: "pgperm-\(UUID().uuidString).out").path
         defer { unlink(capture) }
-        let pid = try spawn(command, output: capture)
+        let pid = try spawn(command, output: capture, environment: environment)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let text = (try? String(contentsOfFile: capture, encoding: .utf8)) ?? ""
@@ -52,7 +55,7 @@ public enum ProcessRunner {
         try output(of: "chown", ["-R", "\(user.uid):\(user.gid)", path.path])
     }
 
-    private static func spawn(_ command: [String], output: String) throws -> pid_t {
+    private static func spawn(_ command: [String], output: String, environment: [String: String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -76,8 +79,11 @@ public enum ProcessRunner {
 
         let argv = command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { envp?.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, command[0], &actions, &attributes, argv, environ)
+        let result = envp.map { posix_spawnp(&pid, command[0], &actions, &attributes, argv, $0) }
+            ?? posix_spawnp(&pid, command[0], &actions, &attributes, argv, environ)
         guard result == 0 else {
             throw LocalPostgresError.commandFailed(command: command.joined(separator: " "), status: result,
                                                    output: String(cString: strerror(result)))

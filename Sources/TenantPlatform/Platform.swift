@@ -86,6 +86,8 @@ struct DirectoryConnectionSource: TenantConnectionSource {
             throw PlatformError(.tenantNotActive, "tenant '\(handle.slug)' is \(handle.status.rawValue)",
                                 hint: handle.status == .inactive ? "`pgperm tenant resume \(handle.slug)` reactivates it." : nil)
         }
+        // A handle found before a move: its pool would count against the old server.
+        guard handle.server.id == target.server else { throw TenantConnectionError.tenantMoved(target) }
         guard handle.server.status != .down else {
             throw TenantConnectionError.serverUnavailable(handle.connectionTarget, reason: nil)
         }
@@ -97,13 +99,28 @@ extension PlatformConfiguration {
     /// The tenant role's connection string, its password decrypted.
     func tenantConninfo(_ handle: TenantHandle) throws -> String {
         let password = try cipher.open(handle.record.credentialsEncrypted, context: handle.record.roleSecretContext)
-        return handle.server.address.conninfo(database: handle.databaseName, user: handle.roleName, password: password)
+        return address(of: handle.server).conninfo(database: handle.databaseName, user: handle.roleName, password: password)
     }
 
     /// The server admin's connection string, its password decrypted.
     func adminConninfo(_ server: DatabaseServer, database: String) throws -> String {
-        let password = try server.adminPasswordEncrypted.map { try cipher.open($0, context: server.adminSecretContext) }
-        return server.address.conninfo(database: database, user: server.adminUser, password: password)
+        let login = try adminLogin(of: server)
+        return address(of: server).conninfo(database: database, user: login.user, password: login.password)
+    }
+
+    /// Where the server listens. The configuration's own server is reached as this process's
+    /// configuration says (as the master database is), whatever another process wrote in its
+    /// row: nobody's `.env` re-points everyone's tenants.
+    func address(of server: DatabaseServer) -> Server {
+        server.fromConfiguration ? self.server : server.address
+    }
+
+    /// The server's provisioning admin, its password decrypted (the configuration's own
+    /// server: `PG_ADMIN_USER` / `PG_ADMIN_PASSWORD` of this process).
+    func adminLogin(of server: DatabaseServer) throws -> Login {
+        if server.fromConfiguration { return adminLogin }
+        return Login(user: server.adminUser,
+                     password: try server.adminPasswordEncrypted.map { try cipher.open($0, context: server.adminSecretContext) })
     }
 }
 

@@ -77,6 +77,9 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         public static let serverInUse = Code("server_in_use")
         /// Moving a tenant to another server stopped at a step; it resumes when run again.
         public static let moveFailed = Code("move_failed")
+        /// The tenant is being moved: another move or abort runs, or a change that must wait
+        /// for the move (a suspension, a deletion) was asked for.
+        public static let moveInProgress = Code("move_in_progress")
         /// Another migration run holds the master database's lock.
         public static let migrationRunning = Code("migration_running")
 

@@ -173,10 +173,11 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy a tenant's database to another server and switch to it; resumable, verified.",
             discussion: """
-                Steps: roles on the new server, the old database made read-only (checks and reads go on, writes are \
-                refused), pg_dump | pg_restore, row counts and a checksum of the auth tables compared, the registry \
-                switched, the old database dropped. Interrupted at any step, the same command finishes it; \
-                --abort undoes a move that has not switched yet. Needs pg_dump and pg_restore (postgresql-client).
+                Steps: roles on the new server, the old database made read-only and its sessions ended (new reads and \
+                checks go on, writes are refused), pg_dump | pg_restore, then with the old tables locked against \
+                writes: row counts and checksums compared and the registry switched; the old database dropped last. \
+                Interrupted at any step, the same command finishes it; --abort undoes a move that has not switched \
+                yet. One move of a tenant runs at a time. Needs pg_dump and pg_restore (postgresql-client).
                 """)
         @OptionGroup var platform: PlatformOptions
         @Argument(help: "The tenant's slug.") var slug: String
@@ -197,7 +198,8 @@ struct TenantCommand: AsyncParsableCommand {
                 }
                 let report = try await mover.move(slug: slug, to: to!)
                 print("Tenant \(slug) moved from \(report.from) to \(report.to) in \(report.duration.formattedSeconds) "
-                      + "(\(report.rows) rows); writes were refused for \(report.writesRefused.formattedSeconds), reads never.")
+                      + "(\(report.rows) rows); writes were refused for \(report.writesRefused.formattedSeconds), from the freeze "
+                      + "to the switch.")
             }
         }
     }

@@ -73,7 +73,7 @@ struct AdminTenantRoutes {
             let record = try await managedTenant(context)
             let change = try await request.decode(as: Change.self, context: context)
             let update = TenantChange(name: change.name, slug: change.slug, status: try change.status.map(TenantChange.status))
-            let updated = try await lifecycle.update(slug: record.slug, update)
+            let updated = try await lifecycle.update(record.id, update)
             await unknownTenants.remove(updated.slug)
             return TenantView(updated)
         }
@@ -84,7 +84,7 @@ struct AdminTenantRoutes {
                 throw APIError.badRequest("deleting tenant '\(record.slug)' drops its database and cannot be undone",
                                           hint: "Confirm by repeating the slug: DELETE /admin/api/tenants/\(record.slug)?confirm=\(record.slug)")
             }
-            try await lifecycle.delete(slug: record.slug)
+            try await lifecycle.delete(record.id)
             return Response(status: .noContent)
         }
         group.get("tenants/{slug}/credentials") { _, context in

@@ -19,6 +19,9 @@ public struct TenantConnectionError: Error, Sendable, CustomStringConvertible {
         /// shutting down) or is marked `down`. Other servers' tenants are not affected, and
         /// the next lease tries again.
         public static let serverUnavailable = Code(name: "server unavailable")
+        /// The tenant moved to another server since the caller found it: find it again
+        /// (``TenantDirectory``) and retry.
+        public static let tenantMoved = Code(name: "tenant moved")
         public var description: String { name }
     }
 
@@ -82,6 +85,12 @@ extension TenantConnectionError {
     static func shutdown(_ target: TenantConnectionTarget) -> Self {
         Self(code: .shutdown, tenant: target.name, server: target.serverName,
              message: "the tenant connection manager is shut down; no connection for tenant \"\(target.name)\"")
+    }
+
+    static func tenantMoved(_ target: TenantConnectionTarget) -> Self {
+        Self(code: .tenantMoved, tenant: target.name, server: target.serverName,
+             message: "tenant \"\(target.name)\" moved away from server \"\(target.serverName)\"",
+             hint: "Find it again in the directory and retry.")
     }
 
     /// `reason`: libpq's message, or nil when the server is marked `down`.

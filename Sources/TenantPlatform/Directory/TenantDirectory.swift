@@ -66,6 +66,19 @@ public struct TenantDirectory: Sendable {
         return handle
     }
 
+    /// The tenant, its row locked until the transaction ends (`FOR UPDATE`).
+    func lock(id: PlatformTenantID) async throws -> TenantHandle {
+        guard let handle = try await handles("WHERE t.tenant_id = $1 FOR UPDATE OF t", [id]).first else {
+            throw Self.unknown("id \(id)")
+        }
+        return handle
+    }
+
+    /// Whether a move of the tenant to another server is in progress (`pgperm tenant move`).
+    func isMoving(_ id: PlatformTenantID) async throws -> Bool {
+        try await !master.query("SELECT 1 FROM platform.tenant_move WHERE tenant_id = $1", [id], prepared: false).isEmpty
+    }
+
     private static func unknown(_ key: String) -> PlatformError {
         PlatformError(.unknownTenant, "no tenant has \(key)", hint: "`pgperm tenant list` shows the tenants.")
     }

@@ -44,10 +44,16 @@ public struct PlatformDoctor: Sendable {
         var findings: [Finding] = []
         for server in try await platform.servers.all() {
             let tenants = try await platform.directory.all(on: server.id).map(\.record)
+            // A move in progress has made (or will make) the tenant's roles and database here.
+            let movingIn = try await platform.master.query("""
+                SELECT t.tenant_id FROM platform.tenant_move m JOIN platform.tenant t USING (tenant_id) WHERE m.to_server_id = $1
+                """, [server.id]).rows.map { try $0.decode(PlatformTenantID.self, at: 0) }
+            var moving: [TenantRecord] = []
+            for id in movingIn { moving.append(try await platform.directory.require(id: id).record) }
             var found: [Finding]
             do {
                 found = try await platform.withAdminConnection(on: server) { admin in
-                    try await registryMismatches(tenants, on: admin)
+                    try await registryMismatches(tenants, movingIn: moving, on: admin)
                         + foreignDatabases(tenants, on: admin)
                         + sharedRoles(tenants, on: admin)
                 }
@@ -65,7 +71,7 @@ public struct PlatformDoctor: Sendable {
         return findings
     }
 
-    private func registryMismatches(_ tenants: [TenantRecord], on admin: Connection) async throws -> [Finding] {
+    private func registryMismatches(_ tenants: [TenantRecord], movingIn: [TenantRecord], on admin: Connection) async throws -> [Finding] {
         let prefix = platform.configuration.tenantDatabasePrefix
         let template = TenantNames.templateDatabase(prefix: prefix)
         let pattern = prefix.replacingOccurrences(of: "_", with: "\\_") + "\\_%"
@@ -73,8 +79,8 @@ public struct PlatformDoctor: Sendable {
             .rows.map { try $0.decode(String.self, at: 0) })
         let roles = Set(try await admin.query("SELECT rolname::text FROM pg_roles WHERE rolname LIKE $1", [pattern])
             .rows.map { try $0.decode(String.self, at: 0) })
-        let knownDatabases = Set(tenants.map(\.databaseName)).union([template])
-        let knownRoles = Set(tenants.flatMap { TenantRoles(login: $0.roleName).all } + TenantRoles(template: template).all)
+        let knownDatabases = Set((tenants + movingIn).map(\.databaseName)).union([template])
+        let knownRoles = Set((tenants + movingIn).flatMap { TenantRoles(login: $0.roleName).all } + TenantRoles(template: template).all)
 
         var findings = databases.subtracting(knownDatabases).sorted().map {
             Finding(kind: .unknownDatabase, name: $0, advice: "Drop it if it is a leftover: DROP DATABASE \(quoteIdentifier($0)) WITH (FORCE);")

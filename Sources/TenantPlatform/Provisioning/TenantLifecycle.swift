@@ -60,11 +60,19 @@ public struct TenantLifecycle: Sendable {
     ///   change of a tenant still being created.
     @discardableResult
     public func update(slug: String, _ change: TenantChange) async throws -> TenantHandle {
+        try await update(try await platform.directory.require(slug: slug).id, change)
+    }
+
+    /// ``update(slug:_:)`` of the tenant with this id: what the portal calls, so a rename
+    /// racing with the request cannot aim it at another tenant.
+    @discardableResult
+    public func update(_ id: PlatformTenantID, _ change: TenantChange) async throws -> TenantHandle {
         let change = try change.validated()
-        guard !change.isEmpty else { return try await platform.directory.require(slug: slug) }
+        guard !change.isEmpty else { return try await platform.directory.require(id: id) }
         let updated = try await platform.changeMaster { tx in
             let directory = TenantDirectory(master: tx)
-            let tenant = try await directory.lock(slug: slug)
+            let tenant = try await directory.lock(id: id)
+            let slug = tenant.slug
             let change = change.dropping(unchangedFrom: tenant.record)
             guard !change.isEmpty else { return tenant }
             if change.status != nil {
@@ -72,6 +80,9 @@ public struct TenantLifecycle: Sendable {
                     throw PlatformError(.tenantNotActive, "tenant '\(slug)' is \(tenant.status.rawValue)",
                                         hint: "Finish its creation first: `pgperm tenant create --resume \(slug)`.")
                 }
+                // The move copies the login role's state when it starts: a change now would
+                // be lost on the new server.
+                guard try await !directory.isMoving(id) else { throw Self.moving(slug) }
             }
             let updated = try await directory.update(tenant, change)
             try await tx.audit(change.auditAction, tenant: updated.record, details: change.auditDetails(before: tenant.record))
@@ -104,7 +115,13 @@ public struct TenantLifecycle: Sendable {
     /// Drops the database (closing its sessions) and the roles, and removes the record;
     /// audited in the master database. Works in any status, so it also clears failed creations.
     public func delete(slug: String) async throws {
-        let tenant = try await platform.directory.require(slug: slug)
+        try await delete(try await platform.directory.require(slug: slug).id)
+    }
+
+    /// ``delete(slug:)`` of the tenant with this id.
+    public func delete(_ id: PlatformTenantID) async throws {
+        let tenant = try await platform.directory.require(id: id)
+        guard try await !platform.directory.isMoving(id) else { throw Self.moving(tenant.slug) }
         await platform.connections.closePool(tenant: tenant.id)
         try await dropDatabaseAndRoles(tenant.record, on: tenant.server)
         try await platform.changeMaster { tx in
@@ -112,6 +129,11 @@ public struct TenantLifecycle: Sendable {
             try await tx.audit("tenant.delete", tenant: tenant.record,
                                details: ["database": tenant.databaseName, "server": tenant.server.name])
         }
+    }
+
+    private static func moving(_ slug: String) -> PlatformError {
+        PlatformError(.moveInProgress, "tenant '\(slug)' is being moved to another server",
+                      hint: "Finish the move (`pgperm tenant move \(slug) --to SERVER`) or abort it (`--abort`), then try again.")
     }
 
     /// Drops the database on `server`, then the tenant's login and group roles there.

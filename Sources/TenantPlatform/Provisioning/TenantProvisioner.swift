@@ -269,10 +269,12 @@ extension TenantProvisioner {
     }
 
     /// Only the tenant's role may connect to its database.
-    func confineDatabase(_ tenant: TenantHandle, on admin: Connection) async throws {
+    ///
+    /// - Parameter comment: the database's COMMENT (a move writes its marker).
+    func confineDatabase(_ tenant: TenantHandle, on admin: Connection, comment: String? = nil) async throws {
         let database = quoteIdentifier(tenant.databaseName)
         try await admin.query("REVOKE ALL ON DATABASE \(database) FROM PUBLIC")
         try await admin.query("GRANT CONNECT, TEMPORARY ON DATABASE \(database) TO \(quoteIdentifier(tenant.roleName))")
-        try await admin.query("COMMENT ON DATABASE \(database) IS \(quoteLiteral("pgperm tenant \(tenant.slug)"))")
+        try await admin.query("COMMENT ON DATABASE \(database) IS \(quoteLiteral(comment ?? "pgperm tenant \(tenant.slug)"))")
     }
 }

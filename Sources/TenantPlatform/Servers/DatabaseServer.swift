@@ -30,7 +30,7 @@ public struct DatabaseServer: Sendable, Equatable {
     public var status: Status
     /// The server of the configuration (`.env`, `pgperm up`), refreshed from it at start.
     public var fromConfiguration: Bool
-    /// Tenants registered on it, in any status (read with the server).
+    /// Tenants registered on it, in any status, and tenants being moved to it (read with the server).
     public var tenantCount: Int
 
     /// The columns of `platform.database_server s`, each named `server_*` so that they can
@@ -40,7 +40,8 @@ public struct DatabaseServer: Sendable, Equatable {
         s.admin_password_encrypted AS server_admin_password_encrypted, s.key_version AS server_key_version,
         s.capacity AS server_capacity, s.max_connections AS server_max_connections, s.status AS server_status,
         s.from_configuration AS server_from_configuration,
-        (SELECT count(*) FROM platform.tenant c WHERE c.server_id = s.server_id)::int AS server_tenant_count
+        ((SELECT count(*) FROM platform.tenant c WHERE c.server_id = s.server_id)
+         + (SELECT count(*) FROM platform.tenant_move m WHERE m.to_server_id = s.server_id))::int AS server_tenant_count
         """
 
     init(row: Row) throws {

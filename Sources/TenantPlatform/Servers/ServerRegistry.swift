@@ -35,31 +35,17 @@ public struct ServerRegistry: Sendable {
         return try DatabaseServer(row: row)
     }
 
-    /// Writes the configuration's server (address and admin login) over the row the master
-    /// schema created for it, so that `.env` stays the one place a single-server setup is
-    /// configured.
+    /// Fills in the row the master schema created for the configuration's server, once: its
+    /// address and admin user, for `server list` and `show`. Its password is never stored:
+    /// each process reaches that server with its own configuration
+    /// (``PlatformConfiguration/address(of:)``), as it reaches the master database.
     func refreshConfigurationServer(_ configuration: PlatformConfiguration) async throws {
-        let id = try await master.query("SELECT server_id FROM platform.database_server WHERE from_configuration",
-                                        [], prepared: false).scalar(ServerID?.self)
-        guard let id else { return }  // removed on purpose (`pgperm server remove main`)
-        let cipher = configuration.cipher
-        let context = "server:\(id):admin"
-        let current = try await require(id: id)
-        // Sealing again on every start would rewrite the row each time: keep the sealed
-        // value while it still opens to the configured password.
-        var sealed = current.adminPasswordEncrypted
-        let stored = try? sealed.map { try cipher.open($0, context: context) }
-        if stored != configuration.adminLogin.password || current.keyVersion != cipher.currentKey.version {
-            sealed = try configuration.adminLogin.password.map { try cipher.seal($0, context: context) }
-        }
         do {
             try await master.query("""
-                UPDATE platform.database_server
-                   SET host = $2, port = $3, admin_user = $4, admin_password_encrypted = $5, key_version = $6, updated_at = now()
-                 WHERE server_id = $1
-                   AND (host, port, admin_user, admin_password_encrypted, key_version) IS DISTINCT FROM ($2, $3, $4, $5, $6)
-                """, [id, configuration.server.host, configuration.server.port, configuration.adminLogin.user, sealed,
-                      cipher.currentKey.version], prepared: false)
+                UPDATE platform.database_server SET host = $1, port = $2, admin_user = $3, key_version = $4, updated_at = now()
+                 WHERE from_configuration AND host = ''
+                """, [configuration.server.host, configuration.server.port, configuration.adminLogin.user,
+                      configuration.cipher.currentKey.version], prepared: false)
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw PlatformError(.serverExists,
                                 "the configured server \(configuration.server.host):\(configuration.server.port) is registered under another name",

@@ -153,7 +153,7 @@ struct MultiServerTests {
             // A client that turns read-only off and writes during the copy: verification
             // catches it, and the next run copies again.
             let sneaky = TenantMover(platform: f.platform) { step in
-                guard step == .verified else { return }
+                guard step == .switched else { return }
                 try await f.withTenantConnection("acme") { connection in
                     try await connection.withTransaction(begin: "BEGIN READ WRITE") { connection in
                         _ = try await AuthClient(connection).createUser(username: "sneaked-in")
@@ -168,7 +168,7 @@ struct MultiServerTests {
             }
             #expect(sneaked == 1, "the write made during the first copy is in the second")
 
-            let crashAtVerify = TenantMover(platform: f.platform) { step in if step == .verified { throw Crash() } }
+            let crashAtVerify = TenantMover(platform: f.platform) { step in if step == .switched { throw Crash() } }
             await #expect(throws: Crash.self) { try await crashAtVerify.move(slug: "acme", to: "s2") }
             try await TenantMover(platform: f.platform).abort(slug: "acme")
             #expect(try await f.platform.directory.require(slug: "acme").server.name == "s3")

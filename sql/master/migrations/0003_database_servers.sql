@@ -63,15 +63,21 @@ COMMENT ON COLUMN platform.audit_log.tenant_id IS 'The tenant concerned, kept ac
 -- so a move interrupted at any point is resumed (or aborted) from there.
 CREATE TABLE platform.tenant_move (
     tenant_id      uuid        PRIMARY KEY REFERENCES platform.tenant ON DELETE CASCADE,
+    move_id        uuid        NOT NULL DEFAULT gen_random_uuid(),
     from_server_id uuid        NOT NULL REFERENCES platform.database_server,
     to_server_id   uuid        NOT NULL REFERENCES platform.database_server,
     step           text        NOT NULL CONSTRAINT tenant_move_step
-                               CHECK (step IN ('started', 'prepared', 'frozen', 'copied', 'verified', 'switched')),
+                               CHECK (step IN ('started', 'prepared', 'frozen', 'copied', 'switched')),
     frozen_at      timestamptz,
     started_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX tenant_move_to_server_id_idx ON platform.tenant_move (to_server_id);
 COMMENT ON TABLE platform.tenant_move IS
-    'Moves in progress: started → prepared (roles and an empty database on the new server) → frozen (the old '
-    'database read-only) → copied (pg_dump | pg_restore) → verified (row counts and a checksum of the auth tables) '
-    '→ switched (the registry names the new server); the old database is dropped after the switch and the row removed.';
+    'Moves in progress: started → prepared (roles on the new server) → frozen (the old database read-only) → '
+    'copied (pg_dump | pg_restore into a database made for this move) → switched (with every table of the old '
+    'database locked against writes: row counts and checksums compared, then the registry names the new server, '
+    'in one master transaction with this step); the old database is dropped after the switch and the row removed.';
+COMMENT ON COLUMN platform.tenant_move.move_id IS
+    'Marks (in their COMMENT) the roles and database this move created on the new server: it never adopts or '
+    'drops anything else.';

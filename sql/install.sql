@@ -53,6 +53,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0006_force_deletes.sql') AS pending
 \ir migrations/0006_force_deletes.sql
 SELECT pgperm.record_applied('auth', 'migrations/0006_force_deletes.sql', 'dc8628b60cee0935');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0007_owner_trigger.sql') AS pending \gset
+\if :pending
+\ir migrations/0007_owner_trigger.sql
+SELECT pgperm.record_applied('auth', 'migrations/0007_owner_trigger.sql', 'c32a3366987a11b3');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -64,13 +69,13 @@ SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '8e4378e5
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '2f8d9532146caa4d');
 \ir functions/tenants.sql
-SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'c69189427e202cb2');
+SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'eb9a1abe530c05de');
 \ir functions/catalogue.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'd114d4002efc61c6');
 \ir functions/perm_sets.sql
 SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'c094cecf64c479ba');
 \ir functions/groups.sql
-SELECT pgperm.record_applied('auth', 'functions/groups.sql', 'e2db0f493f802017');
+SELECT pgperm.record_applied('auth', 'functions/groups.sql', '7bf3ac028a981b6b');
 \ir functions/assignments.sql
 SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078aef6');
 \ir functions/permission_lookup.sql
@@ -86,7 +91,7 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '25ce3ccf0a62b4e9');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql

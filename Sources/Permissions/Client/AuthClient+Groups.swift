@@ -47,9 +47,10 @@ extension AuthClient {
         try await call("SELECT auth.delete_user_group(_tenant_id := $1, _user_group_id := $2)", [tenant, group])
     }
 
-    /// Makes a tenant member an owner of a group. Owning a group grants no permission.
+    /// Makes a tenant member an owner of a group. Owning a group grants no permission;
+    /// assigning a current owner changes nothing.
     ///
-    /// - Throws: `.unknownUserGroup`, `.notTenantMember`, `.alreadyOwner`.
+    /// - Throws: `.unknownUserGroup`, `.notTenantMember`.
     public func assignGroupOwner(tenant: TenantID, group: UserGroupID, user: UserID) async throws {
         try await call("SELECT auth.assign_group_owner(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
                        [tenant, group, user])

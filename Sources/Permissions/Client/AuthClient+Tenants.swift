@@ -81,10 +81,11 @@ extension AuthClient {
             """, [tenant, includeInactive]).map(TenantUser.init(row:))
     }
 
-    /// Makes a user an owner of the tenant (adding the membership if needed). An owner passes
-    /// every check in the tenant while tenant, user and membership are active.
+    /// Makes a user an owner of the tenant (adding or reactivating the membership). An owner
+    /// passes every check in the tenant while tenant, user and membership are active. A tenant
+    /// may have several owners; assigning a current owner changes nothing.
     ///
-    /// - Throws: `.unknownTenant`, `.unknownUser`, `.alreadyOwner`.
+    /// - Throws: `.unknownTenant`, `.unknownUser`.
     public func assignTenantOwner(_ tenant: TenantID, user: UserID) async throws {
         try await call("SELECT auth.assign_tenant_owner(_tenant_id := $1, _user_id := $2)", [tenant, user])
     }

@@ -54,6 +54,7 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let alreadyTenantMember = Code("QD006")
         public static let alreadyGroupMember = Code("QD007")
         public static let alreadyAssigned = Code("QD008")
+        /// No longer raised: assigning a current owner changes nothing.
         public static let alreadyOwner = Code("QD009")
         /// The permission (or a descendant) is used by a set or an assignment.
         public static let permissionInUse = Code("QS001")

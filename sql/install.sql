@@ -58,12 +58,17 @@ SELECT pgperm.is_pending('auth', 'migrations/0007_owner_trigger.sql') AS pending
 \ir migrations/0007_owner_trigger.sql
 SELECT pgperm.record_applied('auth', 'migrations/0007_owner_trigger.sql', 'c32a3366987a11b3');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0008_assignment_paging_index.sql') AS pending \gset
+\if :pending
+\ir migrations/0008_assignment_paging_index.sql
+SELECT pgperm.record_applied('auth', 'migrations/0008_assignment_paging_index.sql', '8cc55eb1ee2778a5');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
-SELECT pgperm.record_applied('auth', 'functions/internal.sql', 'a3bb6579951fd211');
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
 \ir functions/effective_access.sql
 SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '8e4378e514675106');
 \ir functions/users.sql
@@ -82,6 +87,12 @@ SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078a
 SELECT pgperm.record_applied('auth', 'functions/permission_lookup.sql', '75148782379fff8e');
 \ir functions/checks.sql
 SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9');
+\ir functions/explain.sql
+SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
+\ir functions/lists.sql
+SELECT pgperm.record_applied('auth', 'functions/lists.sql', '93279b0adc883a04');
+\ir functions/catalogue_apply.sql
+SELECT pgperm.record_applied('auth', 'functions/catalogue_apply.sql', 'c3f3704ee6b37722');
 \ir functions/preferences.sql
 SELECT pgperm.record_applied('auth', 'functions/preferences.sql', '63d4eec9d1b197d3');
 \ir functions/audit.sql
@@ -95,5 +106,5 @@ SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '6fc2cb3565354ad9');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'c448c3f2688989dc');
 COMMIT;

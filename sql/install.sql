@@ -53,30 +53,46 @@ SELECT pgperm.is_pending('auth', 'migrations/0006_force_deletes.sql') AS pending
 \ir migrations/0006_force_deletes.sql
 SELECT pgperm.record_applied('auth', 'migrations/0006_force_deletes.sql', 'dc8628b60cee0935');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0007_owner_trigger.sql') AS pending \gset
+\if :pending
+\ir migrations/0007_owner_trigger.sql
+SELECT pgperm.record_applied('auth', 'migrations/0007_owner_trigger.sql', 'c32a3366987a11b3');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0008_assignment_paging_index.sql') AS pending \gset
+\if :pending
+\ir migrations/0008_assignment_paging_index.sql
+SELECT pgperm.record_applied('auth', 'migrations/0008_assignment_paging_index.sql', '8cc55eb1ee2778a5');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
-SELECT pgperm.record_applied('auth', 'functions/internal.sql', 'a3bb6579951fd211');
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
 \ir functions/effective_access.sql
 SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '6d787951d8829afe');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
-SELECT pgperm.record_applied('auth', 'functions/tenants.sql', '0e7d5141b92fa385');
+SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3');
 \ir functions/catalogue.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'f3f32e79ff1a2654');
 \ir functions/perm_sets.sql
 SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'c094cecf64c479ba');
 \ir functions/groups.sql
-SELECT pgperm.record_applied('auth', 'functions/groups.sql', 'e2db0f493f802017');
+SELECT pgperm.record_applied('auth', 'functions/groups.sql', '7bf3ac028a981b6b');
 \ir functions/assignments.sql
 SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078aef6');
 \ir functions/permission_lookup.sql
 SELECT pgperm.record_applied('auth', 'functions/permission_lookup.sql', '75148782379fff8e');
 \ir functions/checks.sql
 SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9');
+\ir functions/explain.sql
+SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
+\ir functions/lists.sql
+SELECT pgperm.record_applied('auth', 'functions/lists.sql', '93279b0adc883a04');
+\ir functions/catalogue_apply.sql
+SELECT pgperm.record_applied('auth', 'functions/catalogue_apply.sql', 'c3f3704ee6b37722');
 \ir functions/preferences.sql
 SELECT pgperm.record_applied('auth', 'functions/preferences.sql', '63d4eec9d1b197d3');
 \ir functions/audit.sql
@@ -86,9 +102,9 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '25ce3ccf0a62b4e9');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '6fc2cb3565354ad9');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'c448c3f2688989dc');
 COMMIT;

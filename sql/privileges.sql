@@ -1,7 +1,7 @@
 -- Least privilege: two NOLOGIN group roles, and EXECUTE granted per function.
 --
 --   <prefix>_app    applications: checks, the tenant context, reads of a tenant's users,
---                   statistics and group ownership, the user's preferences, login
+--                   statistics, group ownership and the catalogue, the user's preferences, login
 --                   (verify_user_password). It cannot write any table directly.
 --   <prefix>_admin  administration: everything the app role can do (it is a member of it),
 --                   every function that manages tenants, users, sets, groups, assignments
@@ -69,6 +69,9 @@ DECLARE
         'auth.get_tenant_users(uuid, boolean)',
         'auth.get_tenant_statistics(uuid)',
         'auth.get_tenant_by_code(text)',
+        'auth.list_tenant_users(uuid, text, boolean, integer, text)',
+        -- The catalogue, paged: the role reads auth.permission already.
+        'auth.list_permissions(integer, text)',
         'auth.is_group_owner(uuid, uuid, uuid)',
         'auth.get_user_preferences(uuid, uuid)',
         'auth.set_user_preference(uuid, uuid, text, text)',
@@ -114,6 +117,13 @@ DECLARE
         'auth.remove_group_owner(uuid, uuid, uuid)',
         'auth.assign_permission(uuid, uuid, uuid, text, text)',
         'auth.unassign_permission(uuid, uuid, uuid, text, text)',
+        'auth.list_user_groups(uuid, integer, text)',
+        'auth.list_group_members(uuid, uuid, integer, text)',
+        'auth.list_perm_sets(uuid, integer, text)',
+        'auth.list_perm_set_permissions(uuid, text, integer, text)',
+        'auth.list_permission_assignments(uuid, uuid, uuid, text, integer, timestamptz, uuid)',
+        'auth.explain_permission(uuid, uuid, text)',
+        'auth.apply_permission_catalogue(jsonb, boolean)',
         'auth.get_audit_log(uuid, timestamptz, timestamptz, integer)',
         'auth.refresh_effective_access(uuid[], uuid[])',
         'auth.enable_tenant_isolation(regclass, name)',

@@ -42,12 +42,11 @@ CREATE OR REPLACE TRIGGER tenant_user_immutable
     BEFORE UPDATE OF tenant_id, user_id ON auth.tenant_user
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'user_id');
 
--- A tenant owner is a member: direct DML naming a new tenant owner adds the membership. --
+-- Direct DML of owners: our errors, no ownership twice, the membership an owner needs. ----
 
-CREATE OR REPLACE TRIGGER owner_membership
+CREATE OR REPLACE TRIGGER owner_before_write
     BEFORE INSERT OR UPDATE OF tenant_id, user_id, user_group_id ON auth.owner
-    FOR EACH ROW WHEN (NEW.user_group_id IS NULL AND NEW.tenant_id IS NOT NULL AND NEW.user_id IS NOT NULL)
-    EXECUTE FUNCTION auth.tg_owner_membership();
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_owner_before_write();
 
 -- A set's codes go before the set, so their audit rows still find its tenant. -----------
 

@@ -6,7 +6,7 @@ struct Pgperm: AsyncParsableCommand {
         commandName: "pgperm",
         abstract: "A permissions model for PostgreSQL: install it, inspect it, run it locally, run it as a platform.",
         discussion: """
-            One auth database (up, install, status, user): --database-url, else \
+            One auth database (up, install, status, user, permissions): --database-url, else \
             $DATABASE_URL, else the local cluster started by `pgperm up` (in --data-dir), else \
             libpq's defaults (PGHOST, PGDATABASE, .pgpass, ...). `sql` connects to nothing; \
             `bench` starts a disposable cluster unless given --database-url.
@@ -16,7 +16,7 @@ struct Pgperm: AsyncParsableCommand {
             """,
         subcommands: [
             Up.self, Down.self, Install.self, Status.self, PrintSQL.self, Bench.self,
-            TenantCommand.self, ServerCommand.self, UserCommand.self, OrganizationCommand.self, AdminCommand.self, MigrateCommand.self,
+            TenantCommand.self, ServerCommand.self, UserCommand.self, PermissionsCommand.self, OrganizationCommand.self, AdminCommand.self, MigrateCommand.self,
             DoctorCommand.self, Serve.self,
         ]
     )

@@ -4,8 +4,9 @@ import PQ
 import Testing
 
 /// Every SQL example of `reference/tenant-management.md`, run as written: the example's text is
-/// kept verbatim below, its placeholder strings ('tenant-uuid', 'user-uuid', ...) are replaced
-/// by the quoted uuids of objects created first, and the effect of each is asserted.
+/// kept verbatim (``Reference``), its placeholder strings ('tenant-uuid', 'user-uuid', ...) are
+/// replaced by the quoted uuids of objects created first, and the effect of each is asserted;
+/// one by one, and all of them in the document's order on one database.
 @Suite("Reference examples (tenant-management.md)")
 struct ReferenceExamplesTests {
     // MARK: - Core tables
@@ -48,13 +49,7 @@ struct ReferenceExamplesTests {
         try await AuthFixture.run { f in
             let user = try await f.user("acme-admin")
             try await f.catalogue(["users.create_user"])
-            let sql = try reference("""
-                SELECT auth.create_tenant(
-                _name := 'Acme Corporation',
-                _code := 'ACME',
-                _owner_user_id := 'user-uuid-here'
-                );
-                """, ["user-uuid-here": user])
+            let sql = try reference(Reference.createTenant, ["user-uuid-here": user])
             let tenant = try await f.sql(sql).scalar(TenantID.self)
 
             let row = try await f.sql("SELECT name, code, is_active FROM auth.tenant WHERE tenant_id = $1", [tenant]).single()
@@ -72,13 +67,7 @@ struct ReferenceExamplesTests {
         try await AuthFixture.run { f in
             let tenant = try await f.auth.createTenant(name: "Acme Corporation", code: "ACME")
             let other = try await f.auth.createTenant(name: "Other", code: "OTHER")
-            try await f.sql(try reference("""
-                SELECT auth.update_tenant(
-                _tenant_id := 'tenant-uuid',
-                _name := 'Acme Corp International',
-                _code := 'ACME-INTL'
-                );
-                """, ["tenant-uuid": tenant]))
+            try await f.sql(try reference(Reference.updateTenant, ["tenant-uuid": tenant]))
 
             let row = try await f.sql("SELECT name, code FROM auth.tenant WHERE tenant_id = $1", [tenant]).single()
             #expect(try row.decode(String.self, at: 0) == "Acme Corp International")
@@ -98,24 +87,14 @@ struct ReferenceExamplesTests {
             try await f.catalogue(["users.create_user"])
             try await f.auth.assignPermission(tenant: tenant, to: .user(member), grant: .permission("users.create_user"))
 
-            try await f.sql(try reference("""
-                UPDATE auth.tenant
-                SET is_active = false,
-                updated_at = now()
-                WHERE tenant_id = 'tenant-uuid';
-                """, ["tenant-uuid": tenant]))
+            try await f.sql(try reference(Reference.deactivateTenant, ["tenant-uuid": tenant]))
             #expect(try await !isActive(f, tenant))
             for user in [owner, member] {
                 #expect(try await !f.auth.hasPermission(tenant: tenant, user: user, code: "users.create_user"))
                 #expect(try await !f.auth.checkTenantAccess(tenant: tenant, user: user))
             }
 
-            try await f.sql(try reference("""
-                UPDATE auth.tenant
-                SET is_active = true,
-                updated_at = now()
-                WHERE tenant_id = 'tenant-uuid';
-                """, ["tenant-uuid": tenant]))
+            try await f.sql(try reference(Reference.reactivateTenant, ["tenant-uuid": tenant]))
             #expect(try await isActive(f, tenant))
             for user in [owner, member] {
                 #expect(try await f.auth.hasPermission(tenant: tenant, user: user, code: "users.create_user"))
@@ -133,19 +112,11 @@ struct ReferenceExamplesTests {
             let inserted = try await f.user("inserted")
             let added = try await f.user("added")
 
-            try await f.sql(try reference("""
-                INSERT INTO auth.tenant_user (tenant_id, user_id)
-                VALUES ('tenant-uuid', 'user-uuid');
-                """, ["tenant-uuid": tenant, "user-uuid": inserted]))
+            try await f.sql(try reference(Reference.addUserByInsert, ["tenant-uuid": tenant, "user-uuid": inserted]))
             #expect(try await f.auth.checkTenantAccess(tenant: tenant, user: inserted))
             #expect(try await !f.auth.checkTenantAccess(tenant: tenant, user: added))
 
-            try await f.sql(try reference("""
-                SELECT auth.add_user_to_tenant(
-                _tenant_id := 'tenant-uuid',
-                _user_id := 'user-uuid'
-                );
-                """, ["tenant-uuid": tenant, "user-uuid": added]))
+            try await f.sql(try reference(Reference.addUserByFunction, ["tenant-uuid": tenant, "user-uuid": added]))
             #expect(try await f.auth.checkTenantAccess(tenant: tenant, user: added))
             #expect(try await Set(f.auth.tenantUsers(tenant).map(\.userID)) == [inserted, added])
             #expect(try await f.sql("""
@@ -164,23 +135,14 @@ struct ReferenceExamplesTests {
             try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("users"))
             let values: [String: any EntityID] = ["tenant-uuid": tenant, "user-uuid": user]
 
-            try await f.sql(try reference("""
-                UPDATE auth.tenant_user
-                SET is_active = false
-                WHERE tenant_id = 'tenant-uuid'
-                AND user_id = 'user-uuid';
-                """, values))
+            try await f.sql(try reference(Reference.softRemoveUser, values))
             #expect(try await !f.auth.checkTenantAccess(tenant: tenant, user: user))
             #expect(try await !f.auth.hasPermission(tenant: tenant, user: user, code: "users.create_user"))
             #expect(try await f.auth.tenantUsers(tenant).map(\.userID) == [stays])
             let soft = try await f.auth.tenantUsers(tenant, includeInactive: true)
             #expect(soft.first { $0.userID == user }?.isActive == false)
 
-            try await f.sql(try reference("""
-                DELETE FROM auth.tenant_user
-                WHERE tenant_id = 'tenant-uuid'
-                AND user_id = 'user-uuid';
-                """, values))
+            try await f.sql(try reference(Reference.hardRemoveUser, values))
             #expect(try await f.auth.tenantUsers(tenant, includeInactive: true).map(\.userID) == [stays])
             #expect(try await f.sql("SELECT count(*) FROM auth.permission_assignment WHERE tenant_id = $1 AND user_id = $2",
                                     [tenant, user]).scalar(Int.self) == 0)
@@ -207,20 +169,7 @@ struct ReferenceExamplesTests {
             try await f.auth.removeUserFromTenant(tenant, user: bob)
             try await f.auth.deactivateUser(dave)
 
-            let rows = try await f.sql(try reference("""
-                SELECT
-                tu.user_id,
-                ui.username,
-                ui.email,
-                ui.display_name,
-                tu.joined_at
-                FROM auth.tenant_user tu
-                JOIN auth.user_info ui ON tu.user_id = ui.user_id
-                WHERE tu.tenant_id = 'tenant-uuid'
-                AND tu.is_active = true
-                AND ui.is_active = true
-                ORDER BY ui.display_name;
-                """, ["tenant-uuid": tenant]))
+            let rows = try await f.sql(try reference(Reference.listTenantUsers, ["tenant-uuid": tenant]))
             #expect(try rows.map { try $0.decode(UserID.self, column: "user_id") } == [alice, carol])
             #expect(try rows.map { try $0.decode(String.self, column: "username") } == ["alice", "carol"])
             #expect(try rows.map { try $0.decode(String.self, column: "email") } == ["alice@example.com", "carol@example.com"])
@@ -241,12 +190,7 @@ struct ReferenceExamplesTests {
             try await f.catalogue(["billing.refund"])
             #expect(try await !f.auth.checkTenantAccess(tenant: tenant, user: owner))
 
-            try await f.sql(try reference("""
-                SELECT auth.assign_tenant_owner(
-                _tenant_id := 'tenant-uuid',
-                _user_id := 'owner-user-uuid'
-                );
-                """, ["tenant-uuid": tenant, "owner-user-uuid": owner]))
+            try await f.sql(try reference(Reference.assignTenantOwner, ["tenant-uuid": tenant, "owner-user-uuid": owner]))
             #expect(try await ownerIDs(f, tenant) == [owner])
             #expect(try await f.auth.checkTenantAccess(tenant: tenant, user: owner))
             #expect(try await f.auth.hasPermission(tenant: tenant, user: owner, code: "billing.refund"))
@@ -261,11 +205,7 @@ struct ReferenceExamplesTests {
             let tenant = try await f.tenant(owner: oldOwner)
             try await f.catalogue(["billing.refund"])
 
-            try await f.sql(try reference("""
-                UPDATE auth.owner
-                SET user_id = 'new-owner-uuid'
-                WHERE tenant_id = 'tenant-uuid';
-                """, ["new-owner-uuid": newOwner, "tenant-uuid": tenant]))
+            try await f.sql(try reference(Reference.transferOwnership, ["new-owner-uuid": newOwner, "tenant-uuid": tenant]))
             #expect(try await ownerIDs(f, tenant) == [newOwner])
             #expect(try await f.auth.hasPermission(tenant: tenant, user: newOwner, code: "billing.refund"))
             #expect(try await f.auth.checkTenantAccess(tenant: tenant, user: newOwner))
@@ -286,16 +226,7 @@ struct ReferenceExamplesTests {
             let groupOwner = try await f.member(of: tenant, "group-owner")
             try await f.auth.assignGroupOwner(tenant: tenant, group: group, user: groupOwner)
 
-            let rows = try await f.sql(try reference("""
-                SELECT
-                t.name as tenant_name,
-                u.display_name as owner_name,
-                u.email as owner_email
-                FROM auth.tenant t
-                JOIN auth.owner o ON t.tenant_id = o.tenant_id
-                JOIN auth.user_info u ON o.user_id = u.user_id
-                WHERE t.tenant_id = 'tenant-uuid';
-                """, ["tenant-uuid": tenant]))
+            let rows = try await f.sql(try reference(Reference.queryTenantOwners, ["tenant-uuid": tenant]))
             let names = try rows.map { try $0.decode(String.self, column: "owner_name") }
             #expect(names.contains("Olivia Owner"))
             let olivia = try #require(rows.first { $0["owner_name"] == "Olivia Owner" })
@@ -319,21 +250,8 @@ struct ReferenceExamplesTests {
             try await f.catalogue(["users.create_user", "groups.create_group", "permissions.assign", "billing"])
             let values: [String: any EntityID] = ["tenant-uuid": tenant]
 
-            let permSet = try await f.sql(try reference("""
-                SELECT auth.create_perm_set(
-                _tenant_id := 'tenant-uuid',
-                _code := 'TENANT_ADMIN',
-                _name := 'Tenant Administrator',
-                _description := 'Full administrative access within tenant'
-                );
-                """, values)).scalar(PermSetID.self)
-            try await f.sql(try reference("""
-                SELECT auth.add_perm_set_permissions(
-                _tenant_id := 'tenant-uuid',
-                _perm_set_code := 'TENANT_ADMIN',
-                _perm_codes := ARRAY['users', 'groups', 'permissions']
-                );
-                """, values))
+            let permSet = try await f.sql(try reference(Reference.createPermSet, values)).scalar(PermSetID.self)
+            try await f.sql(try reference(Reference.addPermSetPermissions, values))
 
             let row = try await f.sql("SELECT tenant_id, code, name, description FROM auth.perm_set WHERE perm_set_id = $1",
                                       [permSet]).single()
@@ -366,20 +284,8 @@ struct ReferenceExamplesTests {
             try await f.auth.addUserToTenant(other, user: user)
             try await f.auth.setUserPreference(user: user, tenant: other, key: "theme", value: "solarized")
             let values: [String: any EntityID] = ["user-uuid": user, "tenant-uuid": tenant]
-            let upsert = try reference("""
-                INSERT INTO auth.user_tenant_preference
-                (user_id, tenant_id, preference_key, preference_value)
-                VALUES
-                ('user-uuid', 'tenant-uuid', 'theme', 'dark')
-                ON CONFLICT (user_id, tenant_id, preference_key)
-                DO UPDATE SET preference_value = EXCLUDED.preference_value;
-                """, values)
-            let get = try reference("""
-                SELECT preference_key, preference_value
-                FROM auth.user_tenant_preference
-                WHERE user_id = 'user-uuid'
-                AND tenant_id = 'tenant-uuid';
-                """, values)
+            let upsert = try reference(Reference.setPreference, values)
+            let get = try reference(Reference.getPreferences, values)
             func read() async throws -> [String: String] {
                 var result: [String: String] = [:]
                 for row in try await f.sql(get) {
@@ -409,13 +315,7 @@ struct ReferenceExamplesTests {
             try await f.auth.addUserToTenant(other, user: user)
             try await f.catalogue(["users.create_user"])
             try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("users"))
-            let example = """
-                SELECT auth.has_permission(
-                _tenant_id := 'tenant-uuid',
-                _user_id := 'user-uuid',
-                _perm_code := 'users.create_user'
-                );
-                """
+            let example = Reference.hasPermission
             #expect(try await f.sql(try reference(example, ["tenant-uuid": tenant, "user-uuid": user])).scalar(Bool.self))
             #expect(try await !f.sql(try reference(example, ["tenant-uuid": other, "user-uuid": user])).scalar(Bool.self))
         }
@@ -442,15 +342,9 @@ struct ReferenceExamplesTests {
             }
             let values: [String: any EntityID] = ["tenant-uuid": tenant]
 
-            let groupRows = try await f.sql(try reference("""
-                SELECT * FROM auth.user_group
-                WHERE tenant_id = 'tenant-uuid';
-                """, values))
+            let groupRows = try await f.sql(try reference(Reference.tenantGroups, values))
             #expect(try Set(groupRows.map { try $0.decode(UserGroupID.self, column: "user_group_id") }) == groups[tenant])
-            let assignmentRows = try await f.sql(try reference("""
-                SELECT * FROM auth.permission_assignment
-                WHERE tenant_id = 'tenant-uuid';
-                """, values))
+            let assignmentRows = try await f.sql(try reference(Reference.tenantAssignments, values))
             #expect(try Set(assignmentRows.map { try $0.decode(AssignmentID.self, column: "assignment_id") }) == assignments[tenant])
         }
     }
@@ -462,41 +356,7 @@ struct ReferenceExamplesTests {
         try await AuthFixture.run { f in
             let admin = try await f.user("admin")
             try await f.catalogue(["users.create_user", "billing"])
-            try await f.sql(try reference("""
-                DO $$
-                DECLARE
-                v_tenant_id uuid;
-                v_admin_role_id uuid;
-                BEGIN
-                -- Create tenant
-                v_tenant_id := auth.create_tenant(
-                'New Company',
-                'NEWCO',
-                'admin-user-uuid'
-                );
-                -- Create default groups
-                v_admin_role_id := auth.create_user_group(
-                v_tenant_id,
-                'ADMINS',
-                'Administrators'
-                );
-                -- Create default permission sets
-                PERFORM auth.create_perm_set(
-                v_tenant_id,
-                'FULL_ACCESS',
-                'Full Access',
-                'Complete system access'
-                );
-                -- Assign permissions to admin group
-                PERFORM auth.assign_permission(
-                v_tenant_id,
-                NULL,
-                v_admin_role_id,
-                'FULL_ACCESS',
-                NULL
-                );
-                END $$;
-                """, ["admin-user-uuid": admin]))
+            try await f.sql(try reference(Reference.initialSetup, ["admin-user-uuid": admin]))
 
             let tenant = try await f.sql("SELECT tenant_id FROM auth.tenant WHERE code = 'NEWCO' AND name = 'New Company'")
                 .scalar(TenantID.self)
@@ -537,13 +397,9 @@ struct ReferenceExamplesTests {
                                                           description: "Everyday access")
             try await f.auth.addPermSetPermissions(tenant: source, permSet: "STANDARD_USER", codes: ["users.view", "reports"])
 
-            let copy = try await f.sql(try reference("""
-                SELECT auth.duplicate_perm_set(
-                _from_tenant_id := 'source-tenant-uuid',
-                _to_tenant_id := 'target-tenant-uuid',
-                _perm_set_code := 'STANDARD_USER'
-                );
-                """, ["source-tenant-uuid": source, "target-tenant-uuid": target])).scalar(PermSetID.self)
+            let copy = try await f.sql(try reference(Reference.duplicatePermSet,
+                                                     ["source-tenant-uuid": source, "target-tenant-uuid": target]))
+                .scalar(PermSetID.self)
 
             #expect(copy != original)
             let row = try await f.sql("SELECT tenant_id, code, name, description FROM auth.perm_set WHERE perm_set_id = $1",
@@ -586,19 +442,7 @@ struct ReferenceExamplesTests {
             _ = try await f.member(of: other)
             _ = try await f.auth.createUserGroup(tenant: other, code: "ADMINS", name: "Admins")
 
-            let row = try await f.sql(try reference("""
-                SELECT
-                t.name as tenant_name,
-                COUNT(DISTINCT tu.user_id) as user_count,
-                COUNT(DISTINCT ug.user_group_id) as group_count,
-                COUNT(DISTINCT ps.perm_set_id) as permission_set_count
-                FROM auth.tenant t
-                LEFT JOIN auth.tenant_user tu ON t.tenant_id = tu.tenant_id AND tu.is_active = true
-                LEFT JOIN auth.user_group ug ON t.tenant_id = ug.tenant_id
-                LEFT JOIN auth.perm_set ps ON t.tenant_id = ps.tenant_id
-                WHERE t.tenant_id = 'tenant-uuid'
-                GROUP BY t.tenant_id, t.name;
-                """, ["tenant-uuid": tenant])).single()
+            let row = try await f.sql(try reference(Reference.tenantStatistics, ["tenant-uuid": tenant])).single()
             // Owner, ann and ben (cat's membership is inactive); ADMINS and STAFF; EDITOR, AUDITOR and the VIEWER copy.
             #expect(try row.decode(String.self, column: "tenant_name") == "Acme Corporation")
             #expect(try row.decode(Int.self, column: "user_count") == 3)
@@ -618,21 +462,7 @@ struct ReferenceExamplesTests {
     @Test("Cross-Tenant Security: the reference's check_tenant_access agrees with auth.check_tenant_access on memberships")
     func referenceCheckTenantAccess() async throws {
         try await AuthFixture.run { f in
-            try await f.sql(try reference("""
-                CREATE OR REPLACE FUNCTION check_tenant_access(
-                _tenant_id uuid,
-                _user_id uuid
-                ) RETURNS boolean AS $$
-                BEGIN
-                RETURN EXISTS (
-                SELECT 1 FROM auth.tenant_user
-                WHERE tenant_id = _tenant_id
-                AND user_id = _user_id
-                AND is_active = true
-                );
-                END;
-                $$ LANGUAGE plpgsql;
-                """, [:]))
+            try await f.sql(try reference(Reference.checkTenantAccess, [:]))
             #expect(try await f.sql("SELECT to_regprocedure('public.check_tenant_access(uuid, uuid)') IS NOT NULL").scalar(Bool.self))
 
             let tenant = try await f.tenant()
@@ -667,9 +497,289 @@ struct ReferenceExamplesTests {
             #expect(try await both(tenant, active) == (reference: true, auth: false))
         }
     }
+
+    // MARK: - The whole document, in order
+
+    @Test("every example in document order, on one database, each placeholder user a different user")
+    func wholeDocumentInOrder() async throws {
+        try await AuthFixture.run { f in
+            // What the document presupposes: its users, and the codes its set names.
+            func user(_ name: String) async throws -> UserID {
+                try await f.auth.createUser(username: name, email: "\(name)@acme.example", displayName: name.capitalized)
+            }
+            let firstOwner = try await user("ann")      // 'user-uuid-here'
+            let member = try await user("ben")          // 'user-uuid', added by INSERT, then removed
+            let helperMember = try await user("cat")    // 'user-uuid' of the helper call, the alternative to the INSERT
+            let secondOwner = try await user("dan")     // 'owner-user-uuid'
+            let newOwner = try await user("eve")        // 'new-owner-uuid'
+            let newcoAdmin = try await user("fay")      // 'admin-user-uuid'
+            try await f.catalogue(["users.create_user", "groups.create_group", "permissions.assign"])
+
+            let tenant = try await f.sql(try reference(Reference.createTenant, ["user-uuid-here": firstOwner])).scalar(TenantID.self)
+            let acme: [String: any EntityID] = ["tenant-uuid": tenant]
+            try await f.sql(try reference(Reference.updateTenant, acme))
+            try await f.sql(try reference(Reference.deactivateTenant, acme))
+            #expect(try await !f.auth.checkTenantAccess(tenant: tenant, user: firstOwner))
+            try await f.sql(try reference(Reference.reactivateTenant, acme))
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: firstOwner, code: "users.create_user"))
+
+            try await f.sql(try reference(Reference.addUserByInsert, ["tenant-uuid": tenant, "user-uuid": member]))
+            try await f.sql(try reference(Reference.addUserByFunction, ["tenant-uuid": tenant, "user-uuid": helperMember]))
+            try await f.sql(try reference(Reference.softRemoveUser, ["tenant-uuid": tenant, "user-uuid": member]))
+            try await f.sql(try reference(Reference.hardRemoveUser, ["tenant-uuid": tenant, "user-uuid": member]))
+            let listed = try await f.sql(try reference(Reference.listTenantUsers, acme))
+            #expect(try listed.map { try $0.decode(UserID.self, column: "user_id") } == [firstOwner, helperMember])
+
+            // The sequence of issue 16: A owns the tenant, B is assigned, then the transfer to C.
+            try await f.sql(try reference(Reference.assignTenantOwner, ["tenant-uuid": tenant, "owner-user-uuid": secondOwner]))
+            #expect(try await Set(ownerIDs(f, tenant)) == [firstOwner, secondOwner])
+            try await f.sql(try reference(Reference.transferOwnership, ["new-owner-uuid": newOwner, "tenant-uuid": tenant]))
+            #expect(try await ownerIDs(f, tenant) == [newOwner])
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: newOwner, code: "users.create_user"))
+            #expect(try await !f.auth.hasPermission(tenant: tenant, user: firstOwner, code: "users.create_user"))
+            let owners = try await f.sql(try reference(Reference.queryTenantOwners, acme))
+            #expect(try owners.map { try $0.decode(String.self, column: "owner_email") } == ["eve@acme.example"])
+            #expect(try owners.map { try $0.decode(String.self, column: "tenant_name") } == ["Acme Corp International"])
+
+            try await f.sql(try reference(Reference.createPermSet, acme))
+            try await f.sql(try reference(Reference.addPermSetPermissions, acme))
+            let preferences: [String: any EntityID] = ["tenant-uuid": tenant, "user-uuid": helperMember]
+            try await f.sql(try reference(Reference.setPreference, preferences))
+            let preference = try await f.sql(try reference(Reference.getPreferences, preferences)).single()
+            #expect(try preference.decode(String.self, column: "preference_value") == "dark")
+            let check = try reference(Reference.hasPermission, preferences)
+            #expect(try await !f.sql(check).scalar(Bool.self))
+            // Granting the set the document built makes the same check pass.
+            try await f.auth.assignPermission(tenant: tenant, to: .user(helperMember), grant: .permSet("TENANT_ADMIN"))
+            #expect(try await f.sql(check).scalar(Bool.self))
+            #expect(try await f.sql(try reference(Reference.tenantGroups, acme)).isEmpty)
+            #expect(try await f.sql(try reference(Reference.tenantAssignments, acme)).count == 1)
+
+            try await f.sql(try reference(Reference.initialSetup, ["admin-user-uuid": newcoAdmin]))
+            let newco = try await f.auth.tenant(code: "NEWCO").id
+            #expect(try await ownerIDs(f, newco) == [newcoAdmin])
+            // The clone presupposes a STANDARD_USER set in the source.
+            _ = try await f.auth.createPermSet(tenant: tenant, code: "STANDARD_USER", name: "Standard user")
+            try await f.auth.addPermSetPermissions(tenant: tenant, permSet: "STANDARD_USER", codes: ["users"])
+            try await f.sql(try reference(Reference.duplicatePermSet, ["source-tenant-uuid": tenant, "target-tenant-uuid": newco]))
+            #expect(try await permSetCodes(f, f.sql("SELECT perm_set_id FROM auth.perm_set WHERE tenant_id = $1 AND code = 'STANDARD_USER'",
+                                                    [newco]).scalar(PermSetID.self)) == ["users"])
+
+            let statistics = try await f.sql(try reference(Reference.tenantStatistics, acme)).single()
+            // ann, cat and eve are active members (dan, a former owner, too); ben was removed.
+            #expect(try statistics.decode(Int.self, column: "user_count") == 4)
+            #expect(try statistics.decode(Int.self, column: "permission_set_count") == 2)
+            try await f.sql(try reference(Reference.checkTenantAccess, [:]))
+            #expect(try await f.sql("SELECT check_tenant_access($1, $2)", [tenant, newOwner]).scalar(Bool.self))
+            #expect(try await Reliability.staleAccess(f.connection) == [])
+        }
+    }
 }
 
+
 // MARK: - Helpers
+
+/// The SQL examples of `reference/tenant-management.md`, verbatim, in the order the document gives
+/// them. Placeholders such as `'tenant-uuid'` are replaced by ``reference(_:_:sourceLocation:)``.
+enum Reference {
+    static let createTenant = """
+        SELECT auth.create_tenant(
+        _name := 'Acme Corporation',
+        _code := 'ACME',
+        _owner_user_id := 'user-uuid-here'
+        );
+        """
+    static let updateTenant = """
+        SELECT auth.update_tenant(
+        _tenant_id := 'tenant-uuid',
+        _name := 'Acme Corp International',
+        _code := 'ACME-INTL'
+        );
+        """
+    static let deactivateTenant = """
+        UPDATE auth.tenant
+        SET is_active = false,
+        updated_at = now()
+        WHERE tenant_id = 'tenant-uuid';
+        """
+    static let reactivateTenant = """
+        UPDATE auth.tenant
+        SET is_active = true,
+        updated_at = now()
+        WHERE tenant_id = 'tenant-uuid';
+        """
+    static let addUserByInsert = """
+        INSERT INTO auth.tenant_user (tenant_id, user_id)
+        VALUES ('tenant-uuid', 'user-uuid');
+        """
+    static let addUserByFunction = """
+        SELECT auth.add_user_to_tenant(
+        _tenant_id := 'tenant-uuid',
+        _user_id := 'user-uuid'
+        );
+        """
+    static let softRemoveUser = """
+        UPDATE auth.tenant_user
+        SET is_active = false
+        WHERE tenant_id = 'tenant-uuid'
+        AND user_id = 'user-uuid';
+        """
+    static let hardRemoveUser = """
+        DELETE FROM auth.tenant_user
+        WHERE tenant_id = 'tenant-uuid'
+        AND user_id = 'user-uuid';
+        """
+    static let listTenantUsers = """
+        SELECT
+        tu.user_id,
+        ui.username,
+        ui.email,
+        ui.display_name,
+        tu.joined_at
+        FROM auth.tenant_user tu
+        JOIN auth.user_info ui ON tu.user_id = ui.user_id
+        WHERE tu.tenant_id = 'tenant-uuid'
+        AND tu.is_active = true
+        AND ui.is_active = true
+        ORDER BY ui.display_name;
+        """
+    static let assignTenantOwner = """
+        SELECT auth.assign_tenant_owner(
+        _tenant_id := 'tenant-uuid',
+        _user_id := 'owner-user-uuid'
+        );
+        """
+    static let transferOwnership = """
+        UPDATE auth.owner
+        SET user_id = 'new-owner-uuid'
+        WHERE tenant_id = 'tenant-uuid';
+        """
+    static let queryTenantOwners = """
+        SELECT
+        t.name as tenant_name,
+        u.display_name as owner_name,
+        u.email as owner_email
+        FROM auth.tenant t
+        JOIN auth.owner o ON t.tenant_id = o.tenant_id
+        JOIN auth.user_info u ON o.user_id = u.user_id
+        WHERE t.tenant_id = 'tenant-uuid';
+        """
+    static let createPermSet = """
+        SELECT auth.create_perm_set(
+        _tenant_id := 'tenant-uuid',
+        _code := 'TENANT_ADMIN',
+        _name := 'Tenant Administrator',
+        _description := 'Full administrative access within tenant'
+        );
+        """
+    static let addPermSetPermissions = """
+        SELECT auth.add_perm_set_permissions(
+        _tenant_id := 'tenant-uuid',
+        _perm_set_code := 'TENANT_ADMIN',
+        _perm_codes := ARRAY['users', 'groups', 'permissions']
+        );
+        """
+    static let setPreference = """
+        INSERT INTO auth.user_tenant_preference
+        (user_id, tenant_id, preference_key, preference_value)
+        VALUES
+        ('user-uuid', 'tenant-uuid', 'theme', 'dark')
+        ON CONFLICT (user_id, tenant_id, preference_key)
+        DO UPDATE SET preference_value = EXCLUDED.preference_value;
+        """
+    static let getPreferences = """
+        SELECT preference_key, preference_value
+        FROM auth.user_tenant_preference
+        WHERE user_id = 'user-uuid'
+        AND tenant_id = 'tenant-uuid';
+        """
+    static let hasPermission = """
+        SELECT auth.has_permission(
+        _tenant_id := 'tenant-uuid',
+        _user_id := 'user-uuid',
+        _perm_code := 'users.create_user'
+        );
+        """
+    static let tenantGroups = """
+        SELECT * FROM auth.user_group
+        WHERE tenant_id = 'tenant-uuid';
+        """
+    static let tenantAssignments = """
+        SELECT * FROM auth.permission_assignment
+        WHERE tenant_id = 'tenant-uuid';
+        """
+    static let initialSetup = """
+        DO $$
+        DECLARE
+        v_tenant_id uuid;
+        v_admin_role_id uuid;
+        BEGIN
+        -- Create tenant
+        v_tenant_id := auth.create_tenant(
+        'New Company',
+        'NEWCO',
+        'admin-user-uuid'
+        );
+        -- Create default groups
+        v_admin_role_id := auth.create_user_group(
+        v_tenant_id,
+        'ADMINS',
+        'Administrators'
+        );
+        -- Create default permission sets
+        PERFORM auth.create_perm_set(
+        v_tenant_id,
+        'FULL_ACCESS',
+        'Full Access',
+        'Complete system access'
+        );
+        -- Assign permissions to admin group
+        PERFORM auth.assign_permission(
+        v_tenant_id,
+        NULL,
+        v_admin_role_id,
+        'FULL_ACCESS',
+        NULL
+        );
+        END $$;
+        """
+    static let duplicatePermSet = """
+        SELECT auth.duplicate_perm_set(
+        _from_tenant_id := 'source-tenant-uuid',
+        _to_tenant_id := 'target-tenant-uuid',
+        _perm_set_code := 'STANDARD_USER'
+        );
+        """
+    static let tenantStatistics = """
+        SELECT
+        t.name as tenant_name,
+        COUNT(DISTINCT tu.user_id) as user_count,
+        COUNT(DISTINCT ug.user_group_id) as group_count,
+        COUNT(DISTINCT ps.perm_set_id) as permission_set_count
+        FROM auth.tenant t
+        LEFT JOIN auth.tenant_user tu ON t.tenant_id = tu.tenant_id AND tu.is_active = true
+        LEFT JOIN auth.user_group ug ON t.tenant_id = ug.tenant_id
+        LEFT JOIN auth.perm_set ps ON t.tenant_id = ps.tenant_id
+        WHERE t.tenant_id = 'tenant-uuid'
+        GROUP BY t.tenant_id, t.name;
+        """
+    static let checkTenantAccess = """
+        CREATE OR REPLACE FUNCTION check_tenant_access(
+        _tenant_id uuid,
+        _user_id uuid
+        ) RETURNS boolean AS $$
+        BEGIN
+        RETURN EXISTS (
+        SELECT 1 FROM auth.tenant_user
+        WHERE tenant_id = _tenant_id
+        AND user_id = _user_id
+        AND is_active = true
+        );
+        END;
+        $$ LANGUAGE plpgsql;
+        """
+}
+
 
 /// The reference's example `sql` with each quoted placeholder (`'tenant-uuid'`) replaced by the
 /// quoted uuid given for it. Fails when a placeholder is not in the text or one is left over.

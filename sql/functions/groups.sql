@@ -151,8 +151,6 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
-DECLARE
-    _constraint text;
 BEGIN
     PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
     PERFORM auth.assert_tenant(_tenant_id);
@@ -160,26 +158,19 @@ BEGIN
     PERFORM auth.assert_user(_user_id);
     PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
     BEGIN
+        -- Already an owner: the result holds, as for auth.assign_tenant_owner.
         INSERT INTO auth.owner (tenant_id, user_group_id, user_id)
-        VALUES (_tenant_id, _user_group_id, _user_id);
+        VALUES (_tenant_id, _user_group_id, _user_id)
+        ON CONFLICT (user_group_id, user_id) DO NOTHING;
     EXCEPTION WHEN foreign_key_violation THEN
         PERFORM auth.recheck_parents(_tenant_id, _user_id, _user_group_id, _membership := true);
         RAISE;
-    WHEN unique_violation THEN
-        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
-        IF _constraint IS DISTINCT FROM 'owner_group_owner_key' THEN
-            RAISE;
-        END IF;
-        RAISE EXCEPTION 'already an owner'
-            USING ERRCODE = 'QD009',
-                  DETAIL = format('User %s already owns group %s.', _user_id, _user_group_id),
-                  HINT = 'Nothing to do.';
     END;
 END;
 $$;
 COMMENT ON FUNCTION auth.assign_group_owner(uuid, uuid, uuid) IS
     'Makes a member of the tenant an owner of one of its groups (need not be a group member). '
-    'Grants no permission. QN006 when not a tenant member, QD009 when already an owner.';
+    'Grants no permission. Idempotent: assigning a current owner changes nothing. QN006 when not a tenant member.';
 
 CREATE OR REPLACE FUNCTION auth.remove_group_owner(_tenant_id uuid, _user_group_id uuid, _user_id uuid)
 RETURNS void

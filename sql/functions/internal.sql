@@ -241,6 +241,26 @@ $$;
 COMMENT ON FUNCTION auth.assert_perm_code(text) IS
     'Internal: validates the format of a permission code (QI001 when blank, QI002 when malformed or longer than 255 characters).';
 
+CREATE OR REPLACE FUNCTION auth.assert_page_size(_page_size integer)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_given(_page_size, '_page_size');
+    -- Bounded, so one call cannot read a whole tenant into memory: page through instead.
+    IF _page_size NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION 'invalid page size'
+            USING ERRCODE = 'QI009',
+                  DETAIL = format('_page_size is %s; it must be 1 to 500.', _page_size),
+                  HINT = 'Ask for at most 500 rows, and pass the last row''s key as _after for the next page.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_page_size(integer) IS
+    'Internal: raises QI001 for a NULL page size, QI009 unless it is 1 to 500 (the auth.list_* functions).';
+
 -- SECURITY DEFINER: the application role reaches it from auth.has_permission, and it calls
 -- helpers that role cannot.
 CREATE OR REPLACE FUNCTION auth.raise_permission_not_found(_perm_code text)

@@ -229,8 +229,6 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
-DECLARE
-    _constraint text;
 BEGIN
     -- A new membership: the user first, then the tenant (see effective_access.sql, lock order).
     PERFORM auth.lock_users(ARRAY[_user_id]);
@@ -246,22 +244,16 @@ BEGIN
         PERFORM auth.recheck_parents(_tenant_id, _user_id);  -- a parent deleted concurrently
         RAISE;
     END;
-    BEGIN
-        INSERT INTO auth.owner (tenant_id, user_id) VALUES (_tenant_id, _user_id);
-    EXCEPTION WHEN unique_violation THEN
-        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
-        IF _constraint IS DISTINCT FROM 'owner_tenant_owner_key' THEN
-            RAISE;
-        END IF;
-        RAISE EXCEPTION 'already an owner'
-            USING ERRCODE = 'QD009',
-                  DETAIL = format('User %s already owns tenant %s.', _user_id, _tenant_id),
-                  HINT = 'Nothing to do.';
-    END;
+    -- Already an owner: the result holds, nothing to add (the reference calls this to make sure
+    -- of an owner, not to fail when there is one).
+    INSERT INTO auth.owner (tenant_id, user_id)
+    VALUES (_tenant_id, _user_id)
+    ON CONFLICT (tenant_id, user_id) WHERE user_group_id IS NULL DO NOTHING;
 END;
 $$;
 COMMENT ON FUNCTION auth.assign_tenant_owner(uuid, uuid) IS
-    'Adds a tenant owner (a tenant may have several), adding or reactivating the membership. QD009 when already an owner.';
+    'Makes the user an owner of the tenant (a tenant may have several), adding or reactivating the membership. '
+    'Idempotent: assigning a current owner changes nothing (but reactivates an inactive membership). QN001, QN002.';
 
 CREATE OR REPLACE FUNCTION auth.transfer_tenant_ownership(_tenant_id uuid, _new_owner_user_id uuid)
 RETURNS void
@@ -374,27 +366,58 @@ $$;
 COMMENT ON FUNCTION auth.tg_tenant_copy_templates() IS
     'Trigger (AFTER INSERT on auth.tenant, statement): copies every template permission set, with its codes, into the new tenants.';
 
-CREATE OR REPLACE FUNCTION auth.tg_owner_membership()
+-- Ownership is a set of facts: (tenant, user) for a tenant owner, (tenant, group, user) for a
+-- group owner. Direct DML is held to that, so that the reference's statements work as written:
+-- after create_tenant(_owner_user_id := A) and assign_tenant_owner(_user_id := B), its transfer
+-- "UPDATE auth.owner SET user_id = C WHERE tenant_id = T" turns both rows into (T, C): one owner,
+-- C, as auth.transfer_tenant_ownership leaves it, where the unique index would fail the second
+-- row. A statement that cannot work (unknown tenant, user or group) fails with our SQLSTATE.
+CREATE OR REPLACE FUNCTION auth.tg_owner_before_write()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
-    -- A tenant owner acts through a membership (the owner_member_fkey foreign key). Direct DML
-    -- that makes a user a tenant owner, such as the reference's transfer
-    -- "UPDATE auth.owner SET user_id = ... WHERE tenant_id = ...", adds the missing membership,
-    -- as auth.assign_tenant_owner and auth.transfer_tenant_ownership do. An existing inactive
-    -- membership is left as it is: that owner fails every check until it is reactivated.
-    IF TG_OP = 'UPDATE' AND OLD.user_group_id IS NULL
-       AND (NEW.tenant_id, NEW.user_id) IS NOT DISTINCT FROM (OLD.tenant_id, OLD.user_id) THEN
+    IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.user_group_id, NEW.user_id)
+                            IS NOT DISTINCT FROM (OLD.tenant_id, OLD.user_group_id, OLD.user_id) THEN
         RETURN NEW;
     END IF;
+    -- What the foreign keys and NOT NULL would report with a constraint's name.
+    PERFORM auth.assert_given(NEW.tenant_id, 'auth.owner.tenant_id');
+    PERFORM auth.assert_given(NEW.user_id, 'auth.owner.user_id');
+    PERFORM auth.assert_tenant(NEW.tenant_id);
+    PERFORM auth.assert_user(NEW.user_id);
+    IF NEW.user_group_id IS NOT NULL THEN
+        PERFORM auth.assert_user_group(NEW.tenant_id, NEW.user_group_id);
+    END IF;
+    -- Owner changes of a tenant one at a time (the functions hold this stamp already), so two
+    -- sessions adding the same ownership cannot both miss each other below.
+    PERFORM auth.lock_tenants(ARRAY[NEW.tenant_id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.tenant_id END]);
+
+    -- An ownership that exists already is not made twice: an INSERT of it inserts nothing, and a
+    -- row UPDATEd into it merges with it (the row goes, the existing one stays).
+    IF EXISTS (SELECT FROM auth.owner o
+                WHERE o.tenant_id = NEW.tenant_id AND o.user_id = NEW.user_id
+                  AND o.user_group_id IS NOT DISTINCT FROM NEW.user_group_id
+                  AND o.owner_id <> CASE WHEN TG_OP = 'UPDATE' THEN OLD.owner_id ELSE NEW.owner_id END) THEN
+        IF TG_OP = 'UPDATE' THEN
+            DELETE FROM auth.owner o WHERE o.owner_id = OLD.owner_id;
+        END IF;
+        RETURN NULL;
+    END IF;
+
+    -- An owner, of the tenant or of a group, acts through a membership (owner_member_fkey):
+    -- direct DML naming a new owner adds the one it lacks, as auth.assign_tenant_owner does,
+    -- whatever order the statement meets its rows in. An inactive membership is left as it is:
+    -- that owner fails every check until it is reactivated.
     INSERT INTO auth.tenant_user (tenant_id, user_id)
     VALUES (NEW.tenant_id, NEW.user_id)
     ON CONFLICT (tenant_id, user_id) DO NOTHING;
     RETURN NEW;
 END;
 $$;
-COMMENT ON FUNCTION auth.tg_owner_membership() IS
-    'Trigger (BEFORE INSERT/UPDATE on auth.owner, row, tenant owners only): adds the membership a new tenant owner lacks.';
+COMMENT ON FUNCTION auth.tg_owner_before_write() IS
+    'Trigger (BEFORE INSERT/UPDATE on auth.owner, row): QI001, QN001, QN002, QN005 for a missing or unknown tenant, '
+    'user or group; skips an INSERT of an existing ownership and merges a row UPDATEd into one (so the reference''s '
+    'transfer works with several owners); adds the membership a new owner lacks.';

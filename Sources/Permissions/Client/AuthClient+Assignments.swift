@@ -38,6 +38,28 @@ extension AuthClient {
             """, Self.assignmentBinds(tenant, grantee, grant))
     }
 
+    /// A page of the assignments of a tenant, oldest first (`auth.list_permission_assignments`).
+    ///
+    /// - Parameters:
+    ///   - user: only the user's own assignments (not those of the user's groups). Default all.
+    ///   - group: only the group's. Default all.
+    ///   - permSet: only those of the set with this code. Default all. Filters combine.
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the ``Assignment/cursor`` of the last assignment of the previous page; `nil`
+    ///     for the first.
+    /// - Throws: `.unknownTenant`, `.unknownUser`, `.notTenantMember`, `.unknownUserGroup`,
+    ///   `.unknownPermSet` (a filter naming nothing of this tenant), `.invalidPage`.
+    public func listAssignments(tenant: TenantID, user: UserID? = nil, group: UserGroupID? = nil, permSet: String? = nil,
+                                pageSize: Int = 50, after: AssignmentCursor? = nil) async throws -> [Assignment] {
+        try await call("""
+            SELECT assignment_id, user_id, username, user_group_id, user_group_code, perm_set_id, perm_set_code,
+                   perm_code, created_at
+            FROM auth.list_permission_assignments(_tenant_id := $1, _user_id := $2, _user_group_id := $3,
+                                                  _perm_set_code := $4, _page_size := $5,
+                                                  _after_created_at := $6, _after_assignment_id := $7)
+            """, [tenant, user, group, permSet, pageSize, after?.createdAt, after?.id]).map(Assignment.init(row:))
+    }
+
     private static func assignmentBinds(_ tenant: TenantID, _ grantee: Grantee, _ grant: Grant) -> [any PostgresEncodable] {
         var user: UserID?, group: UserGroupID?, permSet: String?, permission: String?
         switch grantee {

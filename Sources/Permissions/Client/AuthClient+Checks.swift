@@ -36,6 +36,19 @@ extension AuthClient {
                        [tenant, user]).map { try $0.decode(String.self, at: 0) }
     }
 
+    /// Why the user holds `code` in the tenant, or why not (`auth.explain_permission`): the
+    /// paths that grant it, or the reasons none does. See ``PermissionExplanation``.
+    ///
+    /// - Throws: the errors of ``hasPermission(tenant:user:code:)`` for the code
+    ///   (`.unknownPermission`, `.invalidPermissionCode`); `.unknownTenant`, `.unknownUser`.
+    public func explainPermission(tenant: TenantID, user: UserID, code: String) async throws -> [PermissionExplanation] {
+        try await call("""
+            SELECT granted, path, reason, user_group_id, user_group_code, perm_set_id, perm_set_code, granted_code,
+                   assignment_id
+            FROM auth.explain_permission(_tenant_id := $1, _user_id := $2, _perm_code := $3)
+            """, [tenant, user, code]).map(PermissionExplanation.init(row:))
+    }
+
     /// Whether the user may enter the tenant: tenant, user and membership all active.
     public func checkTenantAccess(tenant: TenantID, user: UserID) async throws -> Bool {
         try await value(Bool.self, "SELECT auth.check_tenant_access(_tenant_id := $1, _user_id := $2)", [tenant, user])

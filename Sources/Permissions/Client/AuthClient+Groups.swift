@@ -1,6 +1,33 @@
 import PQ
 
 extension AuthClient {
+    /// A page of the groups of a tenant, active or not (`auth.list_user_groups`), by code.
+    ///
+    /// - Parameters:
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the `code` of the last group of the previous page; `nil` for the first.
+    /// - Throws: `.unknownTenant`, `.invalidPage`.
+    public func listUserGroups(tenant: TenantID, pageSize: Int = 50, after: String? = nil) async throws -> [UserGroup] {
+        try await call("""
+            SELECT user_group_id, code, name, is_active, member_count, created_at, updated_at
+            FROM auth.list_user_groups(_tenant_id := $1, _page_size := $2, _after := $3)
+            """, [tenant, pageSize, after]).map(UserGroup.init(row:))
+    }
+
+    /// A page of the members of a group (`auth.list_group_members`), by username ignoring case.
+    ///
+    /// - Parameters:
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the `username` of the last member of the previous page; `nil` for the first.
+    /// - Throws: `.unknownTenant`, `.unknownUserGroup` (another tenant's group too), `.invalidPage`.
+    public func listGroupMembers(tenant: TenantID, group: UserGroupID, pageSize: Int = 50,
+                                 after: String? = nil) async throws -> [GroupMember] {
+        try await call("""
+            SELECT user_id, username, email, display_name, is_active, added_at
+            FROM auth.list_group_members(_tenant_id := $1, _user_group_id := $2, _page_size := $3, _after := $4)
+            """, [tenant, group, pageSize, after]).map(GroupMember.init(row:))
+    }
+
     /// Creates a group of users in a tenant.
     ///
     /// - Returns: the group's id.
@@ -47,9 +74,10 @@ extension AuthClient {
         try await call("SELECT auth.delete_user_group(_tenant_id := $1, _user_group_id := $2)", [tenant, group])
     }
 
-    /// Makes a tenant member an owner of a group. Owning a group grants no permission.
+    /// Makes a tenant member an owner of a group. Owning a group grants no permission;
+    /// assigning a current owner changes nothing.
     ///
-    /// - Throws: `.unknownUserGroup`, `.notTenantMember`, `.alreadyOwner`.
+    /// - Throws: `.unknownUserGroup`, `.notTenantMember`.
     public func assignGroupOwner(tenant: TenantID, group: UserGroupID, user: UserID) async throws {
         try await call("SELECT auth.assign_group_owner(_tenant_id := $1, _user_group_id := $2, _user_id := $3)",
                        [tenant, group, user])

@@ -44,6 +44,36 @@ extension AuthClient {
                        [tenant, code, force])
     }
 
+    /// A page of the permission sets of a tenant, or of the templates (`nil`), by code
+    /// (`auth.list_perm_sets`).
+    ///
+    /// - Parameters:
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the `code` of the last set of the previous page; `nil` for the first.
+    /// - Throws: `.unknownTenant`, `.invalidPage`.
+    public func listPermSets(tenant: TenantID?, pageSize: Int = 50, after: String? = nil) async throws -> [PermSet] {
+        try await call("""
+            SELECT perm_set_id, code, name, description, permission_count, assignment_count, created_at, updated_at
+            FROM auth.list_perm_sets(_tenant_id := $1, _page_size := $2, _after := $3)
+            """, [tenant, pageSize, after]).map(PermSet.init(row:))
+    }
+
+    /// A page of the codes in a set, by code (`auth.list_perm_set_permissions`). Each also grants
+    /// its descendants, which are not listed.
+    ///
+    /// - Parameters:
+    ///   - tenant: the set's tenant, or `nil` for a template.
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the `code` of the last entry of the previous page; `nil` for the first.
+    /// - Throws: `.unknownPermSet` (another tenant's set too), `.unknownTenant`, `.invalidPage`.
+    public func listPermSetPermissions(tenant: TenantID?, permSet: String, pageSize: Int = 50,
+                                       after: String? = nil) async throws -> [CatalogueEntry] {
+        try await call("""
+            SELECT perm_code, name, description
+            FROM auth.list_perm_set_permissions(_tenant_id := $1, _perm_set_code := $2, _page_size := $3, _after := $4)
+            """, [tenant, permSet, pageSize, after]).map(CatalogueEntry.init(row:))
+    }
+
     /// Copies a set with its permissions from one tenant (or the templates, `nil`) to another.
     ///
     /// - Returns: the new set's id.

@@ -81,10 +81,29 @@ extension AuthClient {
             """, [tenant, includeInactive]).map(TenantUser.init(row:))
     }
 
-    /// Makes a user an owner of the tenant (adding the membership if needed). An owner passes
-    /// every check in the tenant while tenant, user and membership are active.
+    /// A page of the members of a tenant (`auth.list_tenant_users`), by username ignoring case.
     ///
-    /// - Throws: `.unknownTenant`, `.unknownUser`, `.alreadyOwner`.
+    /// - Parameters:
+    ///   - search: keeps members whose username, email or display name contains it, ignoring
+    ///     case. Default `nil`: all.
+    ///   - isActive: `true` keeps live members (membership and user active), `false` the others.
+    ///     Default `nil`: all.
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the `username` of the last member of the previous page; `nil` for the first.
+    /// - Throws: `.unknownTenant`, `.invalidArgument` for a blank search, `.invalidPage`.
+    public func listTenantUsers(_ tenant: TenantID, search: String? = nil, isActive: Bool? = nil,
+                                pageSize: Int = 50, after: String? = nil) async throws -> [TenantUser] {
+        try await call("""
+            SELECT user_id, username, email, display_name, is_active, joined_at
+            FROM auth.list_tenant_users(_tenant_id := $1, _search := $2, _is_active := $3, _page_size := $4, _after := $5)
+            """, [tenant, search, isActive, pageSize, after]).map(TenantUser.init(row:))
+    }
+
+    /// Makes a user an owner of the tenant (adding or reactivating the membership). An owner
+    /// passes every check in the tenant while tenant, user and membership are active. A tenant
+    /// may have several owners; assigning a current owner changes nothing.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUser`.
     public func assignTenantOwner(_ tenant: TenantID, user: UserID) async throws {
         try await call("SELECT auth.assign_tenant_owner(_tenant_id := $1, _user_id := $2)", [tenant, user])
     }

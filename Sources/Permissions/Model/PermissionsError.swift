@@ -35,6 +35,11 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// A username is longer than 255 characters or starts or ends with whitespace (or an
         /// invisible character); a preference key is longer than 255 characters.
         public static let invalidText = Code("QI008")
+        /// A page size outside 1...500, or half of an assignment cursor (the `list` functions).
+        public static let invalidPage = Code("QI009")
+        /// A declaration of `apply_permission_catalogue` that is not the expected JSON: an unknown
+        /// key, a wrong type, a repeated or contradictory entry; `detail` says where.
+        public static let invalidDeclaration = Code("QI010")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.
@@ -54,6 +59,7 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let alreadyTenantMember = Code("QD006")
         public static let alreadyGroupMember = Code("QD007")
         public static let alreadyAssigned = Code("QD008")
+        /// No longer raised: assigning a current owner changes nothing.
         public static let alreadyOwner = Code("QD009")
         /// The permission (or a descendant) is used by a set or an assignment.
         public static let permissionInUse = Code("QS001")

@@ -356,7 +356,7 @@ struct GroupTests {
         }
     }
 
-    @Test("assign_group_owner refuses an existing owner, a non-member of the tenant, another tenant's group and unknown ids")
+    @Test("assign_group_owner accepts an existing owner (no change) and refuses a non-member of the tenant, another tenant's group and unknown ids")
     func assignOwnerErrors() async throws {
         try await AuthFixture.run { f in
             let a = try await f.tenant("A")
@@ -368,7 +368,7 @@ struct GroupTests {
             let outsider = try await f.user("outsider")
             let owners = try await Self.count(f, "owner")
 
-            await expectError(.alreadyOwner) { try await f.auth.assignGroupOwner(tenant: a, group: group, user: owner) }
+            try await f.auth.assignGroupOwner(tenant: a, group: group, user: owner)  // the result holds: no error, no row
             await expectError(.notTenantMember) { try await f.auth.assignGroupOwner(tenant: a, group: group, user: outsider) }
             await expectError(.notTenantMember) { try await f.auth.assignGroupOwner(tenant: a, group: group, user: memberOfB) }
             await expectError(.unknownUserGroup) { try await f.auth.assignGroupOwner(tenant: b, group: group, user: memberOfB) }

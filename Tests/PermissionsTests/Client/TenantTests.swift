@@ -661,13 +661,23 @@ struct TenantTests {
         }
     }
 
-    @Test("assign_tenant_owner refuses a user who already owns the tenant")
+    @Test("assign_tenant_owner of a current owner changes nothing, but reactivates the owner's inactive membership")
     func assignOwnerTwice() async throws {
         try await AuthFixture.run { f in
+            try await f.catalogue(["billing.refund"])
             let owner = try await f.user("owner")
             let tenant = try await f.tenant(owner: owner)
-            await expectError(.alreadyOwner) { try await f.auth.assignTenantOwner(tenant, user: owner) }
+            let audit = try await Self.count(f, "SELECT count(*) FROM auth.audit_log")
+            try await f.auth.assignTenantOwner(tenant, user: owner)
             #expect(try await Self.count(f, "SELECT count(*) FROM auth.owner WHERE tenant_id = $1", [tenant]) == 1)
+            #expect(try await Self.count(f, "SELECT count(*) FROM auth.audit_log") == audit)
+
+            try await f.sql("UPDATE auth.tenant_user SET is_active = false WHERE tenant_id = $1 AND user_id = $2", [tenant, owner])
+            #expect(try await !f.auth.hasPermission(tenant: tenant, user: owner, code: "billing.refund"))
+            try await f.auth.assignTenantOwner(tenant, user: owner)
+            #expect(try await Self.membership(f, tenant, owner) == true)
+            #expect(try await f.auth.hasPermission(tenant: tenant, user: owner, code: "billing.refund"))
+            #expect(try await Self.owners(f, tenant) == [owner])
         }
     }
 

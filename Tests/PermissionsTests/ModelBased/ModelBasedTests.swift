@@ -44,6 +44,7 @@ struct ModelBasedTests {
             #expect(stats.denied > stats.comparedTriples / 50, "\(stats)")
             #expect(stats.databaseErrors > Self.steps / 20, "\(stats)")
             #expect(stats.comparedStates > Self.steps / 25, "\(stats)")
+            #expect(stats.comparedExplanations > Self.steps / 2, "\(stats)")
             // Steps on an older snapshot both commit and meet 40001.
             #expect(stats.olderSnapshotCommitted > 0 && stats.olderSnapshotSerializationFailures > 0, "\(stats)")
             if Self.steps >= Self.defaultSteps {
@@ -100,6 +101,7 @@ struct ModelRunStats: CustomStringConvertible {
     var granted = 0
     var denied = 0
     var comparedPairs = 0
+    var comparedExplanations = 0
     var comparedStates = 0
     var databaseErrors = 0
     /// Steps run on a snapshot older than the previous step, how many of them committed,
@@ -114,7 +116,7 @@ struct ModelRunStats: CustomStringConvertible {
     var description: String {
         let live = String(format: "%.1f", Double(liveMemberships) / Double(max(steps, 1)))
         let checks = "\(comparedTriples) triples (\(granted) granted, \(denied) denied)"
-        let others = "\(comparedPairs) permission lists, \(comparedStates) table states, \(databaseErrors) expected errors"
+        let others = "\(comparedPairs) permission lists, \(comparedExplanations) explanations, \(comparedStates) table states, \(databaseErrors) expected errors"
         let older = "\(olderSnapshotSteps) on an older snapshot (\(olderSnapshotCommitted) committed, "
             + "\(olderSnapshotSerializationFailures) × 40001)"
         return "\(steps) steps, \(older), \(checks), \(others), \(succeededKinds.count)/\(OperationGenerator.kindNames.count) kinds succeeded, "
@@ -197,6 +199,7 @@ struct ModelBasedRun {
             if expected != nil || step % 25 == 0, let failure = try await compareState(step: step) { return failure }
             if step % 10 == 0 {
                 if let failure = try await comparePermissionLists(step: step) { return failure }
+                if let failure = try await compareExplanations(step: step) { return failure }
                 if let failure = try await compareUnknownCode(step: step) { return failure }
             }
         } catch let error as PostgresError where error.kind == .server {
@@ -452,6 +455,49 @@ struct ModelBasedRun {
             stats.comparedPairs += 1
         }
         return differences.isEmpty ? nil : failure(step, "\(differences.count) permission lists differ", differences)
+    }
+
+    /// `auth.explain_permission` for every (tenant, user) pair of the model, one code each (a
+    /// different one every time): it grants exactly when the model does, and when it denies, its
+    /// rows without a path name what stops the membership, as the model sees it.
+    private mutating func compareExplanations(step: Int) async throws -> String? {
+        let codes = model.catalogue.sorted()
+        guard !codes.isEmpty else { return nil }
+        var triples: [(TenantID, UserID, String)] = []
+        for t in model.inOrder(model.tenants.keys) {
+            for u in model.inOrder(model.users.keys) { triples.append((t, u, codes[(step + triples.count) % codes.count])) }
+        }
+        let rows = try await f.connection.query("""
+            SELECT bool_or(e.granted),
+                   coalesce(array_to_string(array_agg(e.reason ORDER BY e.reason COLLATE "C") FILTER (WHERE e.path IS NULL), ','), '')
+              FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS x(t, u, code, n)
+             CROSS JOIN LATERAL auth.explain_permission(x.t, x.u, x.code) AS e
+             GROUP BY x.n ORDER BY x.n
+            """, [triples.map(\.0), triples.map(\.1), triples.map(\.2)], prepared: true)
+        guard rows.count == triples.count else { return failure(step, "explain_permission returned \(rows.count) groups for \(triples.count) triples") }
+        var differences: [String] = []
+        for (row, (t, u, code)) in zip(rows, triples) {
+            let granted = try row.decode(Bool.self, at: 0)
+            let reasons = try row.decode(String.self, at: 1)
+            let expected = model.hasPermission(tenant: t, user: u, code: code)
+            let tenant = model.tenants[t]!
+            var stops: [String] = []
+            if !expected {
+                if !tenant.isActive { stops.append("tenant_inactive") }
+                if model.users[u]!.isActive == false { stops.append("user_inactive") }
+                switch tenant.members[u] {
+                case nil: stops.append("not_member")
+                case false?: stops.append("membership_inactive")
+                default: break
+                }
+            }
+            let triple = "explain_permission(\(model.name(t.rawValue)), \(model.name(u.rawValue)), '\(code)')"
+            if granted != expected { differences.append("\(triple): granted db=\(granted) model=\(expected)") }
+            let withoutNoGrant = reasons.split(separator: ",").map(String.init).filter { $0 != "no_grant" }
+            if withoutNoGrant != stops.sorted() { differences.append("\(triple): reasons db=\(reasons) model=\(stops)") }
+        }
+        stats.comparedExplanations += triples.count
+        return differences.isEmpty ? nil : failure(step, "\(differences.count) explanations differ", differences)
     }
 
     /// A check of a code of the tree that is not in the catalogue now must fail loudly (QN003).

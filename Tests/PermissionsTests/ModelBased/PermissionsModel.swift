@@ -241,8 +241,8 @@ struct PermissionsModel {
 
         // Ownership ----------------------------------------------------------------------
         case .assignTenantOwner(let t, let u):
+            // A current owner is no error: the result holds (the membership is reactivated).
             if let e = tenantError(t) ?? userError(u) { return e }
-            if tenants[t]!.owners.contains(u) { return "QD009" }
             tenants[t]!.members[u] = true
             tenants[t]!.owners.insert(u)
         case .transferTenantOwnership(let t, let u):
@@ -251,22 +251,20 @@ struct PermissionsModel {
             tenants[t]!.owners = [u]
         case .assignGroupOwner(let t, let g, let u):
             if let e = tenantError(t) ?? groupError(t, g) ?? userError(u) ?? memberError(t, u) { return e }
-            if tenants[t]!.groups[g]!.owners.contains(u) { return "QD009" }
             tenants[t]!.groups[g]!.owners.insert(u)
         case .sqlReassignTenantOwner(let t, let u):
             // UPDATE auth.owner SET user_id = u WHERE tenant_id = t AND user_group_id IS NULL.
             guard let owners = tenants[t]?.owners, !owners.isEmpty else { return nil }
-            // A trigger adds the new owner's missing membership first (FK to user_info).
-            if users[u] == nil { return Code.foreignKey }
-            // Several owner rows would all become (t, u).
-            if owners.count > 1 { return Code.unique }
+            // The trigger names an unknown user with our SQLSTATE.
+            if users[u] == nil { return "QN002" }
+            // Several owner rows all become (t, u): they merge into one, as a transfer.
             // An existing membership is kept as it is, even inactive.
             if tenants[t]!.members[u] == nil { tenants[t]!.members[u] = true }
             tenants[t]!.owners = [u]
         case .sqlPromoteGroupOwner(let g, let u):
             // UPDATE auth.owner SET user_group_id = NULL: the group owner becomes a tenant owner.
             guard let t = tenant(of: g), tenants[t]!.groups[g]!.owners.contains(u) else { return nil }
-            if tenants[t]!.owners.contains(u) { return Code.unique }
+            // Already a tenant owner: the row merges into that ownership.
             tenants[t]!.groups[g]!.owners.remove(u)
             tenants[t]!.owners.insert(u)
         case .sqlDeleteTenantOwners(let t):

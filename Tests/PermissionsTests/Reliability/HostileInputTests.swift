@@ -213,6 +213,30 @@ struct HostileInputTests {
         Parameter(name: "require_permission._perm_code", allowed: ["QI001", "QI002", "QN003"],
                   call: { auth, c, v in try await auth.requirePermission(tenant: c.tenant, user: c.user, code: v) },
                   success: .impossible),
+        Parameter(name: "explain_permission._perm_code", allowed: ["QI001", "QI002", "QN003"],
+                  call: { auth, c, v in _ = try await auth.explainPermission(tenant: c.tenant, user: c.user, code: v) },
+                  success: .impossible),
+        // Lists: a search or a cursor is only compared, never stored.
+        Parameter(name: "list_tenant_users._search", allowed: ["QI001"],
+                  call: { auth, c, v in _ = try await auth.listTenantUsers(c.tenant, search: v) }, success: .changesNothing),
+        Parameter(name: "list_tenant_users._after", allowed: [],
+                  call: { auth, c, v in _ = try await auth.listTenantUsers(c.tenant, after: v) }, success: .changesNothing),
+        Parameter(name: "list_permissions._after", allowed: [],
+                  call: { auth, _, v in _ = try await auth.listPermissions(after: v) }, success: .changesNothing),
+        Parameter(name: "list_perm_set_permissions._perm_set_code", allowed: ["QI001", "QN004"],
+                  call: { auth, c, v in _ = try await auth.listPermSetPermissions(tenant: c.tenant, permSet: v) },
+                  success: .impossible),
+        // Declarations: a name travels inside JSON; the declaration itself must be JSON.
+        Parameter(name: "apply_permission_catalogue, a permission's name", allowed: ["QI001"],
+                  call: { auth, c, v in
+                      try await auth.applyPermissionCatalogue(CatalogueDeclaration(permissions: [.init(code: "p\(c.unique)", name: v)]))
+                  },
+                  success: .stores { f, c in
+                      try await f.sql("SELECT name FROM auth.permission WHERE code::text = $1", ["p\(c.unique)"]).rows.first?
+                          .decode(String.self, at: 0)
+                  }),
+        Parameter(name: "apply_permission_catalogue._declaration", allowed: ["QI010"],
+                  call: { auth, _, v in try await auth.applyPermissionCatalogue(json: v) }, success: .impossible),
     ]
 
     // MARK: The test

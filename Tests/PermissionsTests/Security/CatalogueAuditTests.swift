@@ -20,7 +20,9 @@ struct CatalogueAuditTests {
         "auth.find_perm_set(uuid,text)", "auth.find_permission(text)", "auth.find_permissions(text[])",
         "auth.integer_setting(text,integer,integer,integer)", "auth.interval_setting(text,interval)",
         "auth.lock_tenants(uuid[])", "auth.pgcrypto_schema()", "auth.rebuild_permission_lookup()",
-        "auth.resolve_assignment(uuid,uuid,uuid,text,text)",
+        "auth.resolve_assignment(uuid,uuid,uuid,text,text)", "auth.assert_page_size(integer)",
+        "auth.raise_invalid_declaration(text,text)", "auth.declaration_object(jsonb,text,text[],text[])",
+        "auth.declaration_text(jsonb,text)", "auth.declaration_codes(jsonb,text)",
     ]
 
     @Test("no function of auth or pgperm is executable by PUBLIC")
@@ -134,6 +136,7 @@ struct CatalogueAuditTests {
                 "auth.get_tenant_users(uuid,boolean)", "auth.get_user_permissions(uuid,uuid)",
                 "auth.get_user_preferences(uuid,uuid)", "auth.has_permission(uuid,uuid,text)",
                 "auth.has_permissions(uuid,uuid,text[],boolean)", "auth.is_group_owner(uuid,uuid,uuid)",
+                "auth.list_permissions(integer,text)", "auth.list_tenant_users(uuid,text,boolean,integer,text)",
                 "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
                 "auth.require_permission(uuid,uuid,text)", "auth.set_actor(uuid)",
                 "auth.set_tenant_context(uuid,uuid)", "auth.set_user_preference(uuid,uuid,text,text)",

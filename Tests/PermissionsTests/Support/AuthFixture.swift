@@ -61,6 +61,17 @@ struct AuthFixture {
     func sql(_ text: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {
         try await connection.query(text, binds)
     }
+
+    /// Runs raw SQL, throwing the schema's errors as ``PermissionsError``: for calls a wrapper
+    /// cannot express (a NULL, half a cursor) and for direct DML that must fail with our SQLSTATE.
+    @discardableResult
+    func call(_ text: String, _ binds: [any PostgresEncodable] = []) async throws -> QueryResult {
+        do {
+            return try await connection.query(text, binds)
+        } catch let error as PostgresError {
+            throw PermissionsError(error) ?? error
+        }
+    }
 }
 
 /// Expects `body` to throw a ``PermissionsError`` with `code`.

@@ -101,6 +101,8 @@ public struct LocalCluster: Sendable {
             "max_connections": "200",
         ]
         if settings.disposable {
+            // The test suite runs its suites in parallel, each platform test with pools of its own.
+            conf["max_connections"] = "500"
             conf["fsync"] = "off"
             conf["synchronous_commit"] = "off"
             conf["full_page_writes"] = "off"

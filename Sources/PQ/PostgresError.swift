@@ -72,7 +72,7 @@ extension PostgresError {
     public var isServerUnreachable: Bool {
         guard kind == .connection else { return false }
         let refusals = ["authentication failed", "not permitted to log in", "does not exist", "no pg_hba.conf entry",
-                        "too many connections", "permission denied", "password", "remaining connection slots"]
+                        "too many connections", "too many clients", "permission denied", "password", "remaining connection slots"]
         return !refusals.contains { message.contains($0) }
     }
 }

@@ -71,10 +71,12 @@ struct ServerCommand: AsyncParsableCommand {
                 printTable(["field", "value"], [
                     ["id", server.id.description], ["name", server.name], ["host", server.address.host],
                     ["port", "\(server.address.port)"], ["admin user", server.adminUser],
-                    ["admin password", server.adminPasswordEncrypted == nil ? "none" : "sealed"],
+                    ["admin password", server.fromConfiguration ? "PG_ADMIN_PASSWORD of each process's configuration"
+                        : server.adminPasswordEncrypted == nil ? "none" : "sealed"],
                     ["status", server.status.rawValue], ["tenants", "\(server.tenantCount) of \(server.capacity)"],
                     ["max connections", server.maxConnections.map(String.init) ?? "TENANT_MAX_CONNECTIONS"],
-                    ["from configuration", server.fromConfiguration ? "yes (refreshed from it at every start)" : "no"],
+                    ["from configuration", server.fromConfiguration
+                        ? "yes: each process reaches it as its own configuration says (address above: the first start's)" : "no"],
                     ["tenant slugs", tenants.isEmpty ? "-" : tenants.map(\.slug).joined(separator: ", ")],
                 ])
             }

@@ -26,7 +26,7 @@ SELECT pgperm.record_applied('master', 'master/migrations/0002_portal_sessions.s
 SELECT pgperm.is_pending('master', 'master/migrations/0003_database_servers.sql') AS pending \gset
 \if :pending
 \ir migrations/0003_database_servers.sql
-SELECT pgperm.record_applied('master', 'master/migrations/0003_database_servers.sql', 'a712c891c224a75a');
+SELECT pgperm.record_applied('master', 'master/migrations/0003_database_servers.sql', '83962ab10a2fd38a');
 \endif
 
 \ir functions/passwords.sql

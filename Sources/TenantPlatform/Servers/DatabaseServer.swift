@@ -28,7 +28,8 @@ public struct DatabaseServer: Sendable, Equatable {
     /// This server's ceiling on tenant connections per process; nil: `TENANT_MAX_CONNECTIONS`.
     public var maxConnections: Int?
     public var status: Status
-    /// The server of the configuration (`.env`, `pgperm up`), refreshed from it at start.
+    /// The server of the configuration (`.env`, `pgperm up`): each process reaches it as its
+    /// own configuration says (``PlatformConfiguration/address(of:)``).
     public var fromConfiguration: Bool
     /// Tenants registered on it, in any status, and tenants being moved to it (read with the server).
     public var tenantCount: Int

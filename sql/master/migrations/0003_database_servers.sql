@@ -26,8 +26,9 @@ COMMENT ON TABLE platform.database_server IS
     'PostgreSQL servers holding tenant databases. New tenants go to the active server with the most free '
     'capacity; draining takes no new tenant; down answers its tenants with "server unavailable" at once.';
 COMMENT ON COLUMN platform.database_server.from_configuration IS
-    'The server of the configuration (.env / pgperm up): its address and admin login are refreshed from it '
-    'at every start, so a single-server setup registers nothing by hand.';
+    'The server of the configuration (.env / pgperm up), registered by this migration: every process reaches it '
+    'as its own configuration says (as it reaches the master database), so a single-server setup registers '
+    'nothing by hand; host, port and admin_user record the first start''s, for display.';
 COMMENT ON COLUMN platform.database_server.admin_password_encrypted IS
     'The provisioning admin''s password, sealed with AES-256-GCM under key_version and bound to server_id; '
     'NULL when the server needs none (peer or trust authentication, .pgpass).';

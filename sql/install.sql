@@ -101,8 +101,10 @@ SELECT pgperm.record_applied('auth', 'functions/audit.sql', '668dc3237dc0157f');
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+\ir functions/notifications.sql
+SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'bd1a0d9966732a9e');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
+SELECT pgperm.record_applied('auth', 'triggers.sql', 'fbd9de50ce82420d');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql

@@ -174,6 +174,28 @@ CREATE OR REPLACE TRIGGER perm_set_permission_refresh_delete
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_perm_set_permission_refresh();
 
+-- Change events at commit on the channel auth_access_changed (functions/notifications.sql):
+-- a check reads only these two tables, so these triggers see every change of an answer.
+
+CREATE OR REPLACE TRIGGER effective_access_notify_insert
+    AFTER INSERT ON auth.effective_access
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
+CREATE OR REPLACE TRIGGER effective_access_notify_update
+    AFTER UPDATE ON auth.effective_access
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
+CREATE OR REPLACE TRIGGER effective_access_notify_delete
+    AFTER DELETE ON auth.effective_access
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
+CREATE OR REPLACE TRIGGER effective_access_notify_truncate
+    AFTER TRUNCATE ON auth.effective_access
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
+CREATE OR REPLACE TRIGGER permission_notify
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON auth.permission
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_notify();
+
 -- Audit: one row per changed row of every audited table. --------------------------------
 
 CREATE OR REPLACE TRIGGER tenant_audit

@@ -6,12 +6,13 @@ import PQ
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure auth.has_permission against a one-lookup baseline, and the cost of writes.",
+        abstract: "Measure auth.has_permission against a one-lookup baseline, the in-process PermissionCache, and the cost of writes.",
         discussion: """
             Generates the data set into a disposable PostgreSQL cluster (or, with --database-url, into \
-            an empty database you provide), then runs pgbench with a baseline script and a \
-            has_permission script, a Swift loop through AuthClient, and timed writes, and prints \
-            one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
+            an empty database you provide), without and with the change events to time their cost, then \
+            runs pgbench with a baseline script and a has_permission script, a Swift loop through \
+            AuthClient, the PermissionCache (checks per second, memory, invalidation latency under \
+            background changes), and timed writes, and prints one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
             """)
 
     @Option(name: .customLong("database-url"),
@@ -36,12 +37,21 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Alternating baseline/check pgbench rounds; the median is reported.")
     var rounds = 9
 
+    @Option(help: "Pairs of bulk loads without and with the change events; the medians are reported.")
+    var loadRounds = 2
+
+    @Option(help: "Members cached for the PermissionCache measurements.")
+    var cachedMembers = 20_000
+
+    @Option(help: "Background changes of rights per second while the cache's invalidation latency is measured.")
+    var changesPerSecond = 200
+
     func validate() throws {
         guard users >= tenants, tenants >= 1, users % tenants == 0 else {
             throw ValidationError("--users must be a positive multiple of --tenants")
         }
-        guard seconds >= 1, clients >= 1, rounds >= 1 else {
-            throw ValidationError("--seconds, --clients and --rounds must be at least 1")
+        guard seconds >= 1, clients >= 1, rounds >= 1, loadRounds >= 1, cachedMembers >= 1, changesPerSecond >= 1 else {
+            throw ValidationError("--seconds, --clients, --rounds, --load-rounds, --cached-members and --changes-per-second must be at least 1")
         }
     }
 
@@ -65,7 +75,8 @@ struct Bench: AsyncParsableCommand {
             conninfo = local.conninfo(database: "bench")
         }
         let benchmark = PermissionsBenchmark(
-            configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients, rounds: rounds),
+            configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients, rounds: rounds,
+                                 loadRounds: loadRounds, cachedMembers: cachedMembers, changesPerSecond: changesPerSecond),
             conninfo: conninfo, binaries: binaries, progress: say)
         let report = try await benchmark.run()
         print("\n\(report)")

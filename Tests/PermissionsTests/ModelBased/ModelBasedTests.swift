@@ -195,7 +195,7 @@ struct ModelBasedRun {
         if olderSnapshotOpen && step % Self.olderSnapshotEvery == 0 {
             outcome = try await executeOnOlderSnapshot(operation)
         } else {
-            outcome = try await execute(operation, on: f.connection)
+            outcome = try await Self.execute(operation, on: f.connection)
         }
         let expected = model.apply(operation, createdID: outcome.createdID)
         remember(step, operation, outcome, names: model)
@@ -239,9 +239,9 @@ struct ModelBasedRun {
         var message = ""
     }
 
-    private func execute(_ operation: ModelOperation, on connection: Connection) async throws -> Outcome {
+    static func execute(_ operation: ModelOperation, on connection: Connection) async throws -> Outcome {
         do {
-            return Outcome(createdID: try await perform(operation, on: connection))
+            return Outcome(createdID: try await Self.perform(operation, on: connection))
         } catch let error as PermissionsError {
             return Outcome(errorCode: error.code.sqlState.rawValue, message: error.message)
         } catch let error as PostgresError where error.kind == .server {
@@ -264,10 +264,10 @@ struct ModelBasedRun {
         if case .transaction = operation { runsThere = false }  // not nested in the open transaction
         guard runsThere else {
             try await olderSnapshot.sql("ROLLBACK")
-            return try await execute(operation, on: f.connection)
+            return try await Self.execute(operation, on: f.connection)
         }
         stats.olderSnapshotSteps += 1
-        let outcome = try await execute(operation, on: olderSnapshot.connection)
+        let outcome = try await Self.execute(operation, on: olderSnapshot.connection)
         if outcome.errorCode == nil {
             try await olderSnapshot.sql("COMMIT")
             stats.olderSnapshotCommitted += 1
@@ -275,11 +275,11 @@ struct ModelBasedRun {
         }
         try await olderSnapshot.sql("ROLLBACK")
         if outcome.errorCode == "40001" { stats.olderSnapshotSerializationFailures += 1 }
-        return try await execute(operation, on: f.connection)
+        return try await Self.execute(operation, on: f.connection)
     }
 
     /// Runs the operation; returns the id a create returned.
-    private func perform(_ operation: ModelOperation, on connection: Connection) async throws -> UUID? {
+    private static func perform(_ operation: ModelOperation, on connection: Connection) async throws -> UUID? {
         let auth = AuthClient(connection)
         switch operation {
         case .createTenant(let code, let owner):
@@ -398,7 +398,7 @@ struct ModelBasedRun {
                 """, [t, from, to])
         case .transaction(let operations):
             try await connection.withTransaction { connection in
-                for operation in operations { _ = try await perform(operation, on: connection) }
+                for operation in operations { _ = try await Self.perform(operation, on: connection) }
             }
         case .sqlDeletePermissionRow(let code):
             try await connection.query("DELETE FROM auth.permission WHERE code::text = $1::text", [code])

@@ -78,9 +78,9 @@ SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3'
 \ir functions/catalogue.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'f3f32e79ff1a2654');
 \ir functions/perm_sets.sql
-SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'c094cecf64c479ba');
+SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'ddaa073fe4f2ed14');
 \ir functions/groups.sql
-SELECT pgperm.record_applied('auth', 'functions/groups.sql', '7bf3ac028a981b6b');
+SELECT pgperm.record_applied('auth', 'functions/groups.sql', '08792be763f02be3');
 \ir functions/assignments.sql
 SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078aef6');
 \ir functions/permission_lookup.sql
@@ -90,13 +90,13 @@ SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9')
 \ir functions/explain.sql
 SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
 \ir functions/lists.sql
-SELECT pgperm.record_applied('auth', 'functions/lists.sql', '93279b0adc883a04');
+SELECT pgperm.record_applied('auth', 'functions/lists.sql', 'c6eb6da7cb30bd73');
 \ir functions/catalogue_apply.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue_apply.sql', 'c3f3704ee6b37722');
 \ir functions/preferences.sql
 SELECT pgperm.record_applied('auth', 'functions/preferences.sql', '63d4eec9d1b197d3');
 \ir functions/audit.sql
-SELECT pgperm.record_applied('auth', 'functions/audit.sql', '668dc3237dc0157f');
+SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 \ir functions/tenant_isolation.sql
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
@@ -106,5 +106,5 @@ SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'c448c3f2688989dc');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'adf215782efe3403');
 COMMIT;

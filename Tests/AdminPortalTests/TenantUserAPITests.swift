@@ -79,6 +79,15 @@ struct TenantUserAPITests {
             let long = try await admin.send(.post, "users", json: ["username": String(repeating: "x", count: 300)])
             #expect(long.status == .badRequest && long.errorCode == "QI008")
 
+            // An administrator cannot lock themself out.
+            let me = try #require(try await admin.get("session").json["user_id"] as? String)
+            for (method, path) in [(HTTPRequest.Method.post, "users/\(me)/deactivate"), (.delete, "users/\(me)"),
+                                   (.delete, "users/\(me)?hard=true")] {
+                let refused = try await admin.send(method, path)
+                #expect(refused.status == .conflict && refused.errorCode == "cannot_change_self")
+            }
+            #expect(try await admin.get("users/\(me)").json["is_active"] as? Bool == true)
+
             #expect(try await admin.get("users/not-a-uuid").errorCode == "invalid_parameter")
             let unknown = try await admin.get("users/\(UUID())")
             #expect(unknown.status == .notFound && unknown.errorCode == "QN002")

@@ -63,7 +63,8 @@ struct TenantUserRoutes {
         }
         group.post("users/{user_id}/deactivate") { request, context in
             let id = try context.id(UserID.self, "user_id")
-            return Tagged(value: try await edit(id, request, context, requiring: TenantAPICode.deactivateUsers) { auth, _ in
+            return Tagged(value: try await edit(id, request, context, requiring: TenantAPICode.deactivateUsers) { auth, session in
+                try Self.refuseSelf(id, session, "deactivate")
                 try await auth.deactivateUser(id)
             })
         }
@@ -95,6 +96,7 @@ struct TenantUserRoutes {
             try await work.run(context, requiring: TenantAPICode.deactivateUsers, editing: "user:\(id)") { auth, session in
                 let user = try await auth.tenantUser(session.tenant, user: id)
                 try EntityTag.check(request, current: UserView(user), what: "user")
+                try Self.refuseSelf(id, session, "remove")
                 if hard, request.uri.queryParameters.get("confirm") != user.username {
                     throw APIError(status: .badRequest, code: "not_confirmed",
                                    message: "removing '\(user.username)' for good deletes their groups, ownerships and assignments in this tenant",
@@ -104,6 +106,14 @@ struct TenantUserRoutes {
             }
             return Response(status: .noContent)
         }
+    }
+
+    /// An administrator never locks themself out: their own deactivation or removal would end
+    /// the session that makes it, and could leave the tenant with nobody to undo it.
+    private static func refuseSelf(_ id: UserID, _ session: TenantUserSession, _ action: String) throws {
+        guard id == session.user else { return }
+        throw APIError(status: .conflict, code: "cannot_change_self", message: "you cannot \(action) yourself",
+                       hint: "Ask another administrator of the tenant to do it.")
     }
 
     /// A change to one member: under the member's edit lock, refused with 412 when `If-Match`

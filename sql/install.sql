@@ -63,6 +63,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0008_assignment_paging_index.sql') 
 \ir migrations/0008_assignment_paging_index.sql
 SELECT pgperm.record_applied('auth', 'migrations/0008_assignment_paging_index.sql', '8cc55eb1ee2778a5');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0011_resource_grants.sql') AS pending \gset
+\if :pending
+\ir migrations/0011_resource_grants.sql
+SELECT pgperm.record_applied('auth', 'migrations/0011_resource_grants.sql', 'ff5f26ea255462dd');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -70,13 +75,13 @@ SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c'
 \ir functions/internal.sql
 SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '6d787951d8829afe');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'ac839ec32f43c88a');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
 SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3');
 \ir functions/catalogue.sql
-SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'f3f32e79ff1a2654');
+SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'c307095185c1eccf');
 \ir functions/perm_sets.sql
 SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'ddaa073fe4f2ed14');
 \ir functions/groups.sql
@@ -101,10 +106,12 @@ SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+\ir functions/resources.sql
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '31c0cc24dac8d34b');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
+SELECT pgperm.record_applied('auth', 'triggers.sql', 'ba62b9fad1043aed');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'adf215782efe3403');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '4267c05595962133');
 COMMIT;

@@ -52,12 +52,15 @@ DECLARE
     _schemas regnamespace[];
 
     -- SECURITY INVOKER checks read these two tables with the caller's rights.
-    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission'];
+    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission', 'auth.resource_grant'];
     _app_functions text[] := ARRAY[
         'auth.has_permission(uuid, uuid, text)',
         'auth.has_permissions(uuid, uuid, text[], boolean)',
         'auth.require_permission(uuid, uuid, text)',
         'auth.get_user_permissions(uuid, uuid)',
+        'auth.has_resource_permission(uuid, uuid, text, text, text)',
+        'auth.filter_resource_ids(uuid, uuid, text, text[], text)',
+        'auth.can_access_resource(text, text, text)',
         'auth.check_tenant_access(uuid, uuid)',
         -- The check path: the compiled catalogue and the unknown-code error.
         'auth.permission_ancestors(text)',
@@ -85,7 +88,7 @@ DECLARE
     _admin_tables text[] := ARRAY[
         'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
         'auth.user_group_member', 'auth.permission', 'auth.perm_set', 'auth.perm_set_permission',
-        'auth.permission_assignment', 'auth.user_tenant_preference'];
+        'auth.permission_assignment', 'auth.user_tenant_preference', 'auth.resource_grant'];
     _admin_functions text[] := ARRAY[
         'auth.create_user(text, text, text)',
         'auth.update_user(uuid, text, text, text)',
@@ -118,6 +121,10 @@ DECLARE
         'auth.remove_group_owner(uuid, uuid, uuid)',
         'auth.assign_permission(uuid, uuid, uuid, text, text)',
         'auth.unassign_permission(uuid, uuid, uuid, text, text)',
+        'auth.grant_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.deny_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.revoke_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.get_resource_grants(uuid, text, text)',
         'auth.list_user_groups(uuid, integer, text)',
         'auth.get_user_group(uuid, uuid)',
         'auth.update_user_group(uuid, uuid, text, text)',

@@ -40,6 +40,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// A declaration of `apply_permission_catalogue` that is not the expected JSON: an unknown
         /// key, a wrong type, a repeated or contradictory entry; `detail` says where.
         public static let invalidDeclaration = Code("QI010")
+        /// A resource type that is not a lower-case name, or a resource id over 255 characters.
+        public static let invalidResource = Code("QI011")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.

@@ -68,6 +68,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0011_resource_grants.sql') AS pendi
 \ir migrations/0011_resource_grants.sql
 SELECT pgperm.record_applied('auth', 'migrations/0011_resource_grants.sql', 'ff5f26ea255462dd');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0012_api_keys.sql') AS pending \gset
+\if :pending
+\ir migrations/0012_api_keys.sql
+SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', 'c2be60c158fa1145');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -108,10 +113,12 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir functions/resources.sql
 SELECT pgperm.record_applied('auth', 'functions/resources.sql', '31c0cc24dac8d34b');
+\ir functions/api_keys.sql
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '5be1b21d452873db');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', 'ba62b9fad1043aed');
+SELECT pgperm.record_applied('auth', 'triggers.sql', 'b39d3865ece5a67c');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '4267c05595962133');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'c12f0df40ce70b5f');
 COMMIT;

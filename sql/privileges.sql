@@ -83,7 +83,9 @@ DECLARE
         -- Login. Setting a password is administration: with it an application could take
         -- over any account, so a self-service change would need its own function that
         -- checks the old password.
-        'auth.verify_user_password(text, text)'];
+        'auth.verify_user_password(text, text)',
+        -- A service's key: its tenant and technical user, or nothing.
+        'auth.authenticate_api_key(text)'];
     -- Tables an administrator may change directly, as the reference's examples do.
     _admin_tables text[] := ARRAY[
         'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
@@ -125,6 +127,9 @@ DECLARE
         'auth.deny_resource_permission(uuid, text, text, text, uuid, uuid)',
         'auth.revoke_resource_permission(uuid, text, text, text, uuid, uuid)',
         'auth.get_resource_grants(uuid, text, text)',
+        'auth.create_api_key(uuid, text, timestamptz, text, text[])',
+        'auth.revoke_api_key(uuid, uuid)',
+        'auth.list_api_keys(uuid, integer, timestamptz, uuid)',
         'auth.list_user_groups(uuid, integer, text)',
         'auth.get_user_group(uuid, uuid)',
         'auth.update_user_group(uuid, uuid, text, text)',
@@ -218,6 +223,10 @@ BEGIN
     EXECUTE format('REVOKE SELECT ON auth.user_password FROM %I', _admin);
     EXECUTE format('GRANT SELECT (user_id, failed_attempts, first_failed_at, locked_until, changed_at) '
                    'ON auth.user_password TO %I', _admin);
+    -- The keys' pepper to nobody, and their hashes neither: the functions alone use them.
+    EXECUTE format('REVOKE SELECT ON auth.api_key_pepper, auth.api_key FROM %I', _admin);
+    EXECUTE format('GRANT SELECT (api_key_id, tenant_id, user_id, name, key_prefix, expires_at, created_at, revoked_at, '
+                   'last_used_at) ON auth.api_key TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
 
     INSERT INTO pgperm.install_setting (component, name, value) VALUES ('auth', 'role_prefix', _prefix)

@@ -36,6 +36,10 @@ CREATE OR REPLACE TRIGGER user_group_immutable
     BEFORE UPDATE OF tenant_id ON auth.user_group
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
 
+CREATE OR REPLACE TRIGGER api_key_immutable
+    BEFORE UPDATE OF tenant_id, user_id, key_hash ON auth.api_key
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'user_id', 'key_hash');
+
 CREATE OR REPLACE TRIGGER resource_grant_immutable
     BEFORE UPDATE OF tenant_id ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
@@ -240,6 +244,13 @@ CREATE OR REPLACE TRIGGER permission_assignment_audit
 CREATE OR REPLACE TRIGGER permission_assignment_audit_insert
     AFTER INSERT ON auth.permission_assignment REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
+-- An API key's last use is no event: updates of it alone are not audited.
+CREATE OR REPLACE TRIGGER api_key_audit
+    AFTER UPDATE OF tenant_id, user_id, name, key_prefix, key_hash, expires_at, revoked_at OR DELETE ON auth.api_key
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('key_hash');
+CREATE OR REPLACE TRIGGER api_key_audit_insert
+    AFTER INSERT ON auth.api_key REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('key_hash');
 CREATE OR REPLACE TRIGGER resource_grant_audit
     AFTER UPDATE OR DELETE ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

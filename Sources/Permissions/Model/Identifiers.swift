@@ -52,3 +52,8 @@ public struct ResourceGrantID: EntityID {
     public let rawValue: UUID
     public init(_ rawValue: UUID) { self.rawValue = rawValue }
 }
+
+public struct APIKeyID: EntityID {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+}

@@ -53,6 +53,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let notTenantMember = Code("QN006")
         public static let unknownAssignment = Code("QN007")
         public static let notGroupMember = Code("QN008")
+        /// No API key with that id in that tenant (another tenant's key counts as unknown).
+        public static let unknownAPIKey = Code("QN009")
         public static let tenantCodeTaken = Code("QD001")
         public static let usernameTaken = Code("QD002")
         public static let permSetCodeTaken = Code("QD003")

@@ -131,7 +131,7 @@ struct CatalogueAuditTests {
                 WHERE p.pronamespace IN \(Self.ourSchemas) AND has_function_privilege('auth_app', p.oid, 'EXECUTE')
                 """)
             #expect(callable == [
-                "auth.can_access_resource(text,text,text)",
+                "auth.authenticate_api_key(text)", "auth.can_access_resource(text,text,text)",
                 "auth.check_tenant_access(uuid,uuid)", "auth.current_actor()", "auth.current_tenant_id()",
                 "auth.delete_user_preference(uuid,uuid,text)", "auth.filter_resource_ids(uuid,uuid,text,text[],text)",
                 "auth.get_tenant_by_code(text)", "auth.get_tenant_statistics(uuid)",

@@ -102,5 +102,6 @@ public struct PortalServer: Sendable {
         TenantAssignmentRoutes(work: work).register(on: signedIn)
         TenantInsightRoutes(work: work).register(on: signedIn)
         TenantPreferenceRoutes(work: work).register(on: signedIn)
+        TenantAPIKeyRoutes(work: work).register(on: signedIn)
     }
 }

@@ -71,7 +71,12 @@ SELECT pgperm.record_applied('auth', 'migrations/0011_resource_grants.sql', 'ff5
 SELECT pgperm.is_pending('auth', 'migrations/0012_api_keys.sql') AS pending \gset
 \if :pending
 \ir migrations/0012_api_keys.sql
-SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', 'c2be60c158fa1145');
+SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', '6a94294319f02765');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0013_invitations.sql') AS pending \gset
+\if :pending
+\ir migrations/0013_invitations.sql
+SELECT pgperm.record_applied('auth', 'migrations/0013_invitations.sql', 'c8ee2e610e42c043');
 \endif
 
 -- Functions, triggers and privileges: re-applied when changed.
@@ -113,12 +118,16 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir functions/resources.sql
 SELECT pgperm.record_applied('auth', 'functions/resources.sql', '31c0cc24dac8d34b');
+\ir functions/secrets.sql
+SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
 \ir functions/api_keys.sql
-SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '5be1b21d452873db');
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
+\ir functions/invitations.sql
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', 'b39d3865ece5a67c');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '78696443ace2694a');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'c12f0df40ce70b5f');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'd22833e95d98b6cc');
 COMMIT;

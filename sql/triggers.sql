@@ -40,6 +40,10 @@ CREATE OR REPLACE TRIGGER api_key_immutable
     BEFORE UPDATE OF tenant_id, user_id, key_hash ON auth.api_key
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'user_id', 'key_hash');
 
+CREATE OR REPLACE TRIGGER invitation_immutable
+    BEFORE UPDATE OF tenant_id, token_hash ON auth.invitation
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'token_hash');
+
 CREATE OR REPLACE TRIGGER resource_grant_immutable
     BEFORE UPDATE OF tenant_id ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
@@ -251,6 +255,12 @@ CREATE OR REPLACE TRIGGER api_key_audit
 CREATE OR REPLACE TRIGGER api_key_audit_insert
     AFTER INSERT ON auth.api_key REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('key_hash');
+CREATE OR REPLACE TRIGGER invitation_audit
+    AFTER UPDATE OR DELETE ON auth.invitation
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('token_hash');
+CREATE OR REPLACE TRIGGER invitation_audit_insert
+    AFTER INSERT ON auth.invitation REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('token_hash');
 CREATE OR REPLACE TRIGGER resource_grant_audit
     AFTER UPDATE OR DELETE ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

@@ -117,7 +117,7 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir functions/resources.sql
-SELECT pgperm.record_applied('auth', 'functions/resources.sql', '31c0cc24dac8d34b');
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '75a597fa2335586e');
 \ir functions/secrets.sql
 SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
 \ir functions/api_keys.sql

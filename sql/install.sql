@@ -84,8 +84,10 @@ SELECT pgperm.record_applied('auth', 'migrations/0013_invitations.sql', 'c8ee2e6
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
 SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
+\ir functions/notifications.sql
+SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'f425584eac3e0141');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'ac839ec32f43c88a');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '92071ba38a1d03c3');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
@@ -124,10 +126,8 @@ SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90'
 SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
 \ir functions/invitations.sql
 SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
-\ir functions/notifications.sql
-SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'bd1a0d9966732a9e');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '78696443ace2694a');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '0c42f78d2f77360c');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql

@@ -187,16 +187,9 @@ CREATE OR REPLACE TRIGGER perm_set_permission_refresh_delete
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_perm_set_permission_refresh();
 
 -- Change events at commit on the channel auth_access_changed (functions/notifications.sql):
--- a check reads only these two tables, so these triggers see every change of an answer.
+-- a check reads only these two tables. Rows written to effective_access are notified by
+-- auth.refresh_effective_access itself; deletes (cascades too) and truncates here.
 
-CREATE OR REPLACE TRIGGER effective_access_notify_insert
-    AFTER INSERT ON auth.effective_access
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
-CREATE OR REPLACE TRIGGER effective_access_notify_update
-    AFTER UPDATE ON auth.effective_access
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
 CREATE OR REPLACE TRIGGER effective_access_notify_delete
     AFTER DELETE ON auth.effective_access
     REFERENCING OLD TABLE AS old_rows

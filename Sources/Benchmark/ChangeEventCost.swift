@@ -1,8 +1,8 @@
 import PQ
 
 /// What the change events (sql/functions/notifications.sql) cost the bulk load: the data set
-/// is loaded with their triggers disabled and enabled in turn, emptied in between; the last
-/// load, with the events on as installed, is the one the rest of the benchmark uses.
+/// is loaded without and with them in turn, emptied in between; the last load, with the
+/// events on as installed, is the one the rest of the benchmark uses.
 struct ChangeEventCost {
     let scale: BenchmarkScale
     let connection: Connection
@@ -36,16 +36,32 @@ struct ChangeEventCost {
     }
 
     private static let triggers = [
-        ("auth.effective_access", "effective_access_notify_insert"), ("auth.effective_access", "effective_access_notify_update"),
         ("auth.effective_access", "effective_access_notify_delete"), ("auth.effective_access", "effective_access_notify_truncate"),
         ("auth.permission", "permission_notify"),
     ]
 
+    /// Without the events: their triggers disabled and `auth.notify_access_change` (which
+    /// `auth.refresh_effective_access` calls) emptied; with them: both as installed.
     private func setEvents(enabled: Bool) async throws {
         for (table, trigger) in Self.triggers {
             try await connection.query("ALTER TABLE \(table) \(enabled ? "ENABLE" : "DISABLE") TRIGGER \(trigger)")
         }
+        if enabled {
+            if let definition = installedNotifier.value { try await connection.query(definition) }
+            return
+        }
+        if installedNotifier.value == nil {
+            installedNotifier.value = try await connection.query(
+                "SELECT pg_get_functiondef('auth.notify_access_change(uuid[], uuid[])'::regprocedure)").scalar(String.self)
+        }
+        try await connection.query("""
+            CREATE OR REPLACE FUNCTION auth.notify_access_change(_tenant_ids uuid[], _user_ids uuid[])
+            RETURNS void LANGUAGE sql AS $$ SELECT $$
+            """)
     }
+
+    /// The installed `auth.notify_access_change`, kept while a load runs without it.
+    private let installedNotifier = Box<String?>(nil)
 
     /// Empties the auth tables for the next load, and settles as the measured load will.
     private func empty() async throws {
@@ -55,4 +71,10 @@ struct ChangeEventCost {
             """)
         try await connection.query("CHECKPOINT")
     }
+}
+
+/// A value a non-mutating method may set.
+private final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

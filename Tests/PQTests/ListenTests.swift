@@ -1,7 +1,6 @@
 import Foundation
 import PostgresTestSupport
 @testable import PQ
-import Synchronization
 import Testing
 
 @Suite("LISTEN/NOTIFY")
@@ -11,7 +10,7 @@ struct ListenTests {
         try await withTestDatabase(.empty) { database in
             let listener = try await database.connect()
             let sender = try await database.connect()
-            let notifications = Inbox(try await listener.listen("jobs"))
+            let notifications = NotificationInbox(try await listener.listen("jobs"))
             let senderPID = try await sender.query("SELECT pg_backend_pid()").scalar(Int.self)
 
             try await sender.query("BEGIN")
@@ -38,7 +37,7 @@ struct ListenTests {
         try await withTestDatabase(.empty) { database in
             let listener = try await database.connect()
             let sender = try await database.connect()
-            let notifications = Inbox(try await listener.listen("wake"))
+            let notifications = NotificationInbox(try await listener.listen("wake"))
             let started = ContinuousClock.now
             try await sender.query("NOTIFY wake")
             #expect(try await notifications.next()?.channel == "wake")
@@ -56,7 +55,7 @@ struct ListenTests {
     func arrivesDuringStatement() async throws {
         try await withTestDatabase(.empty) { database in
             let listener = try await database.connect()
-            let notifications = Inbox(try await listener.listen("self"))
+            let notifications = NotificationInbox(try await listener.listen("self"))
             // Sent by the listener's own session: libpq reads it with the statement's result.
             try await listener.query("NOTIFY self, 'own'")
             #expect(try await notifications.next()?.payload == "own")
@@ -69,9 +68,9 @@ struct ListenTests {
         try await withTestDatabase(.empty) { database in
             let listener = try await database.connect()
             let sender = try await database.connect()
-            let first = Inbox(try await listener.listen("shared"))
-            let second = Inbox(try await listener.listen("shared"))
-            let other = Inbox(try await listener.listen("Mixed Case \"quoted\""))
+            let first = NotificationInbox(try await listener.listen("shared"))
+            let second = NotificationInbox(try await listener.listen("shared"))
+            let other = NotificationInbox(try await listener.listen("Mixed Case \"quoted\""))
             try await sender.query("SELECT pg_notify('shared', 'both')")
             try await sender.query("SELECT pg_notify('Mixed Case \"quoted\"', 'exact name')")
             #expect(try await first.next()?.payload == "both")
@@ -99,7 +98,7 @@ struct ListenTests {
             let listener = try await database.connect()
             let admin = try await database.connect()
             let pid = try await listener.query("SELECT pg_backend_pid()").scalar(Int.self)
-            let notifications = Inbox(try await listener.listen("jobs"))
+            let notifications = NotificationInbox(try await listener.listen("jobs"))
             try await admin.query("SELECT pg_terminate_backend($1)", [pid])
             let error = try await #require(throws: PostgresError.self) { try await notifications.next(within: .seconds(10)) }
             #expect(error.kind == .connection)
@@ -114,7 +113,7 @@ struct ListenTests {
     func closing() async throws {
         try await withTestDatabase(.empty) { database in
             let listener = try await database.connect()
-            let notifications = Inbox(try await listener.listen("jobs"))
+            let notifications = NotificationInbox(try await listener.listen("jobs"))
             await listener.close()
             let error = try await #require(throws: PostgresError.self) { try await notifications.next() }
             #expect(error.kind == .usage)
@@ -139,7 +138,7 @@ struct ListenTests {
         try await withTestDatabase(.empty) { database in
             let pool = ConnectionPool(.init(conninfo: database.conninfo, maximumConnections: 1))
             let (first, events) = try await pool.withConnection { connection in
-                (try await connection.query("SELECT pg_backend_pid()").scalar(Int.self), Inbox(try await connection.listen("jobs")))
+                (try await connection.query("SELECT pg_backend_pid()").scalar(Int.self), NotificationInbox(try await connection.listen("jobs")))
             }
             let second = try await pool.withConnection { try await $0.query("SELECT pg_backend_pid()").scalar(Int.self) }
             #expect(first != second)
@@ -147,49 +146,6 @@ struct ListenTests {
             await #expect(throws: PostgresError.self) { try await events.next() }
             await pool.close()
         }
-    }
-}
-
-/// Collects a sequence's notifications from a task of its own, so a test can wait for the
-/// next one with a timeout without ending the sequence.
-final class Inbox: Sendable {
-    private struct State {
-        var received: [PostgresNotification] = []
-        var taken = 0
-        var failure: (any Error)?
-    }
-    private final class Box: Sendable { let state = Mutex(State()) }
-    private let box = Box()
-    private let task: Task<Void, Never>
-
-    init(_ sequence: PostgresNotificationSequence) {
-        let box = self.box
-        task = Task {
-            do {
-                for try await notification in sequence { box.state.withLock { $0.received.append(notification) } }
-            } catch {
-                box.state.withLock { $0.failure = error }
-            }
-        }
-    }
-
-    deinit { task.cancel() }
-
-    /// The next notification; `nil` if none arrives within `timeout`; the sequence's error once
-    /// everything before it was taken.
-    func next(within timeout: Duration = .seconds(10)) async throws -> PostgresNotification? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let (notification, failure): (PostgresNotification?, (any Error)?) = box.state.withLock { state in
-                guard state.taken < state.received.count else { return (nil, state.failure) }
-                state.taken += 1
-                return (state.received[state.taken - 1], nil)
-            }
-            if let notification { return notification }
-            if let failure { throw failure }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        return nil
     }
 }
 

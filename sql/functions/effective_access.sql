@@ -158,6 +158,9 @@ SET search_path = ''
 -- and turns a 10,000-pair refresh into a quadratic nested loop.
 SET plan_cache_mode = force_custom_plan
 AS $$
+DECLARE
+    _written_tenant_ids uuid[];
+    _written_user_ids uuid[];
 BEGIN
     IF coalesce(cardinality(_tenant_ids), 0) = 0 THEN
         RETURN;
@@ -180,6 +183,10 @@ BEGIN
                         WHERE tu.tenant_id = ea.tenant_id AND tu.user_id = ea.user_id
                           AND tu.is_active AND t.is_active AND u.is_active);
 
+    -- 3. Tell listeners at commit which rows were written (functions/notifications.sql): the
+    --    statement returns exactly the rows it inserted or changed. Deleted rows are told by
+    --    the trigger on auth.effective_access, which also sees the deletes of cascades.
+    WITH written AS (
     INSERT INTO auth.effective_access AS ea (tenant_id, user_id, is_owner, permission_nos, group_ids)
     SELECT tu.tenant_id,
            tu.user_id,
@@ -225,7 +232,11 @@ BEGIN
            permission_nos = EXCLUDED.permission_nos,
            group_ids = EXCLUDED.group_ids
      WHERE (ea.is_owner, ea.permission_nos, ea.group_ids)
-           IS DISTINCT FROM (EXCLUDED.is_owner, EXCLUDED.permission_nos, EXCLUDED.group_ids);
+           IS DISTINCT FROM (EXCLUDED.is_owner, EXCLUDED.permission_nos, EXCLUDED.group_ids)
+    RETURNING ea.tenant_id, ea.user_id
+    )
+    SELECT array_agg(w.tenant_id), array_agg(w.user_id) INTO _written_tenant_ids, _written_user_ids FROM written w;
+    PERFORM auth.notify_access_change(_written_tenant_ids, _written_user_ids);
 END;
 $$;
 COMMENT ON FUNCTION auth.refresh_effective_access(uuid[], uuid[]) IS

@@ -149,6 +149,7 @@ public final class PermissionCache: Sendable {
     ///   ``PostgresError`` when the database is needed and unreachable.
     public func hasPermission(tenant: TenantID, user: UserID, code: String,
                               consistency: Consistency = .cached) async throws -> Bool {
+        if consistency == .cached, let granted = cachedAnswer(tenant, user, code) { return granted }
         let found = consistency == .cached ? lookup(tenant, user, [code], requireAll: false) : .database
         if case .answer(let granted) = found { return granted }
         return try await resolve(found, tenant, user, [code], requireAll: false) {
@@ -186,6 +187,16 @@ public final class PermissionCache: Sendable {
         case fillCatalogue(epoch: UInt64)
         /// The membership is not cached; the codes' ancestors are known.
         case fillMembership(epoch: UInt64, ancestors: [[Int32]])
+    }
+
+    /// The hit path of a single-code check, without allocating: nil unless answered from memory.
+    private func cachedAnswer(_ tenant: TenantID, _ user: UserID, _ code: String) -> Bool? {
+        state.withLock { state in
+            guard state.trusted, let ancestors = state.catalogue?[code],
+                  let membership = state.memberships.get(tenant: tenant, user: user) else { return nil }
+            state.statistics.hits += 1
+            return membership.grants(ancestors)
+        }
     }
 
     /// The in-memory step of a check: one lock, two hash lookups, a binary search per ancestor.

@@ -1,7 +1,7 @@
 import Foundation
 import Permissions
 import PQ
-import Synchronization
+import PostgresTestSupport
 import Testing
 
 /// The schema's change events (sql/functions/notifications.sql), read as a listener would.
@@ -18,7 +18,7 @@ struct ChangeEventTests {
                 try await f.auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("users.view"))
                 #expect(try await events.next(within: .milliseconds(200)) == nil, "nothing before COMMIT")
                 try await f.sql("COMMIT")
-                let payload = try #require(try await events.next())
+                let payload = try #require(try await events.next()).payload
                 #expect(try json(payload) == ["tenant_id": tenant.rawValue.uuidString.lowercased(),
                                               "user_ids": [user.rawValue.uuidString.lowercased()]])
             }
@@ -44,15 +44,15 @@ struct ChangeEventTests {
                 #expect(try await events.next(within: .milliseconds(200)) == nil)
 
                 try await f.sql("UPDATE auth.tenant SET is_active = false WHERE tenant_id = $1", [tenant])
-                #expect(try json(try #require(try await events.next()))["tenant_id"] as? String == tenantText)
+                #expect(try json(try #require(try await events.next()).payload)["tenant_id"] as? String == tenantText)
                 try await f.sql("UPDATE auth.tenant SET is_active = true WHERE tenant_id = $1", [tenant])
-                #expect(try json(try #require(try await events.next()))["tenant_id"] as? String == tenantText)
+                #expect(try json(try #require(try await events.next()).payload)["tenant_id"] as? String == tenantText)
                 // An update that changes nothing of a check notifies nothing.
                 try await f.sql("UPDATE auth.tenant SET name = 'Renamed' WHERE tenant_id = $1", [tenant])
                 #expect(try await events.next(within: .milliseconds(200)) == nil)
                 // The membership's deletion cascades to its effective_access row.
                 try await f.sql("DELETE FROM auth.tenant_user WHERE tenant_id = $1 AND user_id = $2", [tenant, user])
-                #expect(try json(try #require(try await events.next()))["user_ids"] as? [String] == [user.rawValue.uuidString.lowercased()])
+                #expect(try json(try #require(try await events.next()).payload)["user_ids"] as? [String] == [user.rawValue.uuidString.lowercased()])
             }
         }
     }
@@ -67,7 +67,7 @@ struct ChangeEventTests {
                     INSERT INTO auth.tenant_user (tenant_id, user_id)
                     SELECT $1, user_id FROM auth.user_info WHERE username LIKE 'bulk%'
                     """, [tenant])
-                let payload = try json(try #require(try await events.next()))
+                let payload = try json(try #require(try await events.next()).payload)
                 #expect(payload["tenant_id"] as? String == tenant.rawValue.uuidString.lowercased())
                 #expect(payload["user_ids"] == nil, "the whole tenant")
                 #expect(try await events.next(within: .milliseconds(200)) == nil, "once")
@@ -80,11 +80,11 @@ struct ChangeEventTests {
         try await AuthFixture.run { f in
             try await withEvents(f) { events in
                 _ = try await f.auth.createPermission(code: "reports.view", name: "View reports")
-                #expect(try json(try #require(try await events.next())) == ["catalogue": true])
+                #expect(try json(try #require(try await events.next()).payload) == ["catalogue": true])
                 try await f.sql("DELETE FROM auth.permission WHERE code::text = 'reports.view'")
-                #expect(try json(try #require(try await events.next())) == ["catalogue": true])
+                #expect(try json(try #require(try await events.next()).payload) == ["catalogue": true])
                 try await f.sql("TRUNCATE auth.effective_access")
-                #expect(try json(try #require(try await events.next())) == ["all": true])
+                #expect(try json(try #require(try await events.next()).payload) == ["all": true])
             }
         }
     }
@@ -98,16 +98,16 @@ struct ChangeEventTests {
             defer { Task { await admin.close() } }
             try await withEvents(f) { events in
                 try await admin.query("UPDATE auth.tenant_user SET is_active = false WHERE tenant_id = $1 AND user_id = $2", [tenant, user])
-                #expect(try json(try #require(try await events.next()))["tenant_id"] as? String == tenant.rawValue.uuidString.lowercased())
+                #expect(try json(try #require(try await events.next()).payload)["tenant_id"] as? String == tenant.rawValue.uuidString.lowercased())
             }
         }
     }
 }
 
 /// Runs `body` with a second connection listening to the change events.
-private func withEvents(_ f: AuthFixture, _ body: (EventInbox) async throws -> Void) async throws {
+private func withEvents(_ f: AuthFixture, _ body: (NotificationInbox) async throws -> Void) async throws {
     let listener = try await f.database.connect()
-    let inbox = EventInbox(try await listener.listen("auth_access_changed"))
+    let inbox = NotificationInbox(try await listener.listen("auth_access_changed"))
     do {
         try await body(inbox)
         await listener.close()
@@ -122,36 +122,3 @@ private func json(_ payload: String) throws -> NSDictionary {
 }
 
 private func == (lhs: NSDictionary, rhs: [String: Any]) -> Bool { lhs.isEqual(to: rhs) }
-
-/// Collects payloads from a task of its own, so a test can wait with a timeout.
-final class EventInbox: Sendable {
-    private final class Box: Sendable { let received = Mutex<(payloads: [String], taken: Int)>(([], 0)) }
-    private let box = Box()
-    private let task: Task<Void, Never>
-
-    init(_ sequence: PostgresNotificationSequence) {
-        let box = self.box
-        task = Task {
-            do {
-                for try await notification in sequence { box.received.withLock { $0.payloads.append(notification.payload) } }
-            } catch {}
-        }
-    }
-
-    deinit { task.cancel() }
-
-    /// The next payload, `nil` if none arrives within `timeout`.
-    func next(within timeout: Duration = .seconds(10)) async throws -> String? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let payload: String? = box.received.withLock { state in
-                guard state.taken < state.payloads.count else { return nil }
-                state.taken += 1
-                return state.payloads[state.taken - 1]
-            }
-            if let payload { return payload }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        return nil
-    }
-}

@@ -85,9 +85,9 @@ SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c'
 \ir functions/internal.sql
 SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
 \ir functions/notifications.sql
-SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'f425584eac3e0141');
+SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'd0113dd7cd51822c');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '92071ba38a1d03c3');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '6929123c8acb4622');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql

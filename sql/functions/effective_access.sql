@@ -236,7 +236,9 @@ BEGIN
     RETURNING ea.tenant_id, ea.user_id
     )
     SELECT array_agg(w.tenant_id), array_agg(w.user_id) INTO _written_tenant_ids, _written_user_ids FROM written w;
-    PERFORM auth.notify_access_change(_written_tenant_ids, _written_user_ids);
+    IF _written_tenant_ids IS NOT NULL THEN
+        PERFORM auth.notify_access_change(_written_tenant_ids, _written_user_ids);
+    END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth.refresh_effective_access(uuid[], uuid[]) IS

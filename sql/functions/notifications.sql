@@ -28,7 +28,8 @@
 CREATE OR REPLACE FUNCTION auth.notify_access_change(_tenant_ids uuid[], _user_ids uuid[])
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+-- No SET clause (a GUC save and restore on every call, and no inlining): every name is
+-- schema-qualified instead, as in auth.has_permission.
 AS $$
     -- One notification per tenant; users sorted, so equal changes give equal payloads, which
     -- PostgreSQL sends once per transaction.
@@ -37,8 +38,8 @@ AS $$
                     THEN pg_catalog.json_build_object('tenant_id', pair.tenant_id,
                              'user_ids', pg_catalog.array_agg(DISTINCT pair.user_id ORDER BY pair.user_id))
                     ELSE pg_catalog.json_build_object('tenant_id', pair.tenant_id)
-               END::text)
-      FROM unnest(_tenant_ids, _user_ids) AS pair(tenant_id, user_id)
+               END::pg_catalog.text)
+      FROM ROWS FROM (pg_catalog.unnest(_tenant_ids), pg_catalog.unnest(_user_ids)) AS pair(tenant_id, user_id)
      GROUP BY pair.tenant_id;
 $$;
 COMMENT ON FUNCTION auth.notify_access_change(uuid[], uuid[]) IS
@@ -55,7 +56,7 @@ AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pg_catalog.pg_notify('auth_access_changed', '{"all": true}');
-    ELSE
+    ELSIF EXISTS (SELECT FROM old_rows) THEN
         PERFORM auth.notify_access_change(array_agg(o.tenant_id), array_agg(o.user_id)) FROM old_rows o;
     END IF;
     RETURN NULL;

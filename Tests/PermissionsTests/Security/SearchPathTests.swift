@@ -1,5 +1,6 @@
 import Foundation
 import Permissions
+import PostgresTestSupport
 import PQ
 import Testing
 
@@ -35,6 +36,8 @@ struct SearchPathTests {
         CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::timestamptz';
         CREATE FUNCTION evil.gen_random_uuid() RETURNS uuid LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::uuid';
         CREATE FUNCTION evil.has_permission(uuid, uuid, text) RETURNS boolean LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()';
+        CREATE FUNCTION evil.pg_notify(text, text) RETURNS void LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::void';
+        CREATE FUNCTION evil.unnest(uuid[]) RETURNS SETOF uuid LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::uuid';
         CREATE DOMAIN evil.uuid AS pg_catalog.text CHECK (evil.trap());
         CREATE DOMAIN evil.jsonb AS pg_catalog.text CHECK (evil.trap());
         CREATE TABLE evil.tenant (tenant_id int);
@@ -139,6 +142,22 @@ struct SearchPathTests {
             #expect(try await f.sql("SELECT count(*) FROM evil.tenant").scalar(Int.self) == 0)
             #expect(try await f.sql("SELECT count(*) FROM evil.resource_grant").scalar(Int.self) == 0)
             #expect(try await f.sql("SELECT count(*) FROM auth.user_info").scalar(Int.self) == 4, "owner, bob, eve and the key's user")
+        }
+    }
+
+    @Test("change events ignore planted pg_notify and unnest, called from any search_path")
+    func changeEventsIgnorePlantedObjects() async throws {
+        try await AuthFixture.run { f in
+            let connection = try await Self.hostileConnection(f)
+            defer { Task { await connection.close() } }
+            let listener = try await f.database.connect()
+            defer { Task { await listener.close() } }
+            let events = NotificationInbox(try await listener.listen("auth_access_changed"))
+            let tenant = UUID(), user = UUID()
+            try await connection.query("SELECT auth.notify_access_change(ARRAY[$1::pg_catalog.uuid], ARRAY[$2::pg_catalog.uuid])",
+                                       [tenant, user])
+            let payload = try #require(try await events.next()).payload
+            #expect(payload.contains(tenant.uuidString.lowercased()) && payload.contains(user.uuidString.lowercased()))
         }
     }
 

@@ -63,6 +63,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0008_assignment_paging_index.sql') 
 \ir migrations/0008_assignment_paging_index.sql
 SELECT pgperm.record_applied('auth', 'migrations/0008_assignment_paging_index.sql', '8cc55eb1ee2778a5');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0010_user_identity.sql') AS pending \gset
+\if :pending
+\ir migrations/0010_user_identity.sql
+SELECT pgperm.record_applied('auth', 'migrations/0010_user_identity.sql', '7c51d4264282d6b7');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -101,10 +106,12 @@ SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+\ir functions/identities.sql
+SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '0daed39d17de7de0');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'adf215782efe3403');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '264d38ed8febcdd8');
 COMMIT;

@@ -43,6 +43,7 @@ public struct PortalServer: Sendable {
             do {
                 try await sessions.sweep()
                 try await signIns.sweep()
+                try await platform.ssoLogins.sweep()
             } catch {
                 logger.warning("could not delete expired sessions", metadata: ["error": "\(error)"])
             }
@@ -102,5 +103,6 @@ public struct PortalServer: Sendable {
         TenantAssignmentRoutes(work: work).register(on: signedIn)
         TenantInsightRoutes(work: work).register(on: signedIn)
         TenantPreferenceRoutes(work: work).register(on: signedIn)
+        TenantSSORoutes(platform: platform, sessions: tenantSessions, configuration: configuration).register(on: open)
     }
 }

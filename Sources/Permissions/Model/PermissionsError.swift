@@ -61,6 +61,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let alreadyAssigned = Code("QD008")
         /// No longer raised: assigning a current owner changes nothing.
         public static let alreadyOwner = Code("QD009")
+        /// The identity at an external provider signs in as another user (`link_user_identity`).
+        public static let identityTaken = Code("QD011")
         /// The permission (or a descendant) is used by a set or an assignment.
         public static let permissionInUse = Code("QS001")
         /// The user owns the tenant; transfer ownership first.
@@ -71,6 +73,9 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// `set_actor` outside a transaction block: a WARNING from SQL, an error thrown by
         /// ``AuthClient/setActor(_:)`` before anything is sent.
         public static let outsideTransaction = Code("QS005")
+        /// Several active members of the tenant have the email (`get_tenant_member_by_email`):
+        /// a single sign-on cannot tell whom to link, so it must be linked explicitly.
+        public static let emailShared = Code("QS006")
         /// `require_permission` denied the user, `set_tenant_context` found no live membership,
         /// or the database role lacks a privilege.
         public static let insufficientPrivilege = Code("42501")

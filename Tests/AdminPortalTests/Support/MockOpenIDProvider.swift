@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A real OpenID Connect provider for the single sign-on tests: oidc-provider-mock
+/// (`scripts/oidc-provider`, which prepares its Python environment), started once per test
+/// run on a free loopback port. It accepts any client id and secret; who signs in is chosen
+/// by POSTing `sub` to its authorization form, with claims set beforehand by `PUT /users/{sub}`.
+/// The process ends with the test run: it waits on a pipe the tests hold.
+actor MockOpenIDProvider {
+    static let shared = MockOpenIDProvider()
+
+    private var started: (process: Process, issuer: String)?
+
+    /// The provider's issuer (`http://localhost:PORT`), starting it on first use. Its issuer
+    /// is whatever host it is reached by: `localhost` here, so that it is another site than
+    /// the portal at 127.0.0.1, as Entra ID is.
+    func issuer() async throws -> String {
+        if let started { return started.issuer }
+        let port = try Self.freePort()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "../../..").standardizedFileURL
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        // The provider dies when the test process does (its stdin, our pipe, closes).
+        process.arguments = ["-c", "scripts/oidc-provider --port \(port) >/dev/null 2>&1 & child=$!; read -r _; kill $child", "--"]
+        process.currentDirectoryURL = root
+        let stdin = Pipe()
+        process.standardInput = stdin
+        try process.run()
+        Self.keepAlive = stdin
+        let issuer = "http://localhost:\(port)"
+        // The first run installs the package (tens of seconds); later ones start in about a second.
+        let deadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < deadline {
+            if let response = try? await Self.http.execute(HTTPClientRequest(url: issuer + "/.well-known/openid-configuration"),
+                                                            timeout: .seconds(2)), response.status == .ok {
+                started = (process, issuer)
+                return issuer
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw MockProviderError(message: "oidc-provider-mock did not start on port \(port); run scripts/oidc-provider --install")
+    }
+
+    /// Sets the claims the provider gives `sub` (beyond `sub` itself).
+    nonisolated func setUser(_ sub: String, claims: [String: Any]) async throws {
+        var request = HTTPClientRequest(url: try await issuer() + "/users/" + sub.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        request.method = .PUT
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: claims)))
+        let response = try await Self.http.execute(request, timeout: .seconds(10))
+        guard response.status == .noContent else { throw MockProviderError(message: "PUT /users answered \(response.status)") }
+    }
+
+    /// Submits the provider's authorization form for `authorizeURL` as `sub` (or denies it),
+    /// as the person would in a browser; returns the provider's redirect (our callback URL).
+    nonisolated func authorize(_ authorizeURL: String, as sub: String?) async throws -> URL {
+        var request = HTTPClientRequest(url: authorizeURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let form = sub.map { "sub=" + $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! } ?? "action=deny"
+        request.body = .bytes(ByteBuffer(string: form))
+        let response = try await Self.http.execute(request, timeout: .seconds(10))
+        guard (300..<400).contains(Int(response.status.code)), let location = response.headers.first(name: "Location"),
+              let url = URL(string: location) else {
+            let body = try await response.body.collect(upTo: 1 << 16)
+            throw MockProviderError(message: "the authorization form answered \(response.status): \(String(buffer: body))")
+        }
+        return url
+    }
+
+    /// A client that never follows redirects: the tests read them.
+    static let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                                 configuration: .init(redirectConfiguration: .disallow))
+    nonisolated(unsafe) private static var keepAlive: Pipe?
+
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+}
+
+struct MockProviderError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -8,35 +8,46 @@ import Testing
 /// (`scripts/oidc-provider`, which prepares its Python environment), started once per test
 /// run on a free loopback port. It accepts any client id and secret; who signs in is chosen
 /// by POSTing `sub` to its authorization form, with claims set beforehand by `PUT /users/{sub}`.
-/// The process ends with the test run: it waits on a pipe the tests hold.
+/// The process ends with the test run: its script watches the test process.
 actor MockOpenIDProvider {
     static let shared = MockOpenIDProvider()
 
-    private var started: (process: Process, issuer: String)?
+    private var starting: Task<String, any Error>?
 
-    /// The provider's issuer (`http://localhost:PORT`), starting it on first use. Its issuer
-    /// is whatever host it is reached by: `localhost` here, so that it is another site than
-    /// the portal at 127.0.0.1, as Entra ID is.
+    /// The provider's issuer (`http://localhost:PORT`), starting it on first use (concurrent
+    /// callers share the one start). Its issuer is whatever host it is reached by:
+    /// `localhost` here, so that it is another site than the portal at 127.0.0.1, as Entra ID is.
     func issuer() async throws -> String {
-        if let started { return started.issuer }
-        let port = try Self.freePort()
+        if let starting { return try await starting.value }
+        let task = Task { try await Self.launch() }
+        starting = task
+        return try await task.value
+    }
+
+    private static func launch() async throws -> String {
+        let port = try freePort()
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "../../..").standardizedFileURL
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        // The provider dies when the test process does (its stdin, our pipe, closes).
-        process.arguments = ["-c", "scripts/oidc-provider --port \(port) >/dev/null 2>&1 & child=$!; read -r _; kill $child", "--"]
+        // The provider ends with the test process: the script watches it.
+        let tests = ProcessInfo.processInfo.processIdentifier
+        process.arguments = ["-c", """
+            scripts/oidc-provider --port \(port) >/dev/null 2>&1 & child=$!
+            while kill -0 \(tests) 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done
+            kill -9 $child 2>/dev/null  # the provider does not stop on SIGTERM
+            """]
         process.currentDirectoryURL = root
-        let stdin = Pipe()
-        process.standardInput = stdin
+        // Nothing of the test process's: swift test waits for its output pipes to close.
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
-        Self.keepAlive = stdin
         let issuer = "http://localhost:\(port)"
         // The first run installs the package (tens of seconds); later ones start in about a second.
         let deadline = ContinuousClock.now + .seconds(180)
         while ContinuousClock.now < deadline {
-            if let response = try? await Self.http.execute(HTTPClientRequest(url: issuer + "/.well-known/openid-configuration"),
-                                                            timeout: .seconds(2)), response.status == .ok {
-                started = (process, issuer)
+            if let response = try? await http.execute(HTTPClientRequest(url: issuer + "/.well-known/openid-configuration"),
+                                                       timeout: .seconds(2)), response.status == .ok {
                 return issuer
             }
             try await Task.sleep(for: .milliseconds(250))
@@ -74,7 +85,6 @@ actor MockOpenIDProvider {
     /// A client that never follows redirects: the tests read them.
     static let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
                                  configuration: .init(redirectConfiguration: .disallow))
-    nonisolated(unsafe) private static var keepAlive: Pipe?
 
     static func freePort() throws -> Int {
         let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -133,8 +133,8 @@ struct CatalogueAuditTests {
             #expect(callable == [
                 "auth.check_tenant_access(uuid,uuid)", "auth.current_actor()", "auth.current_tenant_id()",
                 "auth.delete_user_preference(uuid,uuid,text)", "auth.get_tenant_by_code(text)", "auth.get_tenant_statistics(uuid)",
-                "auth.get_tenant_user(uuid,uuid)", "auth.get_tenant_users(uuid,boolean)", "auth.get_user_permissions(uuid,uuid)",
-                "auth.get_user_preferences(uuid,uuid)", "auth.has_permission(uuid,uuid,text)",
+                "auth.get_tenant_user(uuid,uuid)", "auth.get_tenant_users(uuid,boolean)", "auth.get_user_by_identity(text,text)",
+                "auth.get_user_permissions(uuid,uuid)", "auth.get_user_preferences(uuid,uuid)", "auth.has_permission(uuid,uuid,text)",
                 "auth.has_permissions(uuid,uuid,text[],boolean)", "auth.is_group_owner(uuid,uuid,uuid)",
                 "auth.list_permissions(integer,text)", "auth.list_tenant_users(uuid,text,boolean,integer,text)",
                 "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",

@@ -118,7 +118,12 @@ let package = Package(
         // A platform with its own master database on the disposable cluster, for platform and portal tests.
         .target(
             name: "PlatformTestSupport",
-            dependencies: ["PQ", "LocalPostgres", "PostgresTestSupport", "TenantPlatform"]
+            dependencies: [
+                "PQ", "LocalPostgres", "PostgresTestSupport", "TenantPlatform",
+                // oidc-provider-mock, the OpenID provider of the single sign-on tests.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),

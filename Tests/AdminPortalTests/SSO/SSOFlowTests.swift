@@ -5,6 +5,7 @@ import HTTPTypes
 import NIOCore
 import NIOPosix
 import Permissions
+import PlatformTestSupport
 import SingleSignOn
 import TenantPlatform
 import Testing

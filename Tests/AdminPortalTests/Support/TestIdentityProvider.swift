@@ -5,6 +5,8 @@ import Hummingbird
 import JWTKit
 import NIOConcurrencyHelpers
 import NIOCore
+import PlatformTestSupport
+import TenantPlatform
 
 /// An identity provider whose ID tokens the test writes, signed by test keys: for every
 /// refusal the real provider cannot be made to produce (a wrong issuer, audience or `tid`,
@@ -150,10 +152,7 @@ final class TestIdentityProvider: Sendable {
         base64URL(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func base64URL(_ data: Data) -> String { SSOSecret.base64URL(data) }
 
     static func json(_ object: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()

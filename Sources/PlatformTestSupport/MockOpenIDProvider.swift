@@ -2,22 +2,21 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
-import Testing
 
 /// A real OpenID Connect provider for the single sign-on tests: oidc-provider-mock
 /// (`scripts/oidc-provider`, which prepares its Python environment), started once per test
 /// run on a free loopback port. It accepts any client id and secret; who signs in is chosen
 /// by POSTing `sub` to its authorization form, with claims set beforehand by `PUT /users/{sub}`.
 /// The process ends with the test run: its script watches the test process.
-actor MockOpenIDProvider {
-    static let shared = MockOpenIDProvider()
+public actor MockOpenIDProvider {
+    public static let shared = MockOpenIDProvider()
 
     private var starting: Task<String, any Error>?
 
     /// The provider's issuer (`http://localhost:PORT`), starting it on first use (concurrent
     /// callers share the one start). Its issuer is whatever host it is reached by:
     /// `localhost` here, so that it is another site than the portal at 127.0.0.1, as Entra ID is.
-    func issuer() async throws -> String {
+    public func issuer() async throws -> String {
         if let starting { return try await starting.value }
         let task = Task { try await Self.launch() }
         starting = task
@@ -26,7 +25,7 @@ actor MockOpenIDProvider {
 
     private static func launch() async throws -> String {
         let port = try freePort()
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "../../..").standardizedFileURL
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "../..").standardizedFileURL
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         // The provider ends with the test process: the script watches it.
@@ -56,18 +55,18 @@ actor MockOpenIDProvider {
     }
 
     /// Sets the claims the provider gives `sub` (beyond `sub` itself).
-    nonisolated func setUser(_ sub: String, claims: [String: Any]) async throws {
+    public nonisolated func setUser(_ sub: String, claims: [String: Any]) async throws {
         var request = HTTPClientRequest(url: try await issuer() + "/users/" + sub.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: claims)))
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: claims)))
         let response = try await Self.http.execute(request, timeout: .seconds(10))
         guard response.status == .noContent else { throw MockProviderError(message: "PUT /users answered \(response.status)") }
     }
 
     /// Submits the provider's authorization form for `authorizeURL` as `sub` (or denies it),
     /// as the person would in a browser; returns the provider's redirect (our callback URL).
-    nonisolated func authorize(_ authorizeURL: String, as sub: String?) async throws -> URL {
+    public nonisolated func authorize(_ authorizeURL: String, as sub: String?) async throws -> URL {
         var request = HTTPClientRequest(url: authorizeURL)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -86,7 +85,7 @@ actor MockOpenIDProvider {
     static let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
                                  configuration: .init(redirectConfiguration: .disallow))
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).wait()
         let port = channel.localAddress!.port!
@@ -95,7 +94,8 @@ actor MockOpenIDProvider {
     }
 }
 
-struct MockProviderError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct MockProviderError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -68,6 +68,21 @@ SELECT pgperm.is_pending('auth', 'migrations/0010_user_identity.sql') AS pending
 \ir migrations/0010_user_identity.sql
 SELECT pgperm.record_applied('auth', 'migrations/0010_user_identity.sql', '7c51d4264282d6b7');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0011_resource_grants.sql') AS pending \gset
+\if :pending
+\ir migrations/0011_resource_grants.sql
+SELECT pgperm.record_applied('auth', 'migrations/0011_resource_grants.sql', 'ff5f26ea255462dd');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0012_api_keys.sql') AS pending \gset
+\if :pending
+\ir migrations/0012_api_keys.sql
+SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', '6a94294319f02765');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0013_invitations.sql') AS pending \gset
+\if :pending
+\ir migrations/0013_invitations.sql
+SELECT pgperm.record_applied('auth', 'migrations/0013_invitations.sql', 'c8ee2e610e42c043');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -75,13 +90,13 @@ SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c'
 \ir functions/internal.sql
 SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '6d787951d8829afe');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'ac839ec32f43c88a');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
 SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3');
 \ir functions/catalogue.sql
-SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'f3f32e79ff1a2654');
+SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'c307095185c1eccf');
 \ir functions/perm_sets.sql
 SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'ddaa073fe4f2ed14');
 \ir functions/groups.sql
@@ -106,12 +121,20 @@ SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+\ir functions/resources.sql
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '75a597fa2335586e');
+\ir functions/secrets.sql
+SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
+\ir functions/api_keys.sql
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
+\ir functions/invitations.sql
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
 \ir functions/identities.sql
 SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '0daed39d17de7de0');
+SELECT pgperm.record_applied('auth', 'triggers.sql', 'f0d6dc32af1d5abf');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '264d38ed8febcdd8');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '2872bce5ee74af0d');
 COMMIT;

@@ -52,12 +52,15 @@ DECLARE
     _schemas regnamespace[];
 
     -- SECURITY INVOKER checks read these two tables with the caller's rights.
-    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission'];
+    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission', 'auth.resource_grant'];
     _app_functions text[] := ARRAY[
         'auth.has_permission(uuid, uuid, text)',
         'auth.has_permissions(uuid, uuid, text[], boolean)',
         'auth.require_permission(uuid, uuid, text)',
         'auth.get_user_permissions(uuid, uuid)',
+        'auth.has_resource_permission(uuid, uuid, text, text, text)',
+        'auth.filter_resource_ids(uuid, uuid, text, text[], text)',
+        'auth.can_access_resource(text, text, text)',
         'auth.check_tenant_access(uuid, uuid)',
         -- The check path: the compiled catalogue and the unknown-code error.
         'auth.permission_ancestors(text)',
@@ -81,13 +84,15 @@ DECLARE
         -- over any account, so a self-service change would need its own function that
         -- checks the old password.
         'auth.verify_user_password(text, text)',
+        -- A service's key: its tenant and technical user, or nothing.
+        'auth.authenticate_api_key(text)',
         -- Single sign-on: the user an identity at a provider signs in as.
         'auth.get_user_by_identity(text, text)'];
     -- Tables an administrator may change directly, as the reference's examples do.
     _admin_tables text[] := ARRAY[
         'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
         'auth.user_group_member', 'auth.permission', 'auth.perm_set', 'auth.perm_set_permission',
-        'auth.permission_assignment', 'auth.user_tenant_preference'];
+        'auth.permission_assignment', 'auth.user_tenant_preference', 'auth.resource_grant'];
     _admin_functions text[] := ARRAY[
         'auth.create_user(text, text, text)',
         'auth.update_user(uuid, text, text, text)',
@@ -120,6 +125,17 @@ DECLARE
         'auth.remove_group_owner(uuid, uuid, uuid)',
         'auth.assign_permission(uuid, uuid, uuid, text, text)',
         'auth.unassign_permission(uuid, uuid, uuid, text, text)',
+        'auth.grant_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.deny_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.revoke_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.get_resource_grants(uuid, text, text)',
+        'auth.create_api_key(uuid, text, timestamptz, text, text[])',
+        'auth.revoke_api_key(uuid, uuid)',
+        'auth.list_api_keys(uuid, integer, timestamptz, uuid)',
+        'auth.create_invitation(uuid, text, timestamptz, text, uuid)',
+        'auth.accept_invitation(text, text, text)',
+        'auth.revoke_invitation(uuid, uuid)',
+        'auth.list_invitations(uuid, integer, timestamptz, uuid)',
         'auth.list_user_groups(uuid, integer, text)',
         'auth.get_user_group(uuid, uuid)',
         'auth.update_user_group(uuid, uuid, text, text)',
@@ -217,6 +233,12 @@ BEGIN
     EXECUTE format('REVOKE SELECT ON auth.user_password FROM %I', _admin);
     EXECUTE format('GRANT SELECT (user_id, failed_attempts, first_failed_at, locked_until, changed_at) '
                    'ON auth.user_password TO %I', _admin);
+    -- The keys' pepper to nobody, and their hashes neither: the functions alone use them.
+    EXECUTE format('REVOKE SELECT ON auth.secret_pepper, auth.api_key, auth.invitation FROM %I', _admin);
+    EXECUTE format('GRANT SELECT (api_key_id, tenant_id, user_id, name, key_prefix, expires_at, created_at, revoked_at, '
+                   'last_used_at) ON auth.api_key TO %I', _admin);
+    EXECUTE format('GRANT SELECT (invitation_id, tenant_id, email, perm_set_id, user_group_id, expires_at, created_at, '
+                   'invited_by, accepted_at, accepted_user_id, revoked_at) ON auth.invitation TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
 
     INSERT INTO pgperm.install_setting (component, name, value) VALUES ('auth', 'role_prefix', _prefix)

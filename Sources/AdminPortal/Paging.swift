@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Permissions
 
 /// Keyset paging for the API's lists: `?limit=` (1 to 500, default 50) and `?after=`, the
 /// `next` cursor of the previous page, passed back unchanged. A cursor is the last row's sort
@@ -33,6 +34,21 @@ struct PageRequest: Sendable {
         } else {
             after = nil
         }
+    }
+
+    /// The key of lists in creation order: the creation time (its exact bits) and the id.
+    static func key(createdAt: Date, id: String) -> String {
+        String(createdAt.timeIntervalSinceReferenceDate.bitPattern, radix: 16) + "/" + id
+    }
+
+    /// The creation time and id ``key(createdAt:id:)`` wrote; 400 for anything else.
+    static func createdAt<ID: EntityID>(_ key: String, _ type: ID.Type) throws -> (createdAt: Date, id: ID) {
+        let parts = key.split(separator: "/")
+        guard parts.count == 2, let bits = UInt64(parts[0], radix: 16), let id = UUID(uuidString: String(parts[1])) else {
+            throw APIError.invalidParameter("after", "is not a cursor of this list",
+                                            hint: "Pass the \"next\" of the previous page of this list unchanged.")
+        }
+        return (Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits)), ID(id))
     }
 
     static func cursor(of key: String) -> String {

@@ -103,6 +103,8 @@ public struct PortalServer: Sendable {
         TenantAssignmentRoutes(work: work).register(on: signedIn)
         TenantInsightRoutes(work: work).register(on: signedIn)
         TenantPreferenceRoutes(work: work).register(on: signedIn)
+        TenantAPIKeyRoutes(work: work).register(on: signedIn)
+        TenantInvitationRoutes(work: work, connections: platform.connections).register(open: open, signedIn: signedIn)
         TenantSSORoutes(platform: platform, sessions: tenantSessions, configuration: configuration).register(on: open)
     }
 }

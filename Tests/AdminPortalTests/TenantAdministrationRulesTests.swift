@@ -47,6 +47,8 @@ struct TenantAdministrationRulesTests {
             (.get, "catalogue", nil, "permissions.view"),
             (.get, "statistics", nil, "tenant.view_settings"),
             (.get, "audit-log", nil, "tenant.update_settings"),
+            (.get, "api-keys", nil, "permissions.view"),
+            (.post, "api-keys", ["name": "k", "expires_at": "2999-01-01T00:00:00Z", "perm_codes": ["users.view"]], "permissions.assign"),
         ]
     }
 

@@ -49,7 +49,10 @@ struct TenantAssignmentRoutes {
         // `user_group_id`, `perm_set_code`.
         group.get("assignments") { request, context in
             let page = try PageRequest(request)
-            let after = try page.after.map(AssignmentView.cursor(fromKey:))
+            let after = try page.after.map { key in
+                let (createdAt, id) = try PageRequest.createdAt(key, AssignmentID.self)
+                return AssignmentCursor(createdAt: createdAt, id: id)
+            }
             let user = try request.idParameter(UserID.self, "user_id")
             let userGroup = try request.idParameter(UserGroupID.self, "user_group_id")
             let permSet = request.uri.queryParameters.get("perm_set_code")

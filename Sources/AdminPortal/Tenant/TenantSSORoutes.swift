@@ -142,7 +142,7 @@ struct TenantSSORoutes {
                 try await auth.linkUserIdentity(found, issuer: identity.issuer, subject: identity.subject, email: signedIn.email)
                 return (found, linkedBy)
             }
-        } catch let error as PermissionsError where error.code == .emailShared {
+        } catch let error as PermissionsError where error.code == .ambiguousEmail {
             throw SSOFailure(.notAMember, "several members of \(tenant.slug) have the email \(signedIn.email)",
                              hint: "Ask \(administrator) to link your sign-in to your account.")
         } catch let error as PermissionsError where error.code == .usernameTaken {

@@ -140,19 +140,8 @@ struct AssignmentView: ResponseEncodable, Sendable {
         createdAt = assignment.createdAt
     }
 
-    /// The page key: creation time (its exact bits) and id, the order of `auth.list_permission_assignments`.
-    var cursorKey: String {
-        String(createdAt.timeIntervalSinceReferenceDate.bitPattern, radix: 16) + "/" + assignmentId.text
-    }
-
-    static func cursor(fromKey key: String) throws -> AssignmentCursor {
-        let parts = key.split(separator: "/")
-        guard parts.count == 2, let bits = UInt64(parts[0], radix: 16), let id = UUID(uuidString: String(parts[1])) else {
-            throw APIError.invalidParameter("after", "is not a cursor of this list",
-                                            hint: "Pass the \"next\" of the previous page of assignments unchanged.")
-        }
-        return AssignmentCursor(createdAt: Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits)), id: AssignmentID(id))
-    }
+    /// The page key: creation time and id, the order of `auth.list_permission_assignments`.
+    var cursorKey: String { PageRequest.key(createdAt: createdAt, id: assignmentId.text) }
 }
 
 /// One path that grants a code, or the reason none does (`auth.explain_permission`).

@@ -46,7 +46,7 @@ extension AuthClient {
     /// The active member of the tenant whose email is `email`, ignoring case
     /// (`auth.get_tenant_member_by_email`): whom a first single sign-on links to.
     ///
-    /// - Throws: `.invalidArgument`, `.unknownTenant`, or `.emailShared` when several
+    /// - Throws: `.invalidArgument`, `.unknownTenant`, or `.ambiguousEmail` when several
     ///   active members have that email.
     public func tenantMember(tenant: TenantID, email: String) async throws -> UserID? {
         try await value(UserID?.self, "SELECT auth.get_tenant_member_by_email(_tenant_id := $1, _email := $2)", [tenant, email])

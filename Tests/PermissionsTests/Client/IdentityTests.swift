@@ -186,7 +186,7 @@ struct IdentityTests {
                 let twin = try await f.auth.createUser(username: "\(name)-\(UUID().uuidString.prefix(6))", email: "twin@contoso.com")
                 try await f.auth.addUserToTenant(tenant, user: twin)
             }
-            await expectError(.emailShared) { _ = try await f.auth.tenantMember(tenant: tenant, email: "twin@contoso.com") }
+            await expectError(.ambiguousEmail) { _ = try await f.auth.tenantMember(tenant: tenant, email: "twin@contoso.com") }
             await expectError(.invalidArgument) { _ = try await f.auth.tenantMember(tenant: tenant, email: " ") }
             await expectError(.unknownTenant) { _ = try await f.auth.tenantMember(tenant: TenantID(UUID()), email: "a@b.c") }
         }

@@ -52,7 +52,14 @@ public struct SingleSignOnClient: Sendable {
     let configuration: Configuration
     let cache: ProviderCache
 
-    public init(platform: Platform, configuration: Configuration = Configuration(), httpClient: HTTPClient = .shared) {
+    /// The client of every call to a provider: redirects are not followed (an endpoint that
+    /// moves, or sends to plain http, is a failure to see, not to follow). It lives as long as
+    /// the process, like `HTTPClient.shared`.
+    public static let providerClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5))))
+
+    public init(platform: Platform, configuration: Configuration = Configuration(), httpClient: HTTPClient = providerClient) {
         self.platform = platform
         self.configuration = configuration
         cache = ProviderCache(http: ProviderHTTP(client: httpClient, timeout: configuration.timeout),

@@ -184,8 +184,12 @@ struct TenantSSORoutes {
             }
             let slug = try context.parameters.require("slug")
             logger.notice("single sign-on refused", metadata: ["tenant": "\(slug)", "code": "\(failure.code)", "reason": "\(failure.message)"])
-            try? await platform.ssoLogins.audit("sso.sign_in_refused", tenant: slug, details: [
-                "code": failure.code, "reason": failure.message, "route": request.uri.path])
+            // Audited for the tenants that exist and are active only: requests naming made-up
+            // slugs must not be able to fill the audit log.
+            if context.tenant != nil {
+                try? await platform.ssoLogins.audit("sso.sign_in_refused", tenant: slug, details: [
+                    "code": failure.code, "reason": failure.message, "route": request.uri.path])
+            }
             guard Self.wantsHTML(request) else { throw failure }
             var response = Self.page(title: "Sign-in failed", body: failure.message + (failure.hint.map { " " + $0 } ?? ""),
                                      link: "/t/\(slug)/api/sso/start", refresh: false)

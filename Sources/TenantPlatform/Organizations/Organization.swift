@@ -8,7 +8,7 @@ public struct Organization: Sendable, Equatable {
     public let adminEmail: String?
     /// The slugs of the tenants linked to it, in order.
     public let tenantSlugs: [String]
-    /// Whether Microsoft Entra ID sign-in is configured (see ``SSOSettings``).
+    /// Whether single sign-on is configured (see ``SSOSettings``).
     public let hasSSO: Bool
     public let createdAt: Date
 

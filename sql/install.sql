@@ -83,18 +83,23 @@ SELECT pgperm.is_pending('auth', 'migrations/0013_invitations.sql') AS pending \
 \ir migrations/0013_invitations.sql
 SELECT pgperm.record_applied('auth', 'migrations/0013_invitations.sql', 'c8ee2e610e42c043');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0014_tenant_soft_delete.sql') AS pending \gset
+\if :pending
+\ir migrations/0014_tenant_soft_delete.sql
+SELECT pgperm.record_applied('auth', 'migrations/0014_tenant_soft_delete.sql', '1fe7cbb26ff8e586');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
-SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', '847847a759d935a5');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'ac839ec32f43c88a');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'bcd68cfaa48efd6b');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
-SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3');
+SELECT pgperm.record_applied('auth', 'functions/tenants.sql', '0f328435eda16412');
 \ir functions/catalogue.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'c307095185c1eccf');
 \ir functions/perm_sets.sql
@@ -136,5 +141,5 @@ SELECT pgperm.record_applied('auth', 'triggers.sql', 'f0d6dc32af1d5abf');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '2872bce5ee74af0d');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'beebe1bbc4f0aa8b');
 COMMIT;

@@ -26,8 +26,8 @@ struct Bench: AsyncParsableCommand {
     var tenants = 1_000
 
     @Option(name: .customLong("resource-grants"),
-            help: "Rows of auth.resource_grant, for auth.has_resource_permission (0: leave it out); a multiple of --users, at most 100 per user.")
-    var resourceGrants = 10_000_000
+            help: "Rows of auth.resource_grant, to measure auth.has_resource_permission too (default 0: not measured); a multiple of --users, at most 100 per user.")
+    var resourceGrants = 0
 
     @Option(help: "Seconds per measured run.")
     var seconds = 6

@@ -14,11 +14,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // jwt-kit 5.8 needs swift-crypto 4; the range keeps 3.12.3 for anything else that asks for 3.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // Hummingbird's own foundations, named for the portal's connection timeout handler.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // Single sign-on: ID-token signatures and claims, and the calls to the identity provider.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libpq, the PostgreSQL C client library (Debian: libpq-dev).
@@ -58,11 +62,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // OpenID Connect sign-in for an organization's tenants (Microsoft Entra ID or any
+        // provider with a discovery document): discovery, the key set, ID-token checks, and the
+        // single-use login attempts kept in the master database.
+        .target(
+            name: "SingleSignOn",
+            dependencies: [
+                "PQ", "TenantPlatform",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The HTTP face of the platform: the admin portal at /admin/ and the tenant APIs at /t/{slug}/api/.
         .target(
             name: "AdminPortal",
             dependencies: [
-                "PQ", "Permissions", "TenantPlatform",
+                "PQ", "Permissions", "TenantPlatform", "SingleSignOn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -80,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "pgperm",
             dependencies: [
-                "PQ", "Permissions", "LocalPostgres", "Benchmark", "TenantPlatform", "AdminPortal",
+                "PQ", "Permissions", "LocalPostgres", "Benchmark", "TenantPlatform", "AdminPortal", "SingleSignOn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -99,13 +118,23 @@ let package = Package(
         // A platform with its own master database on the disposable cluster, for platform and portal tests.
         .target(
             name: "PlatformTestSupport",
-            dependencies: ["PQ", "LocalPostgres", "PostgresTestSupport", "TenantPlatform"]
+            dependencies: [
+                "PQ", "LocalPostgres", "PostgresTestSupport", "TenantPlatform",
+                // oidc-provider-mock, the OpenID provider of the single sign-on tests.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
         .testTarget(name: "AdminPortalTests", dependencies: [
-            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport",
+            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "SingleSignOn",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

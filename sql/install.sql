@@ -63,6 +63,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0008_assignment_paging_index.sql') 
 \ir migrations/0008_assignment_paging_index.sql
 SELECT pgperm.record_applied('auth', 'migrations/0008_assignment_paging_index.sql', '8cc55eb1ee2778a5');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0010_user_identity.sql') AS pending \gset
+\if :pending
+\ir migrations/0010_user_identity.sql
+SELECT pgperm.record_applied('auth', 'migrations/0010_user_identity.sql', '7c51d4264282d6b7');
+\endif
 SELECT pgperm.is_pending('auth', 'migrations/0011_resource_grants.sql') AS pending \gset
 \if :pending
 \ir migrations/0011_resource_grants.sql
@@ -131,10 +136,12 @@ SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90'
 SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
 \ir functions/invitations.sql
 SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
+\ir functions/identities.sql
+SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
 SELECT pgperm.record_applied('auth', 'triggers.sql', '0c42f78d2f77360c');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '12a96c8952693b96');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'beebe1bbc4f0aa8b');
 COMMIT;

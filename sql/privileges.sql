@@ -85,7 +85,9 @@ DECLARE
         -- checks the old password.
         'auth.verify_user_password(text, text)',
         -- A service's key: its tenant and technical user, or nothing.
-        'auth.authenticate_api_key(text)'];
+        'auth.authenticate_api_key(text)',
+        -- Single sign-on: the user an identity at a provider signs in as.
+        'auth.get_user_by_identity(text, text)'];
     -- Tables an administrator may change directly, as the reference's examples do.
     _admin_tables text[] := ARRAY[
         'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
@@ -154,7 +156,11 @@ DECLARE
         'auth.refresh_effective_access(uuid[], uuid[])',
         'auth.enable_tenant_isolation(regclass, name)',
         'auth.set_user_password(uuid, text)',
-        'auth.unlock_user(uuid)'];
+        'auth.unlock_user(uuid)',
+        'auth.link_user_identity(uuid, text, text, text)',
+        'auth.unlink_user_identity(uuid, text, text)',
+        'auth.get_user_identities(uuid)',
+        'auth.get_tenant_member_by_email(uuid, text)'];
 BEGIN
     IF _prefix !~ '^[a-z_][a-z0-9_]{0,50}$' THEN
         RAISE EXCEPTION 'invalid role prefix'

@@ -215,6 +215,12 @@ CREATE OR REPLACE TRIGGER user_info_audit
 CREATE OR REPLACE TRIGGER user_info_audit_insert
     AFTER INSERT ON auth.user_info REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
+CREATE OR REPLACE TRIGGER user_identity_audit
+    AFTER UPDATE OR DELETE ON auth.user_identity
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER user_identity_audit_insert
+    AFTER INSERT ON auth.user_identity REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER tenant_user_audit
     AFTER UPDATE OR DELETE ON auth.tenant_user
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

@@ -108,7 +108,7 @@ extension APIError {
         case .unknownTenant, .unknownOrganization, .unknownAdminUser, .ssoNotConfigured, .notAssigned, .noMigrationToResume,
              .unknownServer:
             .notFound
-        case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive, .migrationRunning, .serverExists,
+        case .tenantExists, .organizationExists, .domainTaken, .adminUserExists, .tenantNotActive, .migrationRunning, .serverExists,
              .serverNotActive, .noCapacity, .serverInUse, .moveInProgress:
             .conflict
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,

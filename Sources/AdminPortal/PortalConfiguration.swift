@@ -1,3 +1,5 @@
+import SingleSignOn
+
 /// How the portal listens and keeps sessions.
 public struct PortalConfiguration: Sendable {
     /// The address to bind; loopback unless the operator says otherwise.
@@ -21,6 +23,9 @@ public struct PortalConfiguration: Sendable {
     /// A connection is closed when a request's body has not fully arrived this long after
     /// its head.
     public var requestReadTimeout: Duration
+    /// Single sign-on: the deadline of calls to identity providers, and how often a key set
+    /// may be fetched again.
+    public var singleSignOn = SingleSignOnClient.Configuration()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
                 sessionLifetime: Duration = .seconds(24 * 3600), secureCookies: Bool = false, publicOrigins: [String] = [],

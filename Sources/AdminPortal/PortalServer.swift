@@ -43,6 +43,7 @@ public struct PortalServer: Sendable {
             do {
                 try await sessions.sweep()
                 try await signIns.sweep()
+                try await platform.ssoLogins.sweep()
             } catch {
                 logger.warning("could not delete expired sessions", metadata: ["error": "\(error)"])
             }
@@ -104,5 +105,6 @@ public struct PortalServer: Sendable {
         TenantPreferenceRoutes(work: work).register(on: signedIn)
         TenantAPIKeyRoutes(work: work).register(on: signedIn)
         TenantInvitationRoutes(work: work, connections: platform.connections).register(open: open, signedIn: signedIn)
+        TenantSSORoutes(platform: platform, sessions: tenantSessions, configuration: configuration).register(on: open)
     }
 }

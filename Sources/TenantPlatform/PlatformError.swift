@@ -64,6 +64,8 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         /// The slug, database or role is taken, or `--resume` met a tenant that is not being created.
         public static let tenantExists = Code("tenant_exists")
         public static let organizationExists = Code("organization_exists")
+        /// The email domain is allowed for another organization's single sign-on already.
+        public static let domainTaken = Code("domain_taken")
         public static let adminUserExists = Code("admin_user_exists")
         /// The tenant is suspended (`inactive`), failed or still being created.
         public static let tenantNotActive = Code("tenant_not_active")

@@ -28,6 +28,11 @@ SELECT pgperm.is_pending('master', 'master/migrations/0003_database_servers.sql'
 \ir migrations/0003_database_servers.sql
 SELECT pgperm.record_applied('master', 'master/migrations/0003_database_servers.sql', '83962ab10a2fd38a');
 \endif
+SELECT pgperm.is_pending('master', 'master/migrations/0005_sso_login.sql') AS pending \gset
+\if :pending
+\ir migrations/0005_sso_login.sql
+SELECT pgperm.record_applied('master', 'master/migrations/0005_sso_login.sql', '4ce82f49efae554f');
+\endif
 
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('master', 'master/functions/passwords.sql', '092ed35f2f710e46');

@@ -70,6 +70,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let alreadyAssigned = Code("QD008")
         /// No longer raised: assigning a current owner changes nothing.
         public static let alreadyOwner = Code("QD009")
+        /// The identity at an external provider signs in as another user (`link_user_identity`).
+        public static let identityTaken = Code("QD011")
         /// The permission (or a descendant) is used by a set or an assignment.
         public static let permissionInUse = Code("QS001")
         /// The user owns the tenant; transfer ownership first.

@@ -27,8 +27,8 @@ extension TenantLifecycle.Credentials: CustomReflectable {
 extension SSOSettings: CustomReflectable {
     public var customMirror: Mirror {
         Mirror(self, children: [
-            "entraTenantID": entraTenantID, "clientID": clientID, "clientSecret": clientSecret.map { _ in redacted } as Any,
-            "allowedDomains": allowedDomains, "updatedAt": updatedAt,
+            "provider": provider, "clientID": clientID, "clientSecret": clientSecret.map { _ in redacted } as Any,
+            "allowedDomains": allowedDomains, "justInTime": justInTime, "updatedAt": updatedAt,
         ], displayStyle: .struct)
     }
 }

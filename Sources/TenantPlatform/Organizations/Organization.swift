@@ -8,7 +8,7 @@ public struct Organization: Sendable, Equatable {
     public let adminEmail: String?
     /// The slugs of the tenants linked to it, in order.
     public let tenantSlugs: [String]
-    /// Whether Microsoft Entra ID sign-in is configured (see ``SSOSettings``).
+    /// Whether single sign-on is configured (see ``SSOSettings``).
     public let hasSSO: Bool
     public let createdAt: Date
 
@@ -32,15 +32,47 @@ public struct Organization: Sendable, Equatable {
     }
 }
 
-/// An organization's Microsoft Entra ID sign-in settings.
+/// Who an organization's users sign in with.
+public enum SSOProvider: Sendable, Equatable {
+    /// Microsoft Entra ID: the directory (tenant) id, a GUID (lower case) or one of its
+    /// domains (contoso.onmicrosoft.com). Endpoints are the directory's v2.0 ones.
+    case entraID(tenantID: String)
+    /// Any OpenID Connect provider, by its issuer URL (its discovery document is at
+    /// `{issuer}/.well-known/openid-configuration`).
+    case openIDConnect(issuer: String)
+}
+
+/// What a first sign-in of someone who is not a member yet does: nothing (refused), or
+/// create the member, with a permission set of the tenant when one is named.
+public struct JustInTimeMembership: Sendable, Equatable {
+    public var enabled: Bool
+    /// The code of the permission set (in each tenant) new members get; nil for none.
+    public var permSet: String?
+
+    public init(enabled: Bool, permSet: String? = nil) {
+        self.enabled = enabled
+        self.permSet = permSet
+    }
+
+    public static let off = JustInTimeMembership(enabled: false)
+}
+
+/// An organization's single sign-on settings.
 public struct SSOSettings: Sendable, Equatable {
-    /// The Entra (Azure AD) directory: its GUID or a verified domain such as contoso.onmicrosoft.com.
-    public let entraTenantID: String
-    /// The application (client) id registered in Entra, a GUID.
+    public let provider: SSOProvider
+    /// The application (client) id registered at the provider.
     public let clientID: String
     /// The client secret, decrypted; nil unless asked for (``OrganizationStore/sso(of:revealingSecret:)``).
     public let clientSecret: String?
-    /// Sign-in is accepted only for emails in these domains (lower case); empty allows any.
+    /// Sign-in is accepted only for verified emails in these domains (lower case). Each
+    /// domain belongs to this organization only. Empty allows any account of an Entra
+    /// directory; a generic provider needs at least one.
     public let allowedDomains: [String]
+    public let justInTime: JustInTimeMembership
     public let updatedAt: Date
+
+    /// The Entra directory id, for an Entra provider.
+    public var entraTenantID: String? {
+        if case .entraID(let tenantID) = provider { tenantID } else { nil }
+    }
 }

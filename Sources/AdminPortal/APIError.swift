@@ -106,7 +106,7 @@ extension APIError {
              .unknownServer:
             .notFound
         case .tenantExists, .organizationExists, .adminUserExists, .tenantNotActive, .migrationRunning, .serverExists,
-             .serverNotActive, .noCapacity, .serverInUse, .moveInProgress:
+             .serverNotActive, .noCapacity, .serverInUse, .moveInProgress, .lastSuperadmin:
             .conflict
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
              .superadminNotScoped, .notConfirmed, .invalidServer:

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Admin portal: the Organizations tab's API")
 struct AdminOrganizationTests {
-    static let sso: [String: Any] = ["entra_tenant_id": "contoso.onmicrosoft.com", "client_id": "0b3c5d7e-1111-4222-8333-944455556666",
+    nonisolated(unsafe) static let sso: [String: Any] = ["entra_tenant_id": "contoso.onmicrosoft.com", "client_id": "0b3c5d7e-1111-4222-8333-944455556666",
                                      "client_secret": "s3cret-value-never-shown", "allowed_domains": ["Contoso.com", "contoso.com"]]
 
     @Test("a superadmin creates, assigns, configures SSO (the secret never comes back), unassigns and deletes, tenants kept")

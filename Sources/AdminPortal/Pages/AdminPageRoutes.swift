@@ -24,7 +24,6 @@ struct AdminPageRoutes {
             guard let text = EmbeddedWeb.files[served.file] else { preconditionFailure("\(served.file) is not embedded: check web/") }
             let response = Self.file(text, type: served.type)
             router.get(path.isEmpty ? "admin" : "admin/\(path)") { _, _ in response }
-            if path.isEmpty { router.get("admin/") { _, _ in response } }
         }
     }
 

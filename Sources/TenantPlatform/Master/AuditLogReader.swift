@@ -17,8 +17,8 @@ public struct AuditEntry: Sendable, Equatable {
 public struct AuditQuery: Sendable {
     /// The actor, any case (an admin's email).
     public var actor: String?
-    /// Rows of the tenant that has this slug now (under any of its earlier slugs too), or
-    /// that had it when the row was written.
+    /// Rows of every tenant that has or ever had this slug, under all of its slugs: a
+    /// tenant's whole history, from any of its names.
     public var tenant: String?
     /// An action (`tenant.delete`) or a family of them (`tenant.`).
     public var action: String?
@@ -50,7 +50,8 @@ extension Platform {
               FROM platform.audit_log l
              WHERE ($1::text IS NULL OR lower(l.actor) = lower($1))
                AND ($2::text IS NULL OR l.tenant_slug = $2
-                    OR l.tenant_id = (SELECT t.tenant_id FROM platform.tenant t WHERE t.slug = $2))
+                    OR l.tenant_id IN (SELECT t.tenant_id FROM platform.tenant t WHERE t.slug = $2
+                                       UNION SELECT a.tenant_id FROM platform.audit_log a WHERE a.tenant_slug = $2))
                AND ($3::text IS NULL OR l.action = $3 OR (right($3, 1) = '.' AND starts_with(l.action, $3)))
                AND ($4::uuid[] IS NULL OR l.tenant_id = ANY ($4))
                AND ($5::bigint IS NULL OR l.audit_id < $5)

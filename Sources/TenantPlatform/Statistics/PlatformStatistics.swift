@@ -108,9 +108,7 @@ extension Platform {
                         return (server.id, try await Self.within(timeout) {
                             try await self.withAdminConnection(on: server) { admin in
                                 var reading = ServerReading()
-                                for row in try await admin.query("SELECT datname, pg_database_size(oid) FROM pg_database WHERE datallowconn").rows {
-                                    reading.databaseSizes[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
-                                }
+                                reading.databaseSizes = try await Self.databaseSizes(on: admin)
                                 reading.sizeBytes = reading.databaseSizes.values.reduce(0, +)
                                 // Less this reading's own connection.
                                 reading.connections = try await admin.query(
@@ -125,6 +123,23 @@ extension Platform {
             }
             return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
         }
+    }
+
+    /// Every database's size. A database dropped between the catalogue read and its size
+    /// (a tenant deleted meanwhile) fails the statement; it is simply read again.
+    private static func databaseSizes(on admin: Connection) async throws -> [String: Int64] {
+        for attempt in 1... {
+            do {
+                var sizes: [String: Int64] = [:]
+                for row in try await admin.query("SELECT datname, pg_database_size(oid) FROM pg_database WHERE datallowconn").rows {
+                    sizes[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
+                }
+                return sizes
+            } catch let error as PostgresError where error.code?.rawValue == "3D000" && attempt < 3 {
+                continue
+            }
+        }
+        return [:]
     }
 
     /// The counts of each active tenant, `concurrency` databases at a time.

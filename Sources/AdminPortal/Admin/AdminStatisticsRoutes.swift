@@ -58,38 +58,10 @@ struct AdminStatisticsRoutes {
     }
 
     struct RequestsView: Encodable {
-        let lastFiveMinutes: [RouteView]
-        let lastHour: [RouteView]
+        let lastFiveMinutes: [RequestMetrics.RouteSummary]
+        let lastHour: [RequestMetrics.RouteSummary]
         /// Oldest first, one per minute of the last hour.
-        let perMinute: [MinuteView]
-    }
-
-    struct RouteView: Encodable {
-        let method: String
-        let route: String
-        let requests: Int
-        let clientErrors: Int
-        let serverErrors: Int
-        let p50Ms: Double
-        let p95Ms: Double
-        let p99Ms: Double
-
-        init(_ summary: RequestMetrics.RouteSummary) {
-            method = summary.method
-            route = summary.route
-            requests = summary.requests
-            clientErrors = summary.clientErrors
-            serverErrors = summary.serverErrors
-            p50Ms = summary.p50Ms
-            p95Ms = summary.p95Ms
-            p99Ms = summary.p99Ms
-        }
-    }
-
-    struct MinuteView: Encodable {
-        let minute: Date
-        let requests: Int
-        let errors: Int
+        let perMinute: [RequestMetrics.MinuteTotal]
     }
 
     func register(on group: RouterGroup<PortalContext>) {
@@ -120,10 +92,8 @@ struct AdminStatisticsRoutes {
                     .sorted { ($0.sizeBytes ?? -1, $1.name) > ($1.sizeBytes ?? -1, $0.name) }
                 let open = try await sessions.openCounts()
                 sessionsView = SessionsView(admin: open.admin, tenantUser: open.tenantUser)
-                requestsView = RequestsView(lastFiveMinutes: requests.routes(lastMinutes: 5).map(RouteView.init),
-                                            lastHour: requests.routes(lastMinutes: 60).map(RouteView.init),
-                                            perMinute: requests.perMinute().map { MinuteView(minute: $0.minute, requests: $0.requests,
-                                                                                             errors: $0.errors) })
+                requestsView = RequestsView(lastFiveMinutes: requests.routes(lastMinutes: 5),
+                                            lastHour: requests.routes(lastMinutes: 60), perMinute: requests.perMinute())
             }
             return StatisticsView(tenantsByStatus: byStatus, totals: totals, tenants: tenants, servers: servers,
                                   sessions: sessionsView, requests: requestsView,

@@ -59,9 +59,7 @@ struct AdminUserRoutes {
             let user = try await target(context)
             let change = try await request.decode(as: Change.self, context: context)
             let role = try change.role.map(Self.role)
-            if change.isActive == false && user.id == me.id {
-                throw PlatformError(.lastSuperadmin, "you cannot deactivate yourself", hint: "Ask another superadmin.")
-            }
+            if change.isActive == false && user.id == me.id { throw Self.ownAccount("deactivate") }
             if let role { _ = try await admins.setRole(user.id.description, role) }
             if let active = change.isActive { try await admins.setActive(user.id.description, active) }
             return AdminUserView(try await admins.require(user.id.description))
@@ -69,9 +67,7 @@ struct AdminUserRoutes {
         group.delete("admin-users/{admin}") { _, context in
             let me = try requireSuperadmin(context, to: "delete admin users")
             let user = try await target(context)
-            guard user.id != me.id else {
-                throw PlatformError(.lastSuperadmin, "you cannot delete yourself", hint: "Ask another superadmin.")
-            }
+            guard user.id != me.id else { throw Self.ownAccount("delete") }
             try await admins.delete(user.id.description)
             return Response(status: .noContent)
         }
@@ -98,6 +94,12 @@ struct AdminUserRoutes {
 
     private func target(_ context: PortalContext) async throws -> AdminUser {
         try await platform.adminUsers.require(try context.parameters.require("admin"))
+    }
+
+    /// 409: an admin may not lock themself out.
+    static func ownAccount(_ action: String) -> APIError {
+        APIError(status: .conflict, code: "own_account", message: "you cannot \(action) your own admin user",
+                 hint: "Ask another superadmin to do it.")
     }
 
     static func role(_ text: String) throws -> AdminUser.Role {

@@ -83,7 +83,7 @@ final class RequestMetrics: Sendable {
 
     // MARK: - The statistics tab's summary
 
-    struct RouteSummary: Sendable {
+    struct RouteSummary: Sendable, Encodable {
         let method: String
         let route: String
         let requests: Int
@@ -94,7 +94,7 @@ final class RequestMetrics: Sendable {
         let p99Ms: Double
     }
 
-    struct MinuteTotal: Sendable {
+    struct MinuteTotal: Sendable, Encodable {
         let minute: Date
         let requests: Int
         let errors: Int

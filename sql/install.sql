@@ -63,6 +63,16 @@ SELECT pgperm.is_pending('auth', 'migrations/0008_assignment_paging_index.sql') 
 \ir migrations/0008_assignment_paging_index.sql
 SELECT pgperm.record_applied('auth', 'migrations/0008_assignment_paging_index.sql', '8cc55eb1ee2778a5');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0011_resource_grants.sql') AS pending \gset
+\if :pending
+\ir migrations/0011_resource_grants.sql
+SELECT pgperm.record_applied('auth', 'migrations/0011_resource_grants.sql', 'ff5f26ea255462dd');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0012_api_keys.sql') AS pending \gset
+\if :pending
+\ir migrations/0012_api_keys.sql
+SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', 'c2be60c158fa1145');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -70,17 +80,17 @@ SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c'
 \ir functions/internal.sql
 SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '6d787951d8829afe');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'ac839ec32f43c88a');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
 SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3');
 \ir functions/catalogue.sql
-SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'f3f32e79ff1a2654');
+SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'c307095185c1eccf');
 \ir functions/perm_sets.sql
-SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'c094cecf64c479ba');
+SELECT pgperm.record_applied('auth', 'functions/perm_sets.sql', 'ddaa073fe4f2ed14');
 \ir functions/groups.sql
-SELECT pgperm.record_applied('auth', 'functions/groups.sql', '7bf3ac028a981b6b');
+SELECT pgperm.record_applied('auth', 'functions/groups.sql', '08792be763f02be3');
 \ir functions/assignments.sql
 SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078aef6');
 \ir functions/permission_lookup.sql
@@ -90,21 +100,25 @@ SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9')
 \ir functions/explain.sql
 SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
 \ir functions/lists.sql
-SELECT pgperm.record_applied('auth', 'functions/lists.sql', '93279b0adc883a04');
+SELECT pgperm.record_applied('auth', 'functions/lists.sql', 'c6eb6da7cb30bd73');
 \ir functions/catalogue_apply.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue_apply.sql', 'c3f3704ee6b37722');
 \ir functions/preferences.sql
 SELECT pgperm.record_applied('auth', 'functions/preferences.sql', '63d4eec9d1b197d3');
 \ir functions/audit.sql
-SELECT pgperm.record_applied('auth', 'functions/audit.sql', '668dc3237dc0157f');
+SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 \ir functions/tenant_isolation.sql
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+\ir functions/resources.sql
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '31c0cc24dac8d34b');
+\ir functions/api_keys.sql
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '5be1b21d452873db');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '9159ae3169b04d0f');
+SELECT pgperm.record_applied('auth', 'triggers.sql', 'b39d3865ece5a67c');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'c448c3f2688989dc');
+SELECT pgperm.record_applied('auth', 'privileges.sql', 'c12f0df40ce70b5f');
 COMMIT;

@@ -52,12 +52,15 @@ DECLARE
     _schemas regnamespace[];
 
     -- SECURITY INVOKER checks read these two tables with the caller's rights.
-    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission'];
+    _app_tables text[] := ARRAY['auth.effective_access', 'auth.permission', 'auth.resource_grant'];
     _app_functions text[] := ARRAY[
         'auth.has_permission(uuid, uuid, text)',
         'auth.has_permissions(uuid, uuid, text[], boolean)',
         'auth.require_permission(uuid, uuid, text)',
         'auth.get_user_permissions(uuid, uuid)',
+        'auth.has_resource_permission(uuid, uuid, text, text, text)',
+        'auth.filter_resource_ids(uuid, uuid, text, text[], text)',
+        'auth.can_access_resource(text, text, text)',
         'auth.check_tenant_access(uuid, uuid)',
         -- The check path: the compiled catalogue and the unknown-code error.
         'auth.permission_ancestors(text)',
@@ -70,6 +73,7 @@ DECLARE
         'auth.get_tenant_statistics(uuid)',
         'auth.get_tenant_by_code(text)',
         'auth.list_tenant_users(uuid, text, boolean, integer, text)',
+        'auth.get_tenant_user(uuid, uuid)',
         -- The catalogue, paged: the role reads auth.permission already.
         'auth.list_permissions(integer, text)',
         'auth.is_group_owner(uuid, uuid, uuid)',
@@ -79,12 +83,14 @@ DECLARE
         -- Login. Setting a password is administration: with it an application could take
         -- over any account, so a self-service change would need its own function that
         -- checks the old password.
-        'auth.verify_user_password(text, text)'];
+        'auth.verify_user_password(text, text)',
+        -- A service's key: its tenant and technical user, or nothing.
+        'auth.authenticate_api_key(text)'];
     -- Tables an administrator may change directly, as the reference's examples do.
     _admin_tables text[] := ARRAY[
         'auth.tenant', 'auth.user_info', 'auth.tenant_user', 'auth.user_group', 'auth.owner',
         'auth.user_group_member', 'auth.permission', 'auth.perm_set', 'auth.perm_set_permission',
-        'auth.permission_assignment', 'auth.user_tenant_preference'];
+        'auth.permission_assignment', 'auth.user_tenant_preference', 'auth.resource_grant'];
     _admin_functions text[] := ARRAY[
         'auth.create_user(text, text, text)',
         'auth.update_user(uuid, text, text, text)',
@@ -117,14 +123,27 @@ DECLARE
         'auth.remove_group_owner(uuid, uuid, uuid)',
         'auth.assign_permission(uuid, uuid, uuid, text, text)',
         'auth.unassign_permission(uuid, uuid, uuid, text, text)',
+        'auth.grant_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.deny_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.revoke_resource_permission(uuid, text, text, text, uuid, uuid)',
+        'auth.get_resource_grants(uuid, text, text)',
+        'auth.create_api_key(uuid, text, timestamptz, text, text[])',
+        'auth.revoke_api_key(uuid, uuid)',
+        'auth.list_api_keys(uuid, integer, timestamptz, uuid)',
         'auth.list_user_groups(uuid, integer, text)',
+        'auth.get_user_group(uuid, uuid)',
+        'auth.update_user_group(uuid, uuid, text, text)',
+        'auth.list_group_owners(uuid, uuid, integer, text)',
         'auth.list_group_members(uuid, uuid, integer, text)',
         'auth.list_perm_sets(uuid, integer, text)',
+        'auth.get_perm_set(uuid, text)',
+        'auth.update_perm_set(uuid, text, text, text)',
         'auth.list_perm_set_permissions(uuid, text, integer, text)',
         'auth.list_permission_assignments(uuid, uuid, uuid, text, integer, timestamptz, uuid)',
         'auth.explain_permission(uuid, uuid, text)',
         'auth.apply_permission_catalogue(jsonb, boolean)',
         'auth.get_audit_log(uuid, timestamptz, timestamptz, integer)',
+        'auth.list_audit_log(uuid, boolean, text, uuid, integer, bigint)',
         'auth.refresh_effective_access(uuid[], uuid[])',
         'auth.enable_tenant_isolation(regclass, name)',
         'auth.set_user_password(uuid, text)',
@@ -204,6 +223,10 @@ BEGIN
     EXECUTE format('REVOKE SELECT ON auth.user_password FROM %I', _admin);
     EXECUTE format('GRANT SELECT (user_id, failed_attempts, first_failed_at, locked_until, changed_at) '
                    'ON auth.user_password TO %I', _admin);
+    -- The keys' pepper to nobody, and their hashes neither: the functions alone use them.
+    EXECUTE format('REVOKE SELECT ON auth.api_key_pepper, auth.api_key FROM %I', _admin);
+    EXECUTE format('GRANT SELECT (api_key_id, tenant_id, user_id, name, key_prefix, expires_at, created_at, revoked_at, '
+                   'last_used_at) ON auth.api_key TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
 
     INSERT INTO pgperm.install_setting (component, name, value) VALUES ('auth', 'role_prefix', _prefix)

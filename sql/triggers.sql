@@ -36,6 +36,14 @@ CREATE OR REPLACE TRIGGER user_group_immutable
     BEFORE UPDATE OF tenant_id ON auth.user_group
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
 
+CREATE OR REPLACE TRIGGER api_key_immutable
+    BEFORE UPDATE OF tenant_id, user_id, key_hash ON auth.api_key
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'user_id', 'key_hash');
+
+CREATE OR REPLACE TRIGGER resource_grant_immutable
+    BEFORE UPDATE OF tenant_id ON auth.resource_grant
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
+
 -- A membership never changes hands: its effective_access row, group memberships and
 -- ownership hang off its key. Remove it and add another instead.
 CREATE OR REPLACE TRIGGER tenant_user_immutable
@@ -235,6 +243,19 @@ CREATE OR REPLACE TRIGGER permission_assignment_audit
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
 CREATE OR REPLACE TRIGGER permission_assignment_audit_insert
     AFTER INSERT ON auth.permission_assignment REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
+-- An API key's last use is no event: updates of it alone are not audited.
+CREATE OR REPLACE TRIGGER api_key_audit
+    AFTER UPDATE OF tenant_id, user_id, name, key_prefix, key_hash, expires_at, revoked_at OR DELETE ON auth.api_key
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('key_hash');
+CREATE OR REPLACE TRIGGER api_key_audit_insert
+    AFTER INSERT ON auth.api_key REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('key_hash');
+CREATE OR REPLACE TRIGGER resource_grant_audit
+    AFTER UPDATE OR DELETE ON auth.resource_grant
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();
+CREATE OR REPLACE TRIGGER resource_grant_audit_insert
+    AFTER INSERT ON auth.resource_grant REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert();
 CREATE OR REPLACE TRIGGER user_tenant_preference_audit
     AFTER UPDATE OR DELETE ON auth.user_tenant_preference

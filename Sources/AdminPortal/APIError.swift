@@ -18,6 +18,9 @@ struct APIError: HTTPResponseError, Sendable {
 
     static let notSignedIn = APIError(status: .unauthorized, code: "not_signed_in", message: "not signed in",
                                       hint: "Sign in first: POST your credentials to the session endpoint.")
+    static let invalidAPIKey = APIError(status: .unauthorized, code: "invalid_api_key",
+                                        message: "the API key is unknown, revoked or expired, or not this tenant's",
+                                        hint: "Send a valid key as Authorization: Bearer pgpk_...; a tenant administrator makes one at POST /t/{slug}/api/api-keys.")
     static let wrongCredentials = APIError(status: .unauthorized, code: "wrong_credentials",
                                            message: "unknown user, wrong password, or the account is locked or inactive")
     /// A renamed tenant's old slug, answered only to a signed-in user of that tenant (see

@@ -104,5 +104,13 @@ public struct PortalServer: Sendable {
         let signedIn = open.group().add(middleware: TenantUserAuthenticator(sessions: tenantSessions))
         TenantAPIRoutes(connections: platform.connections, sessions: tenantSessions, throttle: signIns)
             .register(open: open, signedIn: signedIn)
+        let work = TenantWork(connections: platform.connections)
+        TenantUserRoutes(work: work).register(on: signedIn)
+        TenantGroupRoutes(work: work).register(on: signedIn)
+        TenantPermSetRoutes(work: work).register(on: signedIn)
+        TenantAssignmentRoutes(work: work).register(on: signedIn)
+        TenantInsightRoutes(work: work).register(on: signedIn)
+        TenantPreferenceRoutes(work: work).register(on: signedIn)
+        TenantAPIKeyRoutes(work: work).register(on: signedIn)
     }
 }

@@ -34,6 +34,13 @@ struct BenchmarkDataSet {
         try await step("write-test tenant (\(BenchmarkScale.writeTenantMembers.formatted()) members)") {
             try await loadWriteTenant()
         }
+        let perUser = scale.resourceGrantsPerUser
+        for k in stride(from: 0, to: perUser, by: 10) {
+            let last = min(perUser, k + 10) - 1
+            try await step("resource grants \((k * scale.users + 1).formatted())–\(((last + 1) * scale.users).formatted()) of \(scale.resourceGrants.formatted())") {
+                try await loadResourceGrants(k...last)
+            }
+        }
         try await step("ANALYZE") { try await connection.query("ANALYZE") }
     }
 
@@ -97,6 +104,21 @@ struct BenchmarkDataSet {
                 WHERE n % 4 = 0
                 """)
         }
+    }
+
+    /// The `k`-th resource grants of every user, for each `k` of `round`: through the bulk path,
+    /// audit rows included.
+    private func loadResourceGrants(_ round: ClosedRange<Int>) async throws {
+        let upt = scale.usersPerTenant
+        try await connection.query("""
+            INSERT INTO auth.resource_grant (tenant_id, resource_type, resource_id, user_id, permission_no, is_deny)
+            SELECT \(BenchmarkIDs.sql(BenchmarkIDs.tenant, "(n - 1) / \(upt) + 1")), 'document',
+                   'd' || (n * 31 + k * 101) % \(BenchmarkScale.documentsPerTenant),
+                   \(BenchmarkIDs.sql(BenchmarkIDs.user, "n")), p.permission_no, (n + k) % 10 = 0
+              FROM generate_series(\(round.lowerBound), \(round.upperBound)) k CROSS JOIN generate_series(1, \(scale.users)) n
+              JOIN auth.permission p ON p.code::text = 'm' || (n * 7 + k) % 1000 / 100 || '.s' || (n * 7 + k) % 100 / 10
+                                                      || '.p' || (n * 7 + k) % 10
+            """)
     }
 
     /// A tenant of 10,000 members in one group, and sets for the write timings.

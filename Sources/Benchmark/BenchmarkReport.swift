@@ -6,6 +6,8 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
     let loadTime: Duration
     let baseline: LatencySummary
     let check: LatencySummary
+    /// `auth.has_resource_permission` over the data set's resource grants, if it has any.
+    let resourceCheck: LatencySummary?
     /// Each task holds one pooled connection for its loop, as pgbench clients do.
     let swift: LatencySummary
     /// Each check leases a connection from the pool.
@@ -35,6 +37,11 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
             "|---|---:|---:|---:|---:|---:|",
             row(baseline, "100%"),
             row(check, percent(checkToBaseline) + " of baseline"),
+        ]
+        if let resourceCheck {
+            lines.append(row(resourceCheck, percent(resourceCheck.callsPerSecond / check.callsPerSecond) + " of has_permission"))
+        }
+        lines += [
             row(swift, percent(swiftToPgbench) + " of pgbench"),
             row(swiftLeasePerCall, percent(swiftLeasePerCall.callsPerSecond / check.callsPerSecond) + " of pgbench"),
             "",

@@ -57,6 +57,7 @@ public struct PermissionsBenchmark {
                                     clients: configuration.clients, workDirectory: workDirectory)
         let baselineScript = PgbenchScripts.check("bench.baseline_lookup", scale: scale)
         let checkScript = PgbenchScripts.check("auth.has_permission", scale: scale)
+        let resourceScript = scale.resourceGrants > 0 ? PgbenchScripts.resourceCheck(scale: scale) : nil
 
         progress("Settling: VACUUM ANALYZE and CHECKPOINT, so autovacuum does not run during the measurements ...")
         try await connection.query("VACUUM ANALYZE")
@@ -65,19 +66,28 @@ public struct PermissionsBenchmark {
         progress("Warming up ...")
         _ = try pgbench.run(name: "warmup", script: baselineScript, seconds: 3, log: false)
         _ = try pgbench.run(name: "warmup", script: checkScript, seconds: 3, log: false)
+        if let resourceScript { _ = try pgbench.run(name: "warmup", script: resourceScript, seconds: 3, log: false) }
         // Baseline and check alternate, and the median round counts: the machine's own drift
         // (other processes, CPU frequency) then weighs on both equally.
         var baselineRuns: [LatencySummary] = []
         var checkRuns: [LatencySummary] = []
+        var resourceRuns: [LatencySummary] = []
         for round in 1...configuration.rounds {
-            progress("Round \(round) of \(configuration.rounds): baseline, then auth.has_permission, with pgbench (\(configuration.seconds) s each) ...")
+            progress("Round \(round) of \(configuration.rounds): baseline, then auth.has_permission"
+                     + (resourceScript == nil ? "" : ", then auth.has_resource_permission")
+                     + ", with pgbench (\(configuration.seconds) s each) ...")
             baselineRuns.append(try pgbench.run(name: "baseline: one primary-key lookup (pgbench)", script: baselineScript,
                                                 seconds: configuration.seconds))
             checkRuns.append(try pgbench.run(name: "auth.has_permission (pgbench)", script: checkScript,
                                              seconds: configuration.seconds))
+            if let resourceScript {
+                resourceRuns.append(try pgbench.run(name: "auth.has_resource_permission (pgbench)", script: resourceScript,
+                                                    seconds: configuration.seconds))
+            }
         }
         let baseline = LatencySummary.median(baselineRuns)
         let check = LatencySummary.median(checkRuns)
+        let resourceCheck = resourceRuns.isEmpty ? nil : LatencySummary.median(resourceRuns)
         progress("Measuring auth.has_permission through the Swift wrapper and pool (2 × \(configuration.seconds) s) ...")
         let loop = SwiftCheckLoop(conninfo: conninfo, clients: configuration.clients, scale: scale)
         let swift = try await loop.run(seconds: configuration.seconds, mode: .connectionPerTask)
@@ -86,7 +96,8 @@ public struct PermissionsBenchmark {
         progress("Timing writes ...")
         let writes = try await timeWrites(on: connection)
         return BenchmarkReport(
-            configuration: configuration, loadTime: loadTime, baseline: baseline, check: check, swift: swift,
+            configuration: configuration, loadTime: loadTime, baseline: baseline, check: check, resourceCheck: resourceCheck,
+            swift: swift,
             swiftLeasePerCall: swiftLeasePerCall,
             writes: writes, bufferHits: try await bufferHits(on: connection),
             deniedShare: try await deniedShare(on: connection),

@@ -38,8 +38,27 @@ struct PgbenchRunner {
     }
 }
 
-/// The two pgbench scripts: identical argument preparation, different function.
+/// The pgbench scripts: the check and the baseline share their argument preparation; the
+/// resource check adds a document.
 enum PgbenchScripts {
+    /// Picks a random user, their tenant, a document of the tenant and a random leaf code, and
+    /// calls `auth.has_resource_permission` with them. One time in two the document is one of
+    /// the user's own grants (which holds another code, mostly).
+    static func resourceCheck(scale: BenchmarkScale) -> String {
+        """
+        \\set u random(1, \(scale.users))
+        \\set t (:u - 1) / \(scale.usersPerTenant) + 1
+        \\set k random(0, \(max(1, 2 * scale.resourceGrantsPerUser) - 1))
+        \\set d (:u * 31 + :k * 101) % \(BenchmarkScale.documentsPerTenant)
+        \\set c random(0, 999)
+        \\set c1 :c / 100
+        \\set c2 (:c / 10) % 10
+        \\set c3 :c % 10
+        SELECT auth.has_resource_permission(\(BenchmarkIDs.sql(BenchmarkIDs.tenant, ":t")), \(BenchmarkIDs.sql(BenchmarkIDs.user, ":u")), 'document', 'd' || :d, 'm' || :c1 || '.s' || :c2 || '.p' || :c3);
+
+        """
+    }
+
     /// Picks a random user, their tenant and a random leaf code, and calls `function` with them.
     static func check(_ function: String, scale: BenchmarkScale) -> String {
         """

@@ -10,8 +10,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Generates the data set into a disposable PostgreSQL cluster (or, with --database-url, into \
             an empty database you provide), then runs pgbench with a baseline script and a \
-            has_permission script, a Swift loop through AuthClient, and timed writes, and prints \
-            one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
+            has_permission script (and a has_resource_permission one over --resource-grants grants), a \
+            Swift loop through AuthClient, and timed writes, and prints one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
             """)
 
     @Option(name: .customLong("database-url"),
@@ -24,6 +24,10 @@ struct Bench: AsyncParsableCommand {
 
     @Option(help: "Tenants in the data set (users are spread evenly).")
     var tenants = 1_000
+
+    @Option(name: .customLong("resource-grants"),
+            help: "Rows of auth.resource_grant, for auth.has_resource_permission (0: leave it out); a multiple of --users, at most 100 per user.")
+    var resourceGrants = 10_000_000
 
     @Option(help: "Seconds per measured run.")
     var seconds = 6
@@ -39,6 +43,9 @@ struct Bench: AsyncParsableCommand {
     func validate() throws {
         guard users >= tenants, tenants >= 1, users % tenants == 0 else {
             throw ValidationError("--users must be a positive multiple of --tenants")
+        }
+        guard resourceGrants >= 0, resourceGrants % users == 0, resourceGrants / users <= 100 else {
+            throw ValidationError("--resource-grants must be a multiple of --users, at most 100 per user (0 for none)")
         }
         guard seconds >= 1, clients >= 1, rounds >= 1 else {
             throw ValidationError("--seconds, --clients and --rounds must be at least 1")
@@ -65,7 +72,7 @@ struct Bench: AsyncParsableCommand {
             conninfo = local.conninfo(database: "bench")
         }
         let benchmark = PermissionsBenchmark(
-            configuration: .init(scale: .init(users: users, tenants: tenants), seconds: seconds, clients: clients, rounds: rounds),
+            configuration: .init(scale: .init(users: users, tenants: tenants, resourceGrants: resourceGrants), seconds: seconds, clients: clients, rounds: rounds),
             conninfo: conninfo, binaries: binaries, progress: say)
         let report = try await benchmark.run()
         print("\n\(report)")

@@ -157,6 +157,13 @@ BEGIN
                     SELECT p.permission_no, format('%s assigned directly in tenant %s', p.code, a.tenant_id)
                       FROM auth.permission p
                       JOIN auth.permission_assignment a ON a.permission_id = p.permission_id
+                     WHERE p.ancestor_nos @> ARRAY[_permission_no]
+                    UNION ALL
+                    SELECT p.permission_no,
+                           format('%s %s on %s %s in tenant %s', p.code, CASE WHEN rg.is_deny THEN 'denied' ELSE 'granted' END,
+                                  rg.resource_type, rg.resource_id, rg.tenant_id)
+                      FROM auth.permission p
+                      JOIN auth.resource_grant rg ON rg.permission_no = p.permission_no
                      WHERE p.ancestor_nos @> ARRAY[_permission_no]) AS u
              ORDER BY u.permission_no, u.description);
         IF cardinality(_uses) > 0 THEN
@@ -165,21 +172,23 @@ BEGIN
                       DETAIL = format('Permission code %L (or a code below it) has %s use(s): %s%s.',
                                       _code, cardinality(_uses), array_to_string(_uses[1:5], '; '),
                                       CASE WHEN cardinality(_uses) > 5 THEN format('; and %s more', cardinality(_uses) - 5) ELSE '' END),
-                      HINT = format('Remove it from those sets (auth.remove_perm_set_permissions) and assignments '
-                                    '(auth.unassign_permission), or delete it with them: '
+                      HINT = format('Remove it from those sets (auth.remove_perm_set_permissions), assignments '
+                                    '(auth.unassign_permission) and resources (auth.revoke_resource_permission), '
+                                    'or delete it with them: '
                                     'auth.delete_permission(_code := %L, _force := true).', _code);
         END IF;
     END IF;
 
-    -- Forced: the foreign keys' ON DELETE CASCADE take the sets' entries and the direct
-    -- assignments along, and their triggers refresh the check cache and write the audit log.
+    -- Forced: the foreign keys' ON DELETE CASCADE take the sets' entries, the direct
+    -- assignments and the resource grants along, and their triggers refresh the check cache
+    -- and write the audit log.
     DELETE FROM auth.permission p WHERE p.ancestor_nos @> ARRAY[_permission_no];
 END;
 $$;
 COMMENT ON FUNCTION auth.delete_permission(text, boolean) IS
     'Deletes a code and all its descendants from the catalogue. A code (or descendant) in a set (templates '
-    'included) or directly assigned is refused with QS001, whose DETAIL lists the uses; with _force := true it is '
-    'deleted anyway, taken out of every set and every direct assignment of it deleted (the users lose those rights). '
+    'included), directly assigned or granted on a resource is refused with QS001, whose DETAIL lists the uses; with _force := true it is '
+    'deleted anyway, taken out of every set, and every direct assignment and resource grant or deny of it deleted (the users lose those rights). '
     'QN003 for an unknown code.';
 
 -- A code never outlives its parent: a child's ancestor_nos names the parent's number, so

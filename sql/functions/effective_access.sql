@@ -180,12 +180,18 @@ BEGIN
                         WHERE tu.tenant_id = ea.tenant_id AND tu.user_id = ea.user_id
                           AND tu.is_active AND t.is_active AND u.is_active);
 
-    INSERT INTO auth.effective_access AS ea (tenant_id, user_id, is_owner, permission_nos)
+    INSERT INTO auth.effective_access AS ea (tenant_id, user_id, is_owner, permission_nos, group_ids)
     SELECT tu.tenant_id,
            tu.user_id,
            EXISTS (SELECT FROM auth.owner o
                     WHERE o.tenant_id = tu.tenant_id AND o.user_id = tu.user_id AND o.user_group_id IS NULL),
-           granted.permission_nos
+           granted.permission_nos,
+           -- The active groups the member is in: whose resource grants reach the member.
+           ARRAY(SELECT m.user_group_id
+                   FROM auth.user_group_member m
+                   JOIN auth.user_group g ON g.user_group_id = m.user_group_id AND g.is_active
+                  WHERE m.tenant_id = tu.tenant_id AND m.user_id = tu.user_id
+                  ORDER BY m.user_group_id)
       FROM (SELECT DISTINCT x.tenant_id, x.user_id
               FROM unnest(_tenant_ids, _user_ids) AS x(tenant_id, user_id)) AS pair
       JOIN auth.tenant_user tu ON tu.tenant_id = pair.tenant_id AND tu.user_id = pair.user_id
@@ -216,8 +222,10 @@ BEGIN
      WHERE tu.is_active AND t.is_active AND u.is_active
     ON CONFLICT (tenant_id, user_id) DO UPDATE
        SET is_owner = EXCLUDED.is_owner,
-           permission_nos = EXCLUDED.permission_nos
-     WHERE (ea.is_owner, ea.permission_nos) IS DISTINCT FROM (EXCLUDED.is_owner, EXCLUDED.permission_nos);
+           permission_nos = EXCLUDED.permission_nos,
+           group_ids = EXCLUDED.group_ids
+     WHERE (ea.is_owner, ea.permission_nos, ea.group_ids)
+           IS DISTINCT FROM (EXCLUDED.is_owner, EXCLUDED.permission_nos, EXCLUDED.group_ids);
 END;
 $$;
 COMMENT ON FUNCTION auth.refresh_effective_access(uuid[], uuid[]) IS

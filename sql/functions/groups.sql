@@ -38,6 +38,49 @@ $$;
 COMMENT ON FUNCTION auth.create_user_group(uuid, text, text) IS
     'Creates an active user group in a tenant and returns its id. QD004 when the code is taken in that tenant.';
 
+CREATE OR REPLACE FUNCTION auth.update_user_group(
+    _tenant_id     uuid,
+    _user_group_id uuid,
+    _code          text DEFAULT NULL,
+    _name          text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _constraint text;
+BEGIN
+    -- Code and name grant nothing: no access changes, so no stamps to take.
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
+    IF _code IS NOT NULL THEN
+        PERFORM auth.assert_code(_code, '_code');
+    END IF;
+    IF _name IS NOT NULL THEN
+        PERFORM auth.assert_given(_name, '_name');
+    END IF;
+    BEGIN
+        UPDATE auth.user_group g
+           SET code = coalesce(_code, g.code),
+               name = coalesce(_name, g.name)
+         WHERE g.user_group_id = _user_group_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS _constraint = CONSTRAINT_NAME;
+        IF _constraint IS DISTINCT FROM 'user_group_tenant_code_key' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'user group code taken'
+            USING ERRCODE = 'QD004',
+                  DETAIL = format('Tenant %s already has a user group %L.', _tenant_id, _code),
+                  HINT = 'Choose another code.';
+    END;
+END;
+$$;
+COMMENT ON FUNCTION auth.update_user_group(uuid, uuid, text, text) IS
+    'Renames a group: its code, its name, or both (NULL keeps a value). QN005 for a group of another tenant, '
+    'QI003 for an invalid code, QD004 when the code is taken in that tenant.';
+
 CREATE OR REPLACE FUNCTION auth.add_user_to_group(_tenant_id uuid, _user_group_id uuid, _user_id uuid)
 RETURNS void
 LANGUAGE plpgsql

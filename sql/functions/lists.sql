@@ -12,6 +12,10 @@
 -- no such key and sort by (created_at, assignment_id), passed back as two _after_* arguments.
 --
 -- auth.get_tenant_users stays as it was: the whole list in the reference's order (display name).
+--
+-- auth.get_tenant_user, auth.get_user_group and auth.get_perm_set read one row of a list by its
+-- key, with the list's columns: what a screen or an API shows after a click, and compares
+-- before an update.
 
 CREATE OR REPLACE FUNCTION auth.list_tenant_users(
     _tenant_id uuid,
@@ -54,6 +58,31 @@ COMMENT ON FUNCTION auth.list_tenant_users(uuid, text, boolean, integer, text) I
     '_search keeps those whose username, email or display name contains it (ignoring case; NULL: all); _is_active '
     'true keeps live members (membership and user active), false the others, NULL all. QN001, QI001, QI009.';
 
+CREATE OR REPLACE FUNCTION auth.get_tenant_user(_tenant_id uuid, _user_id uuid)
+RETURNS TABLE (user_id uuid, username text, email text, display_name text, is_active boolean, joined_at timestamptz)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user(_user_id);
+    -- A user of another tenant is not this tenant's to show.
+    PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
+    RETURN QUERY
+    SELECT u.user_id, u.username, u.email, u.display_name,
+           tu.is_active AND u.is_active,
+           tu.joined_at
+      FROM auth.tenant_user tu
+      JOIN auth.user_info u ON u.user_id = tu.user_id
+     WHERE tu.tenant_id = _tenant_id AND tu.user_id = _user_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.get_tenant_user(uuid, uuid) IS
+    'One member of a tenant, with the columns of auth.list_tenant_users (is_active: membership and user both active). '
+    'QN001, QN002, QN006 for a user who is not a member (active or not).';
+
 CREATE OR REPLACE FUNCTION auth.list_user_groups(
     _tenant_id uuid,
     _page_size integer DEFAULT 50,
@@ -81,6 +110,61 @@ END;
 $$;
 COMMENT ON FUNCTION auth.list_user_groups(uuid, integer, text) IS
     'A page of the groups of a tenant, active or not, by code; _after is the last code of the previous page. QN001, QI009.';
+
+CREATE OR REPLACE FUNCTION auth.get_user_group(_tenant_id uuid, _user_group_id uuid)
+RETURNS TABLE (user_group_id uuid, code text, name text, is_active boolean, member_count bigint,
+               created_at timestamptz, updated_at timestamptz)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
+    RETURN QUERY
+    SELECT g.user_group_id, g.code, g.name, g.is_active,
+           (SELECT count(*) FROM auth.user_group_member m WHERE m.user_group_id = g.user_group_id),
+           g.created_at, g.updated_at
+      FROM auth.user_group g
+     WHERE g.user_group_id = _user_group_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.get_user_group(uuid, uuid) IS
+    'One group of a tenant, with the columns of auth.list_user_groups. QN001, QN005 (a group of another tenant too).';
+
+CREATE OR REPLACE FUNCTION auth.list_group_owners(
+    _tenant_id     uuid,
+    _user_group_id uuid,
+    _page_size     integer DEFAULT 50,
+    _after         text DEFAULT NULL)
+RETURNS TABLE (user_id uuid, username text, email text, display_name text, is_active boolean, added_at timestamptz)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
+    PERFORM auth.assert_page_size(_page_size);
+    RETURN QUERY
+    SELECT u.user_id, u.username, u.email, u.display_name,
+           tu.is_active AND u.is_active,
+           o.created_at
+      FROM auth.owner o
+      JOIN auth.tenant_user tu ON tu.tenant_id = o.tenant_id AND tu.user_id = o.user_id
+      JOIN auth.user_info u    ON u.user_id = o.user_id
+     WHERE o.user_group_id = _user_group_id
+       AND (_after IS NULL OR lower(u.username) COLLATE "C" > lower(_after) COLLATE "C")
+     ORDER BY lower(u.username) COLLATE "C"
+     LIMIT _page_size;
+END;
+$$;
+COMMENT ON FUNCTION auth.list_group_owners(uuid, uuid, integer, text) IS
+    'A page of the owners of a group, by username ignoring case (added_at: since when they own it); _after is the last '
+    'username of the previous page. '
+    'is_active: the membership of the tenant and the user are both active. QN005 for a group of another tenant, QI009.';
 
 CREATE OR REPLACE FUNCTION auth.list_group_members(
     _tenant_id     uuid,
@@ -147,6 +231,34 @@ $$;
 COMMENT ON FUNCTION auth.list_perm_sets(uuid, integer, text) IS
     'A page of the permission sets of a tenant (_tenant_id NULL: the templates), by code; _after is the last code of '
     'the previous page. With the number of codes in each and of its assignments. QN001, QI009.';
+
+CREATE OR REPLACE FUNCTION auth.get_perm_set(_tenant_id uuid, _perm_set_code text)
+RETURNS TABLE (perm_set_id uuid, code text, name text, description text, permission_count bigint,
+               assignment_count bigint, created_at timestamptz, updated_at timestamptz)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+BEGIN
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
+    RETURN QUERY
+    SELECT ps.perm_set_id, ps.code, ps.name, ps.description,
+           (SELECT count(*) FROM auth.perm_set_permission sp WHERE sp.perm_set_id = ps.perm_set_id),
+           (SELECT count(*) FROM auth.permission_assignment a WHERE a.perm_set_id = ps.perm_set_id),
+           ps.created_at, ps.updated_at
+      FROM auth.perm_set ps
+     WHERE ps.perm_set_id = _perm_set_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.get_perm_set(uuid, text) IS
+    'One permission set of a tenant (_tenant_id NULL: a template), with the columns of auth.list_perm_sets. '
+    'QN001, QI001, QN004 (a set of another tenant too).';
 
 CREATE OR REPLACE FUNCTION auth.list_perm_set_permissions(
     _tenant_id     uuid,

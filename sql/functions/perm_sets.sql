@@ -42,6 +42,39 @@ COMMENT ON FUNCTION auth.create_perm_set(uuid, text, text, text) IS
     'Creates an empty permission set in a tenant, or a template when _tenant_id is NULL (copied into '
     'tenants created afterwards), and returns its id. QD003 when the code is taken.';
 
+CREATE OR REPLACE FUNCTION auth.update_perm_set(
+    _tenant_id     uuid,
+    _perm_set_code text,
+    _name          text DEFAULT NULL,
+    _description   text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _perm_set_id uuid;
+BEGIN
+    -- The code stays: applications and assignments name a set by it. Name and description
+    -- grant nothing, so no stamps to take.
+    IF _tenant_id IS NOT NULL THEN
+        PERFORM auth.assert_tenant(_tenant_id);
+    END IF;
+    _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
+    IF _name IS NOT NULL THEN
+        PERFORM auth.assert_given(_name, '_name');
+    END IF;
+    -- NULL keeps a value; '' clears the optional description.
+    UPDATE auth.perm_set ps
+       SET name        = coalesce(_name, ps.name),
+           description = CASE WHEN _description IS NULL THEN ps.description ELSE nullif(_description, '') END
+     WHERE ps.perm_set_id = _perm_set_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.update_perm_set(uuid, text, text, text) IS
+    'Changes the name or description of a permission set (_tenant_id NULL: a template); NULL keeps a value, '
+    'an empty description clears it. The code never changes. QN001, QN004, QI001 for a blank name.';
+
 CREATE OR REPLACE FUNCTION auth.add_perm_set_permissions(_tenant_id uuid, _perm_set_code text, _perm_codes text[])
 RETURNS void
 LANGUAGE plpgsql

@@ -34,11 +34,24 @@ struct TenantGate: RouterMiddleware {
 /// very tenant (a session of another tenant is no session here) whose user still has live
 /// access to it. Otherwise 401, or, for a signed-in user of a tenant that had this slug
 /// before a rename, 404 naming its current slug (``TenantSessions``).
+///
+/// A service calls with an API key instead: `Authorization: Bearer pgpk_...`, checked in the
+/// tenant's database on every request (``TenantSessions/keyUser(of:in:)``). A request with a
+/// key is judged by its key alone; any key that does not admit it, for any reason, gets the
+/// same 401 `invalid_api_key`, whether or not the tenant exists.
 struct TenantUserAuthenticator: RouterMiddleware {
     let sessions: TenantSessions
 
     func handle(_ request: Request, context: PortalContext,
                 next: (Request, PortalContext) async throws -> Response) async throws -> Response {
+        if TenantSessions.bearer(in: request) != nil {
+            guard let tenant = context.tenant, let user = try await sessions.keyUser(of: request, in: tenant) else {
+                throw APIError.invalidAPIKey
+            }
+            var context = context
+            context.tenantUser = user
+            return try await next(request, context)
+        }
         if let tenant = context.tenant, let user = try await sessions.user(of: request, in: tenant) {
             var context = context
             context.tenantUser = user

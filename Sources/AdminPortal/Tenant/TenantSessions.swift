@@ -45,6 +45,29 @@ struct TenantSessions: Sendable {
         return try await user(token: token, subject: try await store.subject(for: token), in: tenant)
     }
 
+    /// The technical user of the API key the request carries (`Authorization: Bearer pgpk_...`)
+    /// for `tenant`, if the key is valid, is one of this tenant's (a key of another tenant's
+    /// database is unknown in this one) and its user still has live access; nil otherwise,
+    /// whatever the reason.
+    func keyUser(of request: Request, in tenant: TenantHandle) async throws -> TenantUserSession? {
+        guard let secret = Self.bearer(in: request) else { return nil }
+        let authTenant = try tenant.authTenantID()
+        let user = try await connections.withConnection(to: tenant.connectionTarget) { connection -> UserID? in
+            let auth = AuthClient(connection)
+            guard let identity = try await auth.authenticateAPIKey(secret), identity.tenant == authTenant,
+                  try await auth.checkTenantAccess(tenant: authTenant, user: identity.user) else { return nil }
+            return identity.user
+        }
+        return user.map { TenantUserSession(platformTenant: tenant, tenant: authTenant, user: $0) }
+    }
+
+    /// The token of `Authorization: Bearer <token>`, if the request has one.
+    static func bearer(in request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.count > 7,
+              header.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
     /// The session's user in `tenant` if it is one of its sessions and the user still has
     /// access; a session whose user lost access is closed.
     private func user(token: String, subject: SessionSubject?, in tenant: TenantHandle) async throws -> TenantUserSession? {

@@ -51,4 +51,23 @@ extension AuthClient {
             FROM auth.get_audit_log(_tenant_id := $1, _since := $2, _until := $3, _limit := $4)
             """, [tenant, since, until, limit]).map(AuditEntry.init(row:))
     }
+
+    /// A page of a tenant's audit log, newest first (`auth.list_audit_log`).
+    ///
+    /// - Parameters:
+    ///   - includeGlobal: add the entries without a tenant (users, passwords, the catalogue,
+    ///     templates): in a database that holds one tenant they are its own. Default `false`.
+    ///   - action: one action (`user_info.update`), or every action on a table (`user_info`).
+    ///   - actor: what this user did (``setActor(_:)``).
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - before: the `id` of the last entry of the previous page; `nil` for the first.
+    /// - Throws: `.invalidArgument` for a blank action, `.invalidPage`.
+    public func listAuditLog(tenant: TenantID, includeGlobal: Bool = false, action: String? = nil, actor: UserID? = nil,
+                             pageSize: Int = 50, before: Int64? = nil) async throws -> [AuditEntry] {
+        try await call("""
+            SELECT audit_id, occurred_at, tenant_id, actor_user_id, db_role, action, details
+            FROM auth.list_audit_log(_tenant_id := $1, _include_global := $2, _action := $3, _actor_user_id := $4,
+                                     _page_size := $5, _before := $6)
+            """, [tenant, includeGlobal, action, actor, pageSize, before]).map(AuditEntry.init(row:))
+    }
 }

@@ -14,6 +14,25 @@ extension AuthClient {
             """, [tenant, pageSize, after]).map(UserGroup.init(row:))
     }
 
+    /// One group of a tenant (`auth.get_user_group`), as ``listUserGroups(tenant:pageSize:after:)`` lists it.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUserGroup` (another tenant's group too).
+    public func userGroup(tenant: TenantID, group: UserGroupID) async throws -> UserGroup {
+        try UserGroup(row: try await call("""
+            SELECT user_group_id, code, name, is_active, member_count, created_at, updated_at
+            FROM auth.get_user_group(_tenant_id := $1, _user_group_id := $2)
+            """, [tenant, group]).single())
+    }
+
+    /// Renames a group: its code, its name or both (`auth.update_user_group`); `nil` keeps a value.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUserGroup`, `.invalidCode`, `.invalidArgument` for a
+    ///   blank name, `.userGroupCodeTaken`.
+    public func updateUserGroup(tenant: TenantID, group: UserGroupID, code: String? = nil, name: String? = nil) async throws {
+        try await call("SELECT auth.update_user_group(_tenant_id := $1, _user_group_id := $2, _code := $3, _name := $4)",
+                       [tenant, group, code, name])
+    }
+
     /// A page of the members of a group (`auth.list_group_members`), by username ignoring case.
     ///
     /// - Parameters:
@@ -25,6 +44,21 @@ extension AuthClient {
         try await call("""
             SELECT user_id, username, email, display_name, is_active, added_at
             FROM auth.list_group_members(_tenant_id := $1, _user_group_id := $2, _page_size := $3, _after := $4)
+            """, [tenant, group, pageSize, after]).map(GroupMember.init(row:))
+    }
+
+    /// A page of the owners of a group (`auth.list_group_owners`), by username ignoring case;
+    /// `addedAt` is when each became an owner.
+    ///
+    /// - Parameters:
+    ///   - pageSize: 1 to 500. Default 50.
+    ///   - after: the `username` of the last owner of the previous page; `nil` for the first.
+    /// - Throws: `.unknownTenant`, `.unknownUserGroup` (another tenant's group too), `.invalidPage`.
+    public func listGroupOwners(tenant: TenantID, group: UserGroupID, pageSize: Int = 50,
+                                after: String? = nil) async throws -> [GroupMember] {
+        try await call("""
+            SELECT user_id, username, email, display_name, is_active, added_at
+            FROM auth.list_group_owners(_tenant_id := $1, _user_group_id := $2, _page_size := $3, _after := $4)
             """, [tenant, group, pageSize, after]).map(GroupMember.init(row:))
     }
 

@@ -58,6 +58,27 @@ extension AuthClient {
             """, [tenant, pageSize, after]).map(PermSet.init(row:))
     }
 
+    /// One permission set of a tenant, or a template (`nil`) (`auth.get_perm_set`), as
+    /// ``listPermSets(tenant:pageSize:after:)`` lists it.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownPermSet` (another tenant's set too), `.invalidArgument`.
+    public func permSet(tenant: TenantID?, code: String) async throws -> PermSet {
+        try PermSet(row: try await call("""
+            SELECT perm_set_id, code, name, description, permission_count, assignment_count, created_at, updated_at
+            FROM auth.get_perm_set(_tenant_id := $1, _perm_set_code := $2)
+            """, [tenant, code]).single())
+    }
+
+    /// Changes a set's name or description (`auth.update_perm_set`); `nil` keeps a value, an empty
+    /// description clears it. The code never changes: applications and assignments name the set by it.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownPermSet`, `.invalidArgument` for a blank name.
+    public func updatePermSet(tenant: TenantID?, code: String, name: String? = nil, description: String? = nil) async throws {
+        try await call("""
+            SELECT auth.update_perm_set(_tenant_id := $1, _perm_set_code := $2, _name := $3, _description := $4)
+            """, [tenant, code, name, description])
+    }
+
     /// A page of the codes in a set, by code (`auth.list_perm_set_permissions`). Each also grants
     /// its descendants, which are not listed.
     ///

@@ -99,6 +99,18 @@ extension AuthClient {
             """, [tenant, search, isActive, pageSize, after]).map(TenantUser.init(row:))
     }
 
+    /// One member of a tenant (`auth.get_tenant_user`), as ``listTenantUsers(_:search:isActive:pageSize:after:)``
+    /// lists it.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUser`, `.notTenantMember` for a user who is not a member
+    ///   (active or not) of this tenant.
+    public func tenantUser(_ tenant: TenantID, user: UserID) async throws -> TenantUser {
+        try TenantUser(row: try await call("""
+            SELECT user_id, username, email, display_name, is_active, joined_at
+            FROM auth.get_tenant_user(_tenant_id := $1, _user_id := $2)
+            """, [tenant, user]).single())
+    }
+
     /// Makes a user an owner of the tenant (adding or reactivating the membership). An owner
     /// passes every check in the tenant while tenant, user and membership are active. A tenant
     /// may have several owners; assigning a current owner changes nothing.

@@ -47,3 +47,13 @@ public struct AssignmentID: EntityID {
     public let rawValue: UUID
     public init(_ rawValue: UUID) { self.rawValue = rawValue }
 }
+
+public struct ResourceGrantID: EntityID {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+}
+
+public struct APIKeyID: EntityID {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+}

@@ -40,6 +40,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// A declaration of `apply_permission_catalogue` that is not the expected JSON: an unknown
         /// key, a wrong type, a repeated or contradictory entry; `detail` says where.
         public static let invalidDeclaration = Code("QI010")
+        /// A resource type that is not a lower-case name, or a resource id over 255 characters.
+        public static let invalidResource = Code("QI011")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.
@@ -51,6 +53,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let notTenantMember = Code("QN006")
         public static let unknownAssignment = Code("QN007")
         public static let notGroupMember = Code("QN008")
+        /// No API key with that id in that tenant (another tenant's key counts as unknown).
+        public static let unknownAPIKey = Code("QN009")
         public static let tenantCodeTaken = Code("QD001")
         public static let usernameTaken = Code("QD002")
         public static let permSetCodeTaken = Code("QD003")

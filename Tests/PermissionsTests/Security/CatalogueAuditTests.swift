@@ -125,17 +125,20 @@ struct CatalogueAuditTests {
                 WHERE c.relnamespace IN \(Self.ourSchemas) AND c.relkind IN ('r', 'p', 'v')
                   AND has_table_privilege('auth_app', c.oid, 'SELECT')
                 """)
-            #expect(readable == ["auth.effective_access", "auth.permission"])
+            #expect(readable == ["auth.effective_access", "auth.permission", "auth.resource_grant"])
             let callable = try await Self.names(f, """
                 SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace IN \(Self.ourSchemas) AND has_function_privilege('auth_app', p.oid, 'EXECUTE')
                 """)
             #expect(callable == [
+                "auth.authenticate_api_key(text)", "auth.can_access_resource(text,text,text)",
                 "auth.check_tenant_access(uuid,uuid)", "auth.current_actor()", "auth.current_tenant_id()",
-                "auth.delete_user_preference(uuid,uuid,text)", "auth.get_tenant_by_code(text)", "auth.get_tenant_statistics(uuid)",
-                "auth.get_tenant_users(uuid,boolean)", "auth.get_user_permissions(uuid,uuid)",
+                "auth.delete_user_preference(uuid,uuid,text)", "auth.filter_resource_ids(uuid,uuid,text,text[],text)",
+                "auth.get_tenant_by_code(text)", "auth.get_tenant_statistics(uuid)",
+                "auth.get_tenant_user(uuid,uuid)", "auth.get_tenant_users(uuid,boolean)", "auth.get_user_permissions(uuid,uuid)",
                 "auth.get_user_preferences(uuid,uuid)", "auth.has_permission(uuid,uuid,text)",
-                "auth.has_permissions(uuid,uuid,text[],boolean)", "auth.is_group_owner(uuid,uuid,uuid)",
+                "auth.has_permissions(uuid,uuid,text[],boolean)",
+                "auth.has_resource_permission(uuid,uuid,text,text,text)", "auth.is_group_owner(uuid,uuid,uuid)",
                 "auth.list_permissions(integer,text)", "auth.list_tenant_users(uuid,text,boolean,integer,text)",
                 "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
                 "auth.require_permission(uuid,uuid,text)", "auth.set_actor(uuid)",

@@ -28,6 +28,9 @@ struct ReadmeTests {
                 skipNext = false
                 return ""
             }
+            // A marker is for the block right after it, whatever its language: one before a
+            // shell block must not carry over to the next sql block.
+            if !inBlock && line.hasPrefix("```") { skipNext = false }
             if inBlock && line == "```" { inBlock = false; return "" }
             return inBlock && !skipping ? String(line) : ""
         }.joined(separator: "\n")

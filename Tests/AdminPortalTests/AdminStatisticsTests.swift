@@ -28,7 +28,8 @@ struct AdminStatisticsTests {
             #expect(sizes.count == 3 && sizes == sizes.sorted(by: >), "largest first, suspended ones included")
             #expect(tenants.first { $0["slug"] as? String == "gamma" }?["users"] == nil, "a suspended tenant is not read")
             let servers = try #require(stats["servers"] as? [[String: Any]])
-            #expect(servers.count == 1 && servers[0]["tenant_count"] as? Int == 3 && (servers[0]["connections"] as? Int ?? 0) >= 1)
+            #expect(servers.count == 1 && servers[0]["tenant_count"] as? Int == 3 && (servers[0]["connections"] as? Int ?? 0) >= 1,
+                    "\(servers)")
             #expect(stats["sessions"] as? [String: Int] == ["admin": 1, "tenant_user": 1])
             let requests = try #require(stats["requests"] as? [String: Any])
             let routes = try #require(requests["last_five_minutes"] as? [[String: Any]])

@@ -236,6 +236,7 @@ try:
     click("new-organization")
     dialog({"name": "Acme Holdings", "admin_email": "it@acme.example"})
     notice("success", "Organization “Acme Holdings” created")
+    wait.until(lambda d: by_id("organization-details").is_displayed() and text_of("organization-details-title") == "Acme Holdings")
     for slug in ["acme", "globex"]:
         assign = by_id("assign-tenant").find_element(By.NAME, "slug")
         assign.send_keys(slug)
@@ -267,6 +268,7 @@ try:
     generated = by_id("secret-value").text
     click("dialog-confirm")
     notice("success", "Admin user ops@example.com created")
+    wait.until(lambda d: by_id("admin-details").is_displayed() and "ops@example.com" in text_of("admin-details-title"))
     grant = by_id("grant-tenant").find_element(By.NAME, "slug")
     grant.send_keys("acme")
     by_id("grant-tenant").find_element(By.TAG_NAME, "button").click()

@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const state = { admin: null, tab: "tenants", organizations: [], servers: [],
                 tenants: { page: 1, perPage: 25, total: 0 }, tenant: null, organization: null, adminUser: null,
-                audit: { pages: [], before: null }, stats: null };
+                audit: { next: null }, stats: null };
 
 // ---------- Talking to the API ----------
 
@@ -731,23 +731,23 @@ const actionLabels = {
   "admin_user.deactivate": "Admin user deactivated", "admin_user.password": "Password reset", "admin_user.role": "Role changed",
 };
 
-/** `before`: the cursor of the page to show (null: the newest). */
-async function loadAudit(before) {
+/** `after`: the cursor of the page to show (null: the newest). */
+async function loadAudit(after) {
   const filters = Object.fromEntries(new FormData($("audit-filters")));
   const body = $("audit-rows");
   body.setAttribute("aria-busy", "true");
   try {
-    const page = await api("GET", "/audit" + query({ ...filters, before, limit: 50 }));
-    state.audit.before = page.next_before;
-    body.replaceChildren(...page.entries.map((entry) => el("tr", {},
+    const page = await api("GET", "/audit" + query({ ...filters, after, limit: 50 }));
+    state.audit.next = page.next;
+    body.replaceChildren(...page.items.map((entry) => el("tr", {},
       el("td", {}, localDate(entry.occurred_at)),
       el("td", { text: entry.actor }),
       el("td", { title: entry.action, text: actionLabels[entry.action] || entry.action }),
       el("td", { text: entry.tenant_slug || "—" }),
       el("td", { class: "hint", text: Object.entries(entry.details).filter(([key]) => !key.endsWith("_id"))
         .map(([key, value]) => key.replaceAll("_", " ") + ": " + value).join(" · ") }))));
-    if (page.entries.length === 0) emptyRow(body, 5, "No audit entries match.");
-    $("audit-older").disabled = page.next_before === null || page.next_before === undefined;
+    if (page.items.length === 0) emptyRow(body, 5, after ? "No older entries." : "No audit entries match.");
+    $("audit-older").disabled = page.next === null;
   } finally {
     body.removeAttribute("aria-busy");
   }
@@ -884,7 +884,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("requests-period").addEventListener("change", showRoutes);
   $("audit-filters").addEventListener("submit", (event) => { event.preventDefault(); run(event.submitter, () => loadAudit(null)); });
   $("audit-newest").addEventListener("click", (event) => run(event.currentTarget, () => loadAudit(null)));
-  $("audit-older").addEventListener("click", (event) => run(event.currentTarget, () => loadAudit(state.audit.before)));
+  $("audit-older").addEventListener("click", (event) => run(event.currentTarget, () => loadAudit(state.audit.next)));
 
   window.addEventListener("hashchange", () => {
     const wanted = location.hash.slice(1);

@@ -132,7 +132,7 @@ struct AdminTenantRoutes {
         search.status = try query.choice("status", of: TenantRecord.Status.allCases.map(\.rawValue)).flatMap(TenantRecord.Status.init)
         if let organization = try query.text("organization") {
             guard organization == "none" || UUID(uuidString: organization) != nil else {
-                throw QueryParameters.invalid("organization", "must be an organization id or none")
+                throw APIError.invalidParameter("organization", "must be an organization id or none")
             }
             search.organization = UUID(uuidString: organization).map { .id(OrganizationID($0)) } ?? TenantSearch.OrganizationFilter.none
         }

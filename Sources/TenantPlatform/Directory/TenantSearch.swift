@@ -41,7 +41,7 @@ public struct TenantPage: Sendable {
 }
 
 extension TenantDirectory {
-    /// The page of tenants matching `search`, in one query (the total is a window count).
+    /// The page of tenants matching `search`, and their number, in one query.
     public func search(_ search: TenantSearch) async throws -> TenantPage {
         var organizationID: OrganizationID?
         var withoutOrganization = false
@@ -51,17 +51,22 @@ extension TenantDirectory {
         case nil: break
         }
         let text = search.text?.trimmingCharacters(in: .whitespaces).lowercased()
+        // The page is chosen on the tenant rows alone; only its rows are joined to their
+        // server's columns, whose tenant count is a subquery per row.
         let rows = try await master.query("""
-            SELECT \(TenantRecord.columns), \(DatabaseServer.columns), count(*) OVER () AS total
-              FROM platform.tenant t JOIN platform.database_server s ON s.server_id = t.server_id
-             WHERE ($1::text IS NULL OR strpos(lower(t.name), $1) > 0 OR strpos(t.slug, $1) > 0)
-               AND ($2::text IS NULL OR t.status = $2)
-               AND ($3::uuid IS NULL OR t.organization_id = $3)
-               AND (NOT $4 OR t.organization_id IS NULL)
-               AND ($5::text IS NULL OR s.name = $5)
-               AND ($6::uuid[] IS NULL OR t.tenant_id = ANY ($6))
+            WITH matching AS (
+                SELECT t.tenant_id, t.slug
+                  FROM platform.tenant t JOIN platform.database_server s ON s.server_id = t.server_id
+                 WHERE ($1::text IS NULL OR strpos(lower(t.name), $1) > 0 OR strpos(t.slug, $1) > 0)
+                   AND ($2::text IS NULL OR t.status = $2)
+                   AND ($3::uuid IS NULL OR t.organization_id = $3)
+                   AND (NOT $4 OR t.organization_id IS NULL)
+                   AND ($5::text IS NULL OR s.name = $5)
+                   AND ($6::uuid[] IS NULL OR t.tenant_id = ANY ($6))),
+            page AS (SELECT tenant_id FROM matching ORDER BY slug LIMIT $7 OFFSET $8)
+            SELECT \(TenantRecord.columns), \(DatabaseServer.columns), (SELECT count(*) FROM matching) AS total
+              FROM page JOIN platform.tenant t USING (tenant_id) JOIN platform.database_server s ON s.server_id = t.server_id
              ORDER BY t.slug
-             LIMIT $7 OFFSET $8
             """, [text?.isEmpty == false ? text : nil, search.status?.rawValue, organizationID, withoutOrganization,
                   search.server, search.within?.map(\.rawValue), search.perPage, (search.page - 1) * search.perPage],
             prepared: true).rows

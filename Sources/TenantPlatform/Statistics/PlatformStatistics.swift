@@ -45,18 +45,21 @@ extension Platform {
     ///
     /// - Parameters:
     ///   - concurrency: tenant databases read at the same time.
-    ///   - timeout: how long one tenant or server may take before it counts as unreachable.
-    public func statistics(within: [PlatformTenantID]? = nil, concurrency: Int = 8,
-                           timeout: Duration = .seconds(5)) async throws -> PlatformStatistics {
+    ///   - timeout: how long one tenant may take before it counts as unreachable.
+    ///   - serverTimeout: the same for a server, whose reading sizes every database on it
+    ///     (seconds with hundreds of them).
+    public func statistics(within: [PlatformTenantID]? = nil, concurrency: Int = 8, timeout: Duration = .seconds(5),
+                           serverTimeout: Duration = .seconds(60)) async throws -> PlatformStatistics {
         var handles = try await directory.all()
         if let within {
             let allowed = Set(within)
             handles = handles.filter { allowed.contains($0.id) }
         }
         let servers = try await self.servers.all()
-        async let serverReadings = readServers(servers, timeout: timeout)
-        async let tenantCounts = countTenants(handles.filter { $0.status == .active }, concurrency: concurrency, timeout: timeout)
-        let (readings, counts) = try await (serverReadings, tenantCounts)
+        // The servers are read while the tenants are counted.
+        let serverReadings = Task { await readServers(servers, timeout: serverTimeout) }
+        let counts = await countTenants(handles.filter { $0.status == .active }, concurrency: concurrency, timeout: timeout)
+        let readings = await serverReadings.value
 
         var statistics = PlatformStatistics(tenants: [], servers: [])
         for server in servers {
@@ -103,30 +106,35 @@ extension Platform {
     private func readServers(_ servers: [DatabaseServer], timeout: Duration) async -> [ServerID: ServerReading] {
         await withTaskGroup(of: (ServerID, ServerReading).self) { group in
             for server in servers {
+                let id = server.id
                 group.addTask {
                     do {
-                        return (server.id, try await Self.within(timeout) {
+                        // The reading first, then the tuple: a release build (Swift 6.3.1) returned
+                        // `(server.id, try await ...)` with a garbled id.
+                        let reading = try await Self.within(timeout) {
                             try await self.withAdminConnection(on: server) { admin in
-                                var reading = ServerReading()
-                                reading.databaseSizes = try await Self.databaseSizes(on: admin)
-                                reading.sizeBytes = reading.databaseSizes.values.reduce(0, +)
+                                let sizes = try await Self.databaseSizes(on: admin)
                                 // Less this reading's own connection.
-                                reading.connections = try await admin.query(
+                                let connections = try await admin.query(
                                     "SELECT count(*) - 1 FROM pg_stat_activity WHERE backend_type = 'client backend'").scalar(Int.self)
-                                return reading
+                                return ServerReading(sizeBytes: sizes.values.reduce(0, +), connections: connections, databaseSizes: sizes)
                             }
-                        })
+                        }
+                        return (id, reading)
                     } catch {
-                        return (server.id, ServerReading(error: Self.reason(error)))
+                        return (id, ServerReading(error: Self.reason(error)))
                     }
                 }
             }
-            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            var readings: [ServerID: ServerReading] = [:]
+            for await (id, reading) in group { readings[id] = reading }
+            return readings
         }
     }
 
     /// Every database's size. A database dropped between the catalogue read and its size
-    /// (a tenant deleted meanwhile) fails the statement; it is simply read again.
+    /// (a tenant deleted meanwhile) fails the statement, with 3D000 or, when its files went
+    /// first, 58P01; it is simply read again.
     private static func databaseSizes(on admin: Connection) async throws -> [String: Int64] {
         for attempt in 1... {
             do {
@@ -135,7 +143,7 @@ extension Platform {
                     sizes[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
                 }
                 return sizes
-            } catch let error as PostgresError where error.code?.rawValue == "3D000" && attempt < 3 {
+            } catch let error as PostgresError where ["3D000", "58P01"].contains(error.code?.rawValue) && attempt < 3 {
                 continue
             }
         }
@@ -150,6 +158,7 @@ extension Platform {
             var pending = handles[...]
             func startNext() {
                 guard let handle = pending.popFirst() else { return }
+                let id = handle.id
                 group.addTask {
                     do {
                         let authTenant = try handle.authTenantID()
@@ -162,9 +171,9 @@ extension Platform {
                                               sets: try row.decode(Int.self, at: 2))
                             }
                         }
-                        return (handle.id, .success(counts))
+                        return (id, .success(counts))
                     } catch {
-                        return (handle.id, .failure(Reason(text: Self.reason(error))))
+                        return (id, .failure(Reason(text: Self.reason(error))))
                     }
                 }
             }

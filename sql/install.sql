@@ -71,20 +71,32 @@ SELECT pgperm.record_applied('auth', 'migrations/0011_resource_grants.sql', 'ff5
 SELECT pgperm.is_pending('auth', 'migrations/0012_api_keys.sql') AS pending \gset
 \if :pending
 \ir migrations/0012_api_keys.sql
-SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', 'c2be60c158fa1145');
+SELECT pgperm.record_applied('auth', 'migrations/0012_api_keys.sql', '6a94294319f02765');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0013_invitations.sql') AS pending \gset
+\if :pending
+\ir migrations/0013_invitations.sql
+SELECT pgperm.record_applied('auth', 'migrations/0013_invitations.sql', 'c8ee2e610e42c043');
+\endif
+SELECT pgperm.is_pending('auth', 'migrations/0014_tenant_soft_delete.sql') AS pending \gset
+\if :pending
+\ir migrations/0014_tenant_soft_delete.sql
+SELECT pgperm.record_applied('auth', 'migrations/0014_tenant_soft_delete.sql', '1fe7cbb26ff8e586');
 \endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
-SELECT pgperm.record_applied('auth', 'functions/internal.sql', '456b082ff822b5ab');
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', '847847a759d935a5');
+\ir functions/notifications.sql
+SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'd0113dd7cd51822c');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'ac839ec32f43c88a');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '862af15749dfb183');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql
-SELECT pgperm.record_applied('auth', 'functions/tenants.sql', 'b88e9d3859ec83c3');
+SELECT pgperm.record_applied('auth', 'functions/tenants.sql', '0f328435eda16412');
 \ir functions/catalogue.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue.sql', 'c307095185c1eccf');
 \ir functions/perm_sets.sql
@@ -112,13 +124,17 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir functions/resources.sql
-SELECT pgperm.record_applied('auth', 'functions/resources.sql', '31c0cc24dac8d34b');
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '75a597fa2335586e');
+\ir functions/secrets.sql
+SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
 \ir functions/api_keys.sql
-SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '5be1b21d452873db');
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
+\ir functions/invitations.sql
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', 'b39d3865ece5a67c');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '0c42f78d2f77360c');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'c12f0df40ce70b5f');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '12a96c8952693b96');
 COMMIT;

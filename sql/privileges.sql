@@ -102,6 +102,9 @@ DECLARE
         'auth.deactivate_tenant(uuid)',
         'auth.activate_tenant(uuid)',
         'auth.delete_tenant(uuid)',
+        'auth.soft_delete_tenant(uuid)',
+        'auth.restore_tenant(uuid)',
+        'auth.purge_deleted_tenants(timestamptz)',
         'auth.add_user_to_tenant(uuid, uuid)',
         'auth.remove_user_from_tenant(uuid, uuid, boolean)',
         'auth.assign_tenant_owner(uuid, uuid)',
@@ -130,6 +133,10 @@ DECLARE
         'auth.create_api_key(uuid, text, timestamptz, text, text[])',
         'auth.revoke_api_key(uuid, uuid)',
         'auth.list_api_keys(uuid, integer, timestamptz, uuid)',
+        'auth.create_invitation(uuid, text, timestamptz, text, uuid)',
+        'auth.accept_invitation(text, text, text)',
+        'auth.revoke_invitation(uuid, uuid)',
+        'auth.list_invitations(uuid, integer, timestamptz, uuid)',
         'auth.list_user_groups(uuid, integer, text)',
         'auth.get_user_group(uuid, uuid)',
         'auth.update_user_group(uuid, uuid, text, text)',
@@ -224,9 +231,11 @@ BEGIN
     EXECUTE format('GRANT SELECT (user_id, failed_attempts, first_failed_at, locked_until, changed_at) '
                    'ON auth.user_password TO %I', _admin);
     -- The keys' pepper to nobody, and their hashes neither: the functions alone use them.
-    EXECUTE format('REVOKE SELECT ON auth.api_key_pepper, auth.api_key FROM %I', _admin);
+    EXECUTE format('REVOKE SELECT ON auth.secret_pepper, auth.api_key, auth.invitation FROM %I', _admin);
     EXECUTE format('GRANT SELECT (api_key_id, tenant_id, user_id, name, key_prefix, expires_at, created_at, revoked_at, '
                    'last_used_at) ON auth.api_key TO %I', _admin);
+    EXECUTE format('GRANT SELECT (invitation_id, tenant_id, email, perm_set_id, user_group_id, expires_at, created_at, '
+                   'invited_by, accepted_at, accepted_user_id, revoked_at) ON auth.invitation TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
 
     INSERT INTO pgperm.install_setting (component, name, value) VALUES ('auth', 'role_prefix', _prefix)

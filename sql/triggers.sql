@@ -40,6 +40,10 @@ CREATE OR REPLACE TRIGGER api_key_immutable
     BEFORE UPDATE OF tenant_id, user_id, key_hash ON auth.api_key
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'user_id', 'key_hash');
 
+CREATE OR REPLACE TRIGGER invitation_immutable
+    BEFORE UPDATE OF tenant_id, token_hash ON auth.invitation
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id', 'token_hash');
+
 CREATE OR REPLACE TRIGGER resource_grant_immutable
     BEFORE UPDATE OF tenant_id ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_immutable_columns('tenant_id');
@@ -182,6 +186,21 @@ CREATE OR REPLACE TRIGGER perm_set_permission_refresh_delete
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_perm_set_permission_refresh();
 
+-- Change events at commit on the channel auth_access_changed (functions/notifications.sql):
+-- a check reads only these two tables. Rows written to effective_access are notified by
+-- auth.refresh_effective_access itself; deletes (cascades too) and truncates here.
+
+CREATE OR REPLACE TRIGGER effective_access_notify_delete
+    AFTER DELETE ON auth.effective_access
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
+CREATE OR REPLACE TRIGGER effective_access_notify_truncate
+    AFTER TRUNCATE ON auth.effective_access
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_effective_access_notify();
+CREATE OR REPLACE TRIGGER permission_notify
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON auth.permission
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_permission_notify();
+
 -- Audit: one row per changed row of every audited table. --------------------------------
 
 CREATE OR REPLACE TRIGGER tenant_audit
@@ -251,6 +270,12 @@ CREATE OR REPLACE TRIGGER api_key_audit
 CREATE OR REPLACE TRIGGER api_key_audit_insert
     AFTER INSERT ON auth.api_key REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('key_hash');
+CREATE OR REPLACE TRIGGER invitation_audit
+    AFTER UPDATE OR DELETE ON auth.invitation
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('token_hash');
+CREATE OR REPLACE TRIGGER invitation_audit_insert
+    AFTER INSERT ON auth.invitation REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('token_hash');
 CREATE OR REPLACE TRIGGER resource_grant_audit
     AFTER UPDATE OR DELETE ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

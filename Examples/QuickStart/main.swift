@@ -59,6 +59,19 @@ try await pool.withConnection { connection in
     }
 }
 
+// In-process checks, kept current by the schema's change events (LISTEN/NOTIFY).
+let cache = PermissionCache(pool: pool)
+let listening = Task { await cache.run() }  // a service runs it for its whole life
+try await cache.barrier()                    // here: until it listens
+if try await cache.hasPermission(tenant: acme, user: bob, code: "users.view") {
+    print("bob may users.view (answered in-process)")
+}
+// This process's writes through an AuthClient given the cache are seen at once.
+try await AuthClient(pool, cache: cache).deactivateUser(bob)
+let stillGranted = try await cache.hasPermission(tenant: acme, user: bob, code: "users.view")
+print("bob, deactivated, \(stillGranted ? "still may" : "may no longer") users.view")
+listening.cancel()
+
 do {
     _ = try await auth.createTenant(name: "Acme again", code: "ACME-\(run)")
 } catch let error as PermissionsError where error.code == .tenantCodeTaken {

@@ -112,5 +112,6 @@ public struct PortalServer: Sendable {
         TenantInsightRoutes(work: work).register(on: signedIn)
         TenantPreferenceRoutes(work: work).register(on: signedIn)
         TenantAPIKeyRoutes(work: work).register(on: signedIn)
+        TenantInvitationRoutes(work: work, connections: platform.connections).register(open: open, signedIn: signedIn)
     }
 }

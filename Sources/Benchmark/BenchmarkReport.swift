@@ -3,7 +3,8 @@ import Foundation
 /// The results of one benchmark run, printable as the README's table.
 public struct BenchmarkReport: Sendable, CustomStringConvertible {
     let configuration: PermissionsBenchmark.Configuration
-    let loadTime: Duration
+    /// The bulk load without and with the change events.
+    let eventCost: ChangeEventCost.Result
     let baseline: LatencySummary
     let check: LatencySummary
     /// `auth.has_resource_permission` over the data set's resource grants, if it has any.
@@ -12,6 +13,7 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
     let swift: LatencySummary
     /// Each check leases a connection from the pool.
     let swiftLeasePerCall: LatencySummary
+    let cache: CacheBenchmark.Result
     let writes: [(String, Duration)]
     let bufferHits: Int?
     let deniedShare: Double
@@ -44,6 +46,18 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
         lines += [
             row(swift, percent(swiftToPgbench) + " of pgbench"),
             row(swiftLeasePerCall, percent(swiftLeasePerCall.callsPerSecond / check.callsPerSecond) + " of pgbench"),
+        ]
+        for (tasks, perSecond) in cache.checksPerSecond {
+            lines.append("| PermissionCache.hasPermission, \(tasks) task\(tasks == 1 ? "" : "s") (in-process) | "
+                         + "\(Int(perSecond).formatted()) | | | | \(String(format: "%.0f", perSecond / check.callsPerSecond))× pgbench |")
+        }
+        lines += [
+            "",
+            "PermissionCache: \(configuration.cachedMembers.formatted()) members cached (\(percent(cache.hitShare)) hits while measured), "
+                + String(format: "%.0f bytes per cached membership (%.1f permission numbers each on average)",
+                         cache.bytesPerMembership, cache.averagePermissions),
+            String(format: "invalidation latency, COMMIT to the cache's changed answer, under %.0f changes/s: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
+                   cache.achievedChangesPerSecond, cache.latency.p50, cache.latency.p95, cache.latency.p99),
             "",
             "| write | seconds |",
             "|---|---:|",
@@ -51,7 +65,8 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
         lines += writes.map { "| \($0.0) | \($0.1.secondsText) |" }
         lines += [
             "",
-            "bulk load of the data set: \(loadTime.secondsText) s",
+            "bulk load of the data set: \(eventCost.with.secondsText) s with the change events, \(eventCost.without.secondsText) s "
+                + "without (median of \(configuration.loadRounds)): " + String(format: "%+.1f%%", eventCost.overhead * 100),
             "random checks denied: \(percent(deniedShare))",
             "shared buffer hits of one check (EXPLAIN ANALYZE, BUFFERS): \(bufferHits.map(String.init) ?? "n/a")",
         ]

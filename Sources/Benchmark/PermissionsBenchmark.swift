@@ -14,11 +14,21 @@ public struct PermissionsBenchmark {
         public var clients: Int
         /// Alternating baseline/check pgbench rounds; the median counts.
         public var rounds: Int
-        public init(scale: BenchmarkScale, seconds: Int = 6, clients: Int = 2, rounds: Int = 9) {
+        /// Pairs of bulk loads without and with the change events; the medians count.
+        public var loadRounds: Int
+        /// Members cached for the PermissionCache measurements.
+        public var cachedMembers: Int
+        /// Background changes of rights per second while the invalidation latency is measured.
+        public var changesPerSecond: Int
+        public init(scale: BenchmarkScale, seconds: Int = 6, clients: Int = 2, rounds: Int = 9, loadRounds: Int = 2,
+                    cachedMembers: Int = 20_000, changesPerSecond: Int = 200) {
             self.scale = scale
             self.seconds = seconds
             self.clients = clients
             self.rounds = rounds
+            self.loadRounds = loadRounds
+            self.cachedMembers = cachedMembers
+            self.changesPerSecond = changesPerSecond
         }
     }
 
@@ -45,10 +55,9 @@ public struct PermissionsBenchmark {
         try await SchemaInstaller(manifest: try .auth()).install(on: connection)
         try await createBaseline(on: connection)
 
-        progress("Loading \(scale) through the bulk path ...")
-        let loadStarted = ContinuousClock.now
-        try await BenchmarkDataSet(scale: scale, connection: connection, progress: progress).load()
-        let loadTime = ContinuousClock.now - loadStarted
+        progress("Loading \(scale) through the bulk path, without and with the change events ...")
+        let eventCost = try await ChangeEventCost(scale: scale, connection: connection, rounds: configuration.loadRounds,
+                                                  progress: progress).run()
 
         let workDirectory = FileManager.default.temporaryDirectory.appending(path: "pgperm-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
@@ -92,13 +101,15 @@ public struct PermissionsBenchmark {
         let loop = SwiftCheckLoop(conninfo: conninfo, clients: configuration.clients, scale: scale)
         let swift = try await loop.run(seconds: configuration.seconds, mode: .connectionPerTask)
         let swiftLeasePerCall = try await loop.run(seconds: configuration.seconds, mode: .leasePerCall)
+        let cache = try await CacheBenchmark(conninfo: conninfo, scale: scale, hotMembers: configuration.cachedMembers,
+                                             seconds: configuration.seconds, changesPerSecond: configuration.changesPerSecond,
+                                             latencySamples: 300, progress: progress).run()
 
         progress("Timing writes ...")
         let writes = try await timeWrites(on: connection)
         return BenchmarkReport(
-            configuration: configuration, loadTime: loadTime, baseline: baseline, check: check, resourceCheck: resourceCheck,
-            swift: swift,
-            swiftLeasePerCall: swiftLeasePerCall,
+            configuration: configuration, eventCost: eventCost, baseline: baseline, check: check, resourceCheck: resourceCheck,
+            swift: swift, swiftLeasePerCall: swiftLeasePerCall, cache: cache,
             writes: writes, bufferHits: try await bufferHits(on: connection),
             deniedShare: try await deniedShare(on: connection),
             serverVersion: try await connection.query("SHOW server_version").scalar(String.self))

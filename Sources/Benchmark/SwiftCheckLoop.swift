@@ -82,7 +82,7 @@ struct SwiftCheckLoop {
 }
 
 /// xorshift64*: statistically fine for picking benchmark inputs, and no system call per draw.
-private struct XorShift {
+struct XorShift {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
 

@@ -22,6 +22,10 @@ public final class Connection: @unchecked Sendable {
     private var isClosed = false
     /// Statements prepared on this connection, by SQL text. Touched only under `access`.
     private var preparedNames: [String: String] = [:]
+    /// The channels this connection listens to and their subscribers (``listen(_:)``).
+    let listeners = NotificationListeners()
+    /// Run once the current transaction ends (``afterTransaction(_:)``). Touched only under `access`.
+    private var transactionEndHandlers: [@Sendable () -> Void] = []
     public let logger: Logger
 
     private init(handle: OpaquePointer, thread: ConnectionThread, logger: Logger) {
@@ -38,6 +42,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     deinit {
+        listeners.finish(throwing: Self.closedError)
         if !isClosed { PQfinish(handle) }
         thread.stop()
         if let cancelRequest { PQfreeCancel(cancelRequest) }
@@ -227,22 +232,29 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Closes the connection. Further calls throw.
+    /// Closes the connection. Further calls throw; notification sequences end with an error.
     public func close() async {
-        access.withLock {
+        let transactionEnded: [@Sendable () -> Void] = access.withLock {
             if !isClosed {
                 isClosed = true
                 PQfinish(handle)
             }
+            defer { transactionEndHandlers.removeAll() }
+            return transactionEndHandlers
         }
+        for handler in transactionEnded { handler() }
+        thread.unwatch()
+        listeners.finish(throwing: Self.closedError)
         thread.stop()
     }
+
+    static let closedError = PostgresError(kind: .usage, message: "the connection is closed")
 
     // MARK: - Plumbing
 
     /// Runs `body` on the connection's thread (inline when the task is already there); a
     /// cancelled task sends PQcancel to the server.
-    private func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         let cancel = CancelToken(cancelRequest)
         return try await withTaskCancellationHandler {
             if thread.isCurrent { return try exclusive(body, cancel) }
@@ -253,14 +265,86 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func exclusive<T>(_ body: (OpaquePointer) throws -> T, _ cancel: CancelToken) throws -> T {
-        try access.withLock {
-            guard !isClosed else {
-                throw PostgresError(kind: .usage, message: "the connection is closed")
-            }
+        var arrived: NotificationListeners.Arrival?
+        var transactionEnded: [@Sendable () -> Void] = []
+        defer {  // outside the lock
+            if let arrived { hand(arrived) }
+            for handler in transactionEnded { handler() }
+        }
+        return try access.withLock {
+            guard !isClosed else { throw Self.closedError }
             guard cancel.arm() else { throw CancellationError() }  // cancelled before it was sent
-            defer { cancel.disarm() }
+            defer {
+                cancel.disarm()
+                // A statement reads whatever arrived before its result, notifications included.
+                if listeners.isActive { arrived = Self.takeNotifications(handle, consume: false) }
+                if !transactionEndHandlers.isEmpty && PQtransactionStatus(handle) != PQTRANS_INTRANS
+                    && PQtransactionStatus(handle) != PQTRANS_INERROR {
+                    swap(&transactionEnded, &transactionEndHandlers)
+                }
+            }
             return try body(handle)
         }
+    }
+
+    /// Runs `handler` once the transaction open on this connection ends, by COMMIT or
+    /// ROLLBACK, however it was sent (``withTransaction(begin:isolation:_:)`` or a plain
+    /// statement), or when the connection closes or breaks; at once when no transaction is
+    /// open. It runs after the statement that ended the transaction has returned, so what the
+    /// transaction committed is visible to every other connection by then. Keep it short: it
+    /// runs on the connection's thread.
+    public func afterTransaction(_ handler: @escaping @Sendable () -> Void) {
+        let deferred: Bool = access.withLock {
+            let status = isClosed ? PQTRANS_UNKNOWN : PQtransactionStatus(handle)
+            guard status == PQTRANS_INTRANS || status == PQTRANS_INERROR else { return false }
+            transactionEndHandlers.append(handler)
+            return true
+        }
+        if !deferred { handler() }
+    }
+
+    /// The process id of the server backend of this connection (`pg_backend_pid()`), known
+    /// without a round trip; a notification this connection's transactions send carries it.
+    public var backendProcessID: Int { access.withLock { isClosed ? 0 : Int(PQbackendPID(handle)) } }
+
+    /// Runs on the connection's thread when its socket is readable while it listens: reads
+    /// what arrived and hands the notifications out; a lost connection ends every sequence.
+    func readNotifications() {
+        let arrived: NotificationListeners.Arrival? = access.withLock {
+            guard !isClosed else { return nil }
+            return Self.takeNotifications(handle, consume: true)
+        }
+        if let arrived { hand(arrived) }
+    }
+
+    private func hand(_ arrival: NotificationListeners.Arrival) {
+        if arrival.failure != nil { thread.unwatch() }  // its socket stays readable: stop waiting on it
+        listeners.deliver(arrival)
+    }
+
+    /// The notifications libpq has read (after reading the socket when `consume`), or the
+    /// failure of a connection that broke. Called under `access`.
+    private static func takeNotifications(_ handle: OpaquePointer, consume: Bool) -> NotificationListeners.Arrival {
+        var arrival = NotificationListeners.Arrival()
+        if consume && PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+            arrival.failure = connectionError(handle)
+        }
+        while let notify = PQnotifies(handle) {
+            let fields = notify.pointee
+            arrival.notifications.append(PostgresNotification(
+                channel: String(cString: fields.relname), payload: String(cString: fields.extra),
+                processID: Int(fields.be_pid)))
+            PQfreemem(notify)
+        }
+        return arrival
+    }
+
+    /// The connection's socket, for the thread to wait on.
+    var socket: Int32 { access.withLock { isClosed ? -1 : PQsocket(handle) } }
+
+    /// Runs a statement without parameters on the connection's thread (LISTEN, UNLISTEN).
+    static func command(_ sql: String, _ handle: OpaquePointer) throws {
+        _ = try consume(PQexec(handle, sql), handle: handle)
     }
 
     private static func consume(_ result: OpaquePointer?, handle: OpaquePointer) throws -> QueryResult {

@@ -5,9 +5,10 @@ import Synchronization
 ///
 /// Connections open on demand up to ``Configuration/maximumConnections``. A task that finds
 /// every connection busy waits in line, up to ``Configuration/acquireTimeout``, then gets an
-/// error of kind `.pool` rather than hanging. A connection returned broken or inside a
-/// transaction is closed, never handed to the next task. Leasing takes a lock, not an actor
-/// hop: checks through the pool are on the hot path of applications.
+/// error of kind `.pool` rather than hanging. A connection returned broken, inside a
+/// transaction or still listening (``Connection/listen(_:)``) is closed, never handed to the
+/// next task. Leasing takes a lock, not an actor hop: checks through the pool are on the hot
+/// path of applications.
 public final class ConnectionPool: Sendable {
     public struct Configuration: Sendable {
         /// A URL or `key=value` conninfo, as for ``Connection/connect(_:logger:)``.
@@ -180,7 +181,8 @@ public final class ConnectionPool: Sendable {
     }
 
     private func release(_ connection: Connection) async {
-        guard connection.isUsable, connection.transactionState == .idle else {
+        // A connection still listening would hand its notifications to the previous holder.
+        guard connection.isUsable, connection.transactionState == .idle, !connection.isListening else {
             await discard(connection)
             return
         }

@@ -8,6 +8,10 @@ import Glibc
 /// sets that preference) runs its Swift code here too, and its queries run inline with no
 /// thread switch. Blocking calls never occupy Swift's cooperative thread pool.
 ///
+/// While the connection listens (``Connection/listen(_:)``), the thread waits for its jobs and
+/// for the connection's socket at once (`poll` on the socket and on a wake-up pipe that a new
+/// job writes to), so a notification is read here the moment it arrives, with no other thread.
+///
 /// A job never gets lost: once the thread has stopped, late jobs go to the global executor.
 final class ConnectionThread: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
@@ -15,8 +19,19 @@ final class ConnectionThread: TaskExecutor, @unchecked Sendable {
     private var stopping = false
     private var finished = false
     private var threadID = pthread_t()
+    /// The socket waited on while there is no job, and what to do when it is readable.
+    private var watched: (socket: Int32, onReadable: @Sendable () -> Void)?
+    /// Whether the thread is inside `poll` (a new job must then write to `wakeUp`).
+    private var polling = false
+    /// A pipe whose read end the thread polls beside the socket; a byte written wakes it.
+    private let wakeUp: (read: Int32, write: Int32)
 
     init(name: String) {
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        }
+        wakeUp = (ends[0], ends[1])
         let started = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in  // strong: the executor lives until its thread ends
             self.threadID = pthread_self()
@@ -26,6 +41,11 @@ final class ConnectionThread: TaskExecutor, @unchecked Sendable {
         thread.name = name
         thread.start()
         started.wait()
+    }
+
+    deinit {
+        if wakeUp.read >= 0 { close(wakeUp.read) }
+        if wakeUp.write >= 0 { close(wakeUp.write) }
     }
 
     /// Whether the caller is running on this thread.
@@ -40,7 +60,25 @@ final class ConnectionThread: TaskExecutor, @unchecked Sendable {
             return
         }
         jobs.append(job)
-        condition.signal()
+        wake()
+        condition.unlock()
+    }
+
+    /// From now on, while it has no job, the thread waits for `socket` too and runs
+    /// `onReadable` on itself when something arrives. `onReadable` must consume what arrived
+    /// (or call ``unwatch()``), or the thread calls it again at once.
+    func watch(socket: Int32, onReadable: @escaping @Sendable () -> Void) {
+        condition.lock()
+        watched = (socket, onReadable)
+        wake()
+        condition.unlock()
+    }
+
+    /// Stops waiting for the socket.
+    func unwatch() {
+        condition.lock()
+        watched = nil
+        wake()
         condition.unlock()
     }
 
@@ -48,14 +86,34 @@ final class ConnectionThread: TaskExecutor, @unchecked Sendable {
     func stop() {
         condition.lock()
         stopping = true
-        condition.signal()
+        wake()
         condition.unlock()
+    }
+
+    /// Called with `condition` locked.
+    private func wake() {
+        if polling {
+            var byte: UInt8 = 1
+            _ = write(wakeUp.write, &byte, 1)
+        }
+        condition.signal()
     }
 
     private func runLoop() {
         while true {
             condition.lock()
-            while jobs.isEmpty && !stopping { condition.wait() }
+            while jobs.isEmpty && !stopping {
+                guard let watched, wakeUp.read >= 0 else {
+                    condition.wait()
+                    continue
+                }
+                polling = true
+                condition.unlock()
+                let readable = waitForSocket(watched.socket)
+                if readable { watched.onReadable() }
+                condition.lock()
+                polling = false
+            }
             if jobs.isEmpty {
                 finished = true
                 condition.unlock()
@@ -65,5 +123,17 @@ final class ConnectionThread: TaskExecutor, @unchecked Sendable {
             condition.unlock()
             job.runSynchronously(on: asUnownedTaskExecutor())
         }
+    }
+
+    /// Waits until `socket` is readable (or closed) or someone wakes the thread; true for the socket.
+    private func waitForSocket(_ socket: Int32) -> Bool {
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeUp.read, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, 2, -1) > 0 else { return false }  // EINTR: look at the jobs, then wait again
+        if fds[1].revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            while read(wakeUp.read, &buffer, buffer.count) > 0 {}
+        }
+        return fds[0].revents != 0
     }
 }

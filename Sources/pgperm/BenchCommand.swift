@@ -6,12 +6,14 @@ import PQ
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure auth.has_permission against a one-lookup baseline, and the cost of writes.",
+        abstract: "Measure auth.has_permission against a one-lookup baseline, the in-process PermissionCache, and the cost of writes.",
         discussion: """
             Generates the data set into a disposable PostgreSQL cluster (or, with --database-url, into \
-            an empty database you provide), then runs pgbench with a baseline script and a \
-            has_permission script (and a has_resource_permission one over --resource-grants grants), a \
-            Swift loop through AuthClient, and timed writes, and prints one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
+            an empty database you provide), without and with the change events to time their cost, then \
+            runs pgbench with a baseline script and a has_permission script (and a has_resource_permission \
+            one over --resource-grants grants), a Swift loop through AuthClient, the PermissionCache \
+            (checks per second, memory, invalidation latency under background changes), and timed writes, \
+            and prints one table. Build in release mode for the Swift numbers: swift run -c release pgperm bench
             """)
 
     @Option(name: .customLong("database-url"),
@@ -26,8 +28,8 @@ struct Bench: AsyncParsableCommand {
     var tenants = 1_000
 
     @Option(name: .customLong("resource-grants"),
-            help: "Rows of auth.resource_grant, for auth.has_resource_permission (0: leave it out); a multiple of --users, at most 100 per user.")
-    var resourceGrants = 10_000_000
+            help: "Rows of auth.resource_grant, to measure auth.has_resource_permission too (default 0: not measured); a multiple of --users, at most 100 per user.")
+    var resourceGrants = 0
 
     @Option(help: "Seconds per measured run.")
     var seconds = 6
@@ -40,6 +42,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Alternating baseline/check pgbench rounds; the median is reported.")
     var rounds = 9
 
+    @Option(help: "Pairs of bulk loads without and with the change events; the medians are reported.")
+    var loadRounds = 2
+
+    @Option(help: "Members cached for the PermissionCache measurements.")
+    var cachedMembers = 20_000
+
+    @Option(help: "Background changes of rights per second while the cache's invalidation latency is measured.")
+    var changesPerSecond = 200
+
     func validate() throws {
         guard users >= tenants, tenants >= 1, users % tenants == 0 else {
             throw ValidationError("--users must be a positive multiple of --tenants")
@@ -47,8 +58,8 @@ struct Bench: AsyncParsableCommand {
         guard resourceGrants >= 0, resourceGrants % users == 0, resourceGrants / users <= 100 else {
             throw ValidationError("--resource-grants must be a multiple of --users, at most 100 per user (0 for none)")
         }
-        guard seconds >= 1, clients >= 1, rounds >= 1 else {
-            throw ValidationError("--seconds, --clients and --rounds must be at least 1")
+        guard seconds >= 1, clients >= 1, rounds >= 1, loadRounds >= 1, cachedMembers >= 1, changesPerSecond >= 1 else {
+            throw ValidationError("--seconds, --clients, --rounds, --load-rounds, --cached-members and --changes-per-second must be at least 1")
         }
     }
 
@@ -72,7 +83,9 @@ struct Bench: AsyncParsableCommand {
             conninfo = local.conninfo(database: "bench")
         }
         let benchmark = PermissionsBenchmark(
-            configuration: .init(scale: .init(users: users, tenants: tenants, resourceGrants: resourceGrants), seconds: seconds, clients: clients, rounds: rounds),
+            configuration: .init(scale: .init(users: users, tenants: tenants, resourceGrants: resourceGrants), seconds: seconds,
+                                 clients: clients, rounds: rounds, loadRounds: loadRounds, cachedMembers: cachedMembers,
+                                 changesPerSecond: changesPerSecond),
             conninfo: conninfo, binaries: binaries, progress: say)
         let report = try await benchmark.run()
         print("\n\(report)")

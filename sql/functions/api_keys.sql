@@ -1,28 +1,9 @@
 -- API keys: a service or a script calls a tenant's API with a key instead of a password.
 -- The secret is returned once by auth.create_api_key and never stored: the table keeps its
--- HMAC-SHA256 under the schema's pepper (migration 0012). A key acts as its technical user, a
+-- keyed hash (auth.secret_hash). A key acts as its technical user, a
 -- member of the tenant created for it and given the key's set or codes, so every check and
 -- every audit row treats it like any member; revoking the key deactivates that membership, so
 -- nothing the key held is granted any more, at once.
-
-CREATE OR REPLACE FUNCTION auth.api_key_hash(_api_key text)
-RETURNS bytea
-LANGUAGE plpgsql
-STABLE
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-DECLARE
-    _hash bytea;
-BEGIN
-    EXECUTE format('SELECT %I.hmac(convert_to($1, ''UTF8''), p.pepper, ''sha256'') FROM auth.api_key_pepper p',
-                   auth.pgcrypto_schema())
-       INTO _hash
-      USING _api_key;
-    RETURN _hash;
-END;
-$$;
-COMMENT ON FUNCTION auth.api_key_hash(text) IS 'Internal: HMAC-SHA256 of a key under the schema''s pepper.';
 
 CREATE OR REPLACE FUNCTION auth.create_api_key(
     _tenant_id     uuid,
@@ -36,7 +17,7 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-    _secret text := 'pgpk_' || replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+    _secret text := auth.new_secret('pgpk_');
     _user_id uuid;
     _api_key_id uuid;
     _code text;
@@ -74,7 +55,7 @@ BEGIN
         PERFORM auth.assign_permission(_tenant_id, _user_id := _user_id, _perm_code := _code);
     END LOOP;
     INSERT INTO auth.api_key (api_key_id, tenant_id, user_id, name, key_prefix, key_hash, expires_at)
-    VALUES (_api_key_id, _tenant_id, _user_id, _name, left(_secret, 12), auth.api_key_hash(_secret), _expires_at);
+    VALUES (_api_key_id, _tenant_id, _user_id, _name, left(_secret, 12), auth.secret_hash(_secret), _expires_at);
     RETURN QUERY SELECT _api_key_id, _user_id, _secret;
 END;
 $$;
@@ -96,7 +77,7 @@ BEGIN
     IF _api_key IS NULL OR left(_api_key, 5) <> 'pgpk_' OR length(_api_key) > 200 THEN
         RETURN;
     END IF;
-    SELECT * INTO _key FROM auth.api_key k WHERE k.key_hash = auth.api_key_hash(_api_key);
+    SELECT * INTO _key FROM auth.api_key k WHERE k.key_hash = auth.secret_hash(_api_key);
     IF NOT FOUND OR _key.revoked_at IS NOT NULL OR _key.expires_at <= now() THEN
         RETURN;
     END IF;

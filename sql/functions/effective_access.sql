@@ -158,6 +158,9 @@ SET search_path = ''
 -- and turns a 10,000-pair refresh into a quadratic nested loop.
 SET plan_cache_mode = force_custom_plan
 AS $$
+DECLARE
+    _written_tenant_ids uuid[];
+    _written_user_ids uuid[];
 BEGIN
     IF coalesce(cardinality(_tenant_ids), 0) = 0 THEN
         RETURN;
@@ -178,8 +181,12 @@ BEGIN
                          JOIN auth.tenant t    ON t.tenant_id = tu.tenant_id
                          JOIN auth.user_info u ON u.user_id = tu.user_id
                         WHERE tu.tenant_id = ea.tenant_id AND tu.user_id = ea.user_id
-                          AND tu.is_active AND t.is_active AND u.is_active);
+                          AND tu.is_active AND t.is_active AND t.deleted_at IS NULL AND u.is_active);
 
+    -- 3. Tell listeners at commit which rows were written (functions/notifications.sql): the
+    --    statement returns exactly the rows it inserted or changed. Deleted rows are told by
+    --    the trigger on auth.effective_access, which also sees the deletes of cascades.
+    WITH written AS (
     INSERT INTO auth.effective_access AS ea (tenant_id, user_id, is_owner, permission_nos, group_ids)
     SELECT tu.tenant_id,
            tu.user_id,
@@ -219,13 +226,19 @@ BEGIN
               LEFT JOIN auth.perm_set_permission sp ON sp.perm_set_id = grant_row.perm_set_id
              WHERE coalesce(grant_row.permission_id, sp.permission_id) IS NOT NULL  -- an empty set grants nothing
            ) AS granted
-     WHERE tu.is_active AND t.is_active AND u.is_active
+     WHERE tu.is_active AND t.is_active AND t.deleted_at IS NULL AND u.is_active
     ON CONFLICT (tenant_id, user_id) DO UPDATE
        SET is_owner = EXCLUDED.is_owner,
            permission_nos = EXCLUDED.permission_nos,
            group_ids = EXCLUDED.group_ids
      WHERE (ea.is_owner, ea.permission_nos, ea.group_ids)
-           IS DISTINCT FROM (EXCLUDED.is_owner, EXCLUDED.permission_nos, EXCLUDED.group_ids);
+           IS DISTINCT FROM (EXCLUDED.is_owner, EXCLUDED.permission_nos, EXCLUDED.group_ids)
+    RETURNING ea.tenant_id, ea.user_id
+    )
+    SELECT array_agg(w.tenant_id), array_agg(w.user_id) INTO _written_tenant_ids, _written_user_ids FROM written w;
+    IF _written_tenant_ids IS NOT NULL THEN
+        PERFORM auth.notify_access_change(_written_tenant_ids, _written_user_ids);
+    END IF;
 END;
 $$;
 COMMENT ON FUNCTION auth.refresh_effective_access(uuid[], uuid[]) IS
@@ -301,11 +314,12 @@ AS $$
 DECLARE
     _tenant_ids uuid[];
 BEGIN
-    -- Only is_active matters; other updates (name, code) skip the refresh.
+    -- Only is_active and deleted_at matter; other updates (name, code) skip the refresh.
     _tenant_ids := ARRAY(SELECT n.tenant_id
                            FROM new_rows n
                            JOIN old_rows o ON o.tenant_id = n.tenant_id
-                          WHERE n.is_active IS DISTINCT FROM o.is_active);
+                          WHERE n.is_active IS DISTINCT FROM o.is_active
+                             OR n.deleted_at IS DISTINCT FROM o.deleted_at);
     PERFORM auth.lock_tenants(_tenant_ids);
     PERFORM auth.refresh_effective_access(array_agg(tu.tenant_id), array_agg(tu.user_id))
        FROM auth.tenant_user tu
@@ -314,7 +328,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION auth.tg_tenant_refresh() IS
-    'Trigger (AFTER UPDATE on auth.tenant, statement): refreshes every member of tenants whose is_active changed.';
+    'Trigger (AFTER UPDATE on auth.tenant, statement): refreshes every member of tenants whose is_active or deleted_at changed.';
 
 CREATE OR REPLACE FUNCTION auth.tg_user_info_refresh()
 RETURNS trigger

@@ -113,17 +113,27 @@ LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
+DECLARE
+    _deleted_at timestamptz;
 BEGIN
     PERFORM auth.assert_given(_tenant_id, '_tenant_id');
-    IF NOT EXISTS (SELECT FROM auth.tenant t WHERE t.tenant_id = _tenant_id) THEN
+    SELECT t.deleted_at INTO _deleted_at FROM auth.tenant t WHERE t.tenant_id = _tenant_id;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown tenant'
             USING ERRCODE = 'QN001',
                   DETAIL = format('No tenant has id %s.', _tenant_id),
                   HINT = 'Check the id; auth.create_tenant returns it.';
     END IF;
+    -- A deleted tenant is no tenant, until it is restored.
+    IF _deleted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown tenant'
+            USING ERRCODE = 'QN001',
+                  DETAIL = format('Tenant %s was deleted at %s.', _tenant_id, _deleted_at),
+                  HINT = 'auth.restore_tenant brings it back, until auth.purge_deleted_tenants removes it.';
+    END IF;
 END;
 $$;
-COMMENT ON FUNCTION auth.assert_tenant(uuid) IS 'Internal: raises QI001 for NULL, QN001 for an unknown tenant.';
+COMMENT ON FUNCTION auth.assert_tenant(uuid) IS 'Internal: raises QI001 for NULL, QN001 for an unknown or a deleted tenant.';
 
 CREATE OR REPLACE FUNCTION auth.assert_user(_user_id uuid)
 RETURNS void

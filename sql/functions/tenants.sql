@@ -128,8 +128,75 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION auth.delete_tenant(uuid) IS
-    'Deletes a tenant with its memberships, groups, sets, assignments, ownerships and preferences. '
-    'Its audit history is kept.';
+    'Deletes a tenant at once and for good, with its memberships, groups, sets, assignments, ownerships and '
+    'preferences (auth.soft_delete_tenant keeps them for a restore). Its audit history is kept.';
+
+-- Soft delete: the tenant grants nothing at once and every function treats it as unknown
+-- (QN001, naming the deletion), but its rows stay until a purge, so a restore brings it back
+-- whole. Its code stays taken meanwhile.
+CREATE OR REPLACE FUNCTION auth.soft_delete_tenant(_tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
+    PERFORM auth.assert_tenant(_tenant_id);
+    UPDATE auth.tenant t SET deleted_at = now() WHERE t.tenant_id = _tenant_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.soft_delete_tenant(uuid) IS
+    'Deletes a tenant softly: it grants nothing at once and the functions treat it as unknown, until '
+    'auth.restore_tenant; auth.purge_deleted_tenants removes it for good. QI001, QN001 (unknown or deleted already).';
+
+CREATE OR REPLACE FUNCTION auth.restore_tenant(_tenant_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.lock_tenants(ARRAY[_tenant_id]);  -- first: see effective_access.sql, lock order
+    PERFORM auth.assert_given(_tenant_id, '_tenant_id');
+    IF NOT EXISTS (SELECT FROM auth.tenant t WHERE t.tenant_id = _tenant_id) THEN
+        RAISE EXCEPTION 'unknown tenant'
+            USING ERRCODE = 'QN001',
+                  DETAIL = format('No tenant has id %s: it never existed or was purged.', _tenant_id),
+                  HINT = 'Only a tenant deleted with auth.soft_delete_tenant and not purged can be restored.';
+    END IF;
+    -- A tenant that is not deleted is restored already: nothing to do.
+    UPDATE auth.tenant t SET deleted_at = NULL WHERE t.tenant_id = _tenant_id AND t.deleted_at IS NOT NULL;
+END;
+$$;
+COMMENT ON FUNCTION auth.restore_tenant(uuid) IS
+    'Brings back a softly deleted tenant with everything it had: its members hold what they held. Idempotent. '
+    'QI001, QN001 for a tenant that never existed or was purged.';
+
+CREATE OR REPLACE FUNCTION auth.purge_deleted_tenants(_deleted_before timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    _tenant_ids uuid[];
+    _purged integer;
+BEGIN
+    PERFORM auth.assert_given(_deleted_before, '_deleted_before');
+    _tenant_ids := ARRAY(SELECT t.tenant_id FROM auth.tenant t
+                          WHERE t.deleted_at IS NOT NULL AND t.deleted_at <= _deleted_before);
+    PERFORM auth.lock_tenants(_tenant_ids);  -- first: see effective_access.sql, lock order
+    -- Only those still deleted once locked: a concurrent restore wins.
+    DELETE FROM auth.tenant t
+     WHERE t.tenant_id = ANY (_tenant_ids) AND t.deleted_at IS NOT NULL AND t.deleted_at <= _deleted_before;
+    GET DIAGNOSTICS _purged = ROW_COUNT;
+    RETURN _purged;
+END;
+$$;
+COMMENT ON FUNCTION auth.purge_deleted_tenants(timestamptz) IS
+    'Removes for good the tenants softly deleted at or before _deleted_before (default now), as auth.delete_tenant '
+    'does, and returns how many. Their audit history is kept. QI001.';
 
 CREATE OR REPLACE FUNCTION auth.add_user_to_tenant(_tenant_id uuid, _user_id uuid)
 RETURNS void
@@ -326,7 +393,7 @@ BEGIN
     RETURN QUERY
     SELECT t.tenant_id, t.name, t.code, t.is_active
       FROM auth.tenant t
-     WHERE t.code = _code;
+     WHERE t.code = _code AND t.deleted_at IS NULL;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown tenant'
             USING ERRCODE = 'QN001',

@@ -9,12 +9,13 @@
 -- Each key acts as a technical user of its own, a member of the key's tenant holding what the
 -- key was given, so checks, assignments and the audit log treat it like any member.
 
-CREATE TABLE auth.api_key_pepper (
+CREATE TABLE auth.secret_pepper (
     singleton boolean NOT NULL DEFAULT true PRIMARY KEY CHECK (singleton),
     pepper    bytea   NOT NULL CHECK (octet_length(pepper) = 32)
 );
-COMMENT ON TABLE auth.api_key_pepper IS
-    'Internal: the HMAC key of auth.api_key.key_hash, made at install. No role but the schema''s owner reads it.';
+COMMENT ON TABLE auth.secret_pepper IS
+    'Internal: the HMAC key of the hashes of API keys and invitation tokens (auth.secret_hash), made at install. '
+    'No role but the schema''s owner reads it.';
 
 CREATE TABLE auth.api_key (
     api_key_id   uuid        NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
@@ -40,5 +41,5 @@ COMMENT ON COLUMN auth.api_key.key_prefix IS 'The secret''s first 12 characters 
 COMMENT ON COLUMN auth.api_key.last_used_at IS 'Updated at most once a minute by auth.authenticate_api_key, and never in a read-only transaction.';
 
 -- 32 bytes from two random uuids: 244 random bits, with no extension needed here.
-INSERT INTO auth.api_key_pepper (pepper)
+INSERT INTO auth.secret_pepper (pepper)
 VALUES (decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'));

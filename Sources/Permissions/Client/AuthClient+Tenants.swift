@@ -1,3 +1,4 @@
+import Foundation
 import PQ
 
 extension AuthClient {
@@ -36,12 +37,38 @@ extension AuthClient {
         try await call("SELECT auth.activate_tenant(_tenant_id := $1)", [tenant])
     }
 
-    /// Deletes a tenant with its memberships, groups, sets, assignments and preferences.
-    /// Its audit history stays.
+    /// Deletes a tenant at once and for good, with its memberships, groups, sets, assignments
+    /// and preferences (``softDeleteTenant(_:)`` keeps them for a restore). Its audit history stays.
     ///
     /// - Throws: `.unknownTenant`.
     public func deleteTenant(_ tenant: TenantID) async throws {
         try await call("SELECT auth.delete_tenant(_tenant_id := $1)", [tenant])
+    }
+
+    /// Deletes a tenant softly (`auth.soft_delete_tenant`): it grants nothing at once and the
+    /// functions treat it as unknown, until ``restoreTenant(_:)``; ``purgeDeletedTenants(deletedBefore:)``
+    /// removes it for good.
+    ///
+    /// - Throws: `.unknownTenant` (deleted already too).
+    public func softDeleteTenant(_ tenant: TenantID) async throws {
+        try await call("SELECT auth.soft_delete_tenant(_tenant_id := $1)", [tenant])
+    }
+
+    /// Brings back a softly deleted tenant with everything it had (`auth.restore_tenant`);
+    /// restoring one that is not deleted changes nothing.
+    ///
+    /// - Throws: `.unknownTenant` for a tenant that never existed or was purged.
+    public func restoreTenant(_ tenant: TenantID) async throws {
+        try await call("SELECT auth.restore_tenant(_tenant_id := $1)", [tenant])
+    }
+
+    /// Removes for good the tenants softly deleted at or before `deletedBefore`
+    /// (`auth.purge_deleted_tenants`).
+    ///
+    /// - Returns: how many were purged.
+    @discardableResult
+    public func purgeDeletedTenants(deletedBefore: Date = Date()) async throws -> Int {
+        try await value(Int.self, "SELECT auth.purge_deleted_tenants(_deleted_before := $1)", [deletedBefore])
     }
 
     /// Adds a user to a tenant, or reactivates their inactive membership.

@@ -17,11 +17,18 @@ import PQ
 /// ```
 /// Errors raised by the schema are thrown as ``PermissionsError``; anything else as
 /// ``PostgresError``.
+///
+/// Given a ``PermissionCache``, the client tells it what each of its writes changed as soon
+/// as the write commits (at once outside a transaction, at COMMIT inside one), so the cache
+/// never answers from what the process itself has just changed.
 public struct AuthClient: Sendable {
     public let executor: any QueryExecutor
+    /// The cache this client's writes keep current; `nil` for none.
+    public let cache: PermissionCache?
 
-    public init(_ executor: any QueryExecutor) {
+    public init(_ executor: any QueryExecutor, cache: PermissionCache? = nil) {
         self.executor = executor
+        self.cache = cache
     }
 
     /// Runs one call of an `auth` function as a prepared statement (the text is fixed),
@@ -29,7 +36,9 @@ public struct AuthClient: Sendable {
     @discardableResult
     func call(_ sql: String, _ binds: [any PostgresEncodable]) async throws -> QueryResult {
         do {
-            return try await executor.query(sql, binds, prepared: true)
+            let result = try await executor.query(sql, binds, prepared: true)
+            cache?.didCall(sql, binds, on: executor)
+            return result
         } catch let error as PostgresError {
             throw PermissionsError(error) ?? error
         }

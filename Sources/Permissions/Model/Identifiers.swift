@@ -57,3 +57,8 @@ public struct APIKeyID: EntityID {
     public let rawValue: UUID
     public init(_ rawValue: UUID) { self.rawValue = rawValue }
 }
+
+public struct InvitationID: EntityID {
+    public let rawValue: UUID
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+}

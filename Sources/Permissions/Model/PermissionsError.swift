@@ -42,6 +42,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invalidDeclaration = Code("QI010")
         /// A resource type that is not a lower-case name, or a resource id over 255 characters.
         public static let invalidResource = Code("QI011")
+        /// An invitation's email that is not an address (one @, no spaces, at most 254 characters).
+        public static let invalidEmail = Code("QI012")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.
@@ -55,6 +57,9 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let notGroupMember = Code("QN008")
         /// No API key with that id in that tenant (another tenant's key counts as unknown).
         public static let unknownAPIKey = Code("QN009")
+        /// An invitation token that is unknown, expired, revoked or already used (one code for all);
+        /// or no invitation with that id in that tenant.
+        public static let invalidInvitation = Code("QN010")
         public static let tenantCodeTaken = Code("QD001")
         public static let usernameTaken = Code("QD002")
         public static let permSetCodeTaken = Code("QD003")
@@ -75,6 +80,10 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// `set_actor` outside a transaction block: a WARNING from SQL, an error thrown by
         /// ``AuthClient/setActor(_:)`` before anything is sent.
         public static let outsideTransaction = Code("QS005")
+        /// An invitation's email belongs to several accounts: it cannot tell which one is meant.
+        public static let ambiguousEmail = Code("QS006")
+        /// Revoking an invitation that was accepted already.
+        public static let invitationAccepted = Code("QS007")
         /// `require_permission` denied the user, `set_tenant_context` found no live membership,
         /// or the database role lacks a privilege.
         public static let insufficientPrivilege = Code("42501")

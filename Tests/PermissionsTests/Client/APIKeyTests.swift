@@ -128,7 +128,7 @@ struct APIKeyTests {
             let key = try await f.auth.createAPIKey(tenant: tenant, name: "k", expiresAt: Self.later, codes: ["reports.view"])
             let (_, admin) = try await f.login(memberOf: "auth_admin")
             await #expect(throws: PostgresError.self) { try await admin.query("SELECT key_hash FROM auth.api_key", []) }
-            await #expect(throws: PostgresError.self) { try await admin.query("SELECT pepper FROM auth.api_key_pepper", []) }
+            await #expect(throws: PostgresError.self) { try await admin.query("SELECT pepper FROM auth.secret_pepper", []) }
             #expect(try await admin.query("SELECT name FROM auth.api_key", []).count == 1)
             let (_, app) = try await f.login(memberOf: "auth_app")
             #expect(try await AuthClient(app).authenticateAPIKey(key.secret)?.user == key.userID)

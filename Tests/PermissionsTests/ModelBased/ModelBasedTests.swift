@@ -11,7 +11,10 @@ import Testing
 ///   - the error: the database raises one exactly when the model predicts one, with the same SQLSTATE;
 ///   - `auth.has_permission` for every (tenant, user, code) triple, in one query;
 /// and every few steps also `auth.get_user_permissions`, `auth.check_tenant_access`, the error
-/// for a code not in the catalogue, and every row of the tables the model mirrors.
+/// for a code not in the catalogue, and every row of the tables the model mirrors. A
+/// ``PermissionCache`` runs beside it: after each step it waits for a barrier (every change
+/// committed before it has reached the cache) and answers every triple too, which must agree
+/// with the database.
 ///
 /// Replay a run with `PGPERM_MODEL_SEED=<seed> PGPERM_MODEL_STEPS=<steps> swift test --filter ModelBased`
 /// (`PGPERM_MODEL_SEED` takes a comma-separated list).
@@ -45,6 +48,8 @@ struct ModelBasedTests {
             #expect(stats.databaseErrors > Self.steps / 20, "\(stats)")
             #expect(stats.comparedStates > Self.steps / 25, "\(stats)")
             #expect(stats.comparedExplanations > Self.steps / 2, "\(stats)")
+            #expect(stats.cacheComparedTriples == stats.comparedTriples, "\(stats)")
+            #expect(stats.cacheHits > stats.cacheComparedTriples / 2, "the cache answered from memory: \(stats)")
             // Steps on an older snapshot both commit and meet 40001.
             #expect(stats.olderSnapshotCommitted > 0 && stats.olderSnapshotSerializationFailures > 0, "\(stats)")
             if Self.steps >= Self.defaultSteps {
@@ -101,6 +106,9 @@ struct ModelRunStats: CustomStringConvertible {
     var granted = 0
     var denied = 0
     var comparedPairs = 0
+    /// Triples the cache answered after the step's barrier, and how many from memory.
+    var cacheComparedTriples = 0
+    var cacheHits = 0
     var comparedExplanations = 0
     var comparedStates = 0
     var databaseErrors = 0
@@ -120,7 +128,7 @@ struct ModelRunStats: CustomStringConvertible {
         let older = "\(olderSnapshotSteps) on an older snapshot (\(olderSnapshotCommitted) committed, "
             + "\(olderSnapshotSerializationFailures) × 40001)"
         return "\(steps) steps, \(older), \(checks), \(others), \(succeededKinds.count)/\(OperationGenerator.kindNames.count) kinds succeeded, "
-            + "\(live) live memberships on average"
+            + "\(live) live memberships on average, \(cacheComparedTriples) triples from the cache (\(cacheHits) hits)"
     }
 }
 
@@ -140,12 +148,22 @@ struct ModelBasedRun {
     private let olderSnapshot: Session
     private var olderSnapshotOpen = false
     static let olderSnapshotEvery = 5
+    /// The cached client compared after every step, and its pool and listener.
+    let cache: PermissionCache
+    private let cachePool: ConnectionPool
+    private let cacheListener: Task<Void, Never>
 
     init(fixture: AuthFixture, seed: UInt64) async throws {
         f = fixture
         self.seed = seed
         generator = OperationGenerator(seed: seed)
         olderSnapshot = try await Session.open(fixture)
+        cachePool = ConnectionPool(.init(conninfo: fixture.database.conninfo, maximumConnections: 2))
+        let cache = PermissionCache(pool: cachePool)
+        self.cache = cache
+        cacheListener = Task { await cache.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !cache.statistics.isTrusted && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
     }
 
     /// Runs `steps` operations; returns a failure message at the first disagreement.
@@ -157,6 +175,9 @@ struct ModelBasedRun {
             step += 1
         }
         await olderSnapshot.close()
+        cacheListener.cancel()
+        await cacheListener.value
+        await cachePool.close()
         return failure
     }
 
@@ -174,7 +195,7 @@ struct ModelBasedRun {
         if olderSnapshotOpen && step % Self.olderSnapshotEvery == 0 {
             outcome = try await executeOnOlderSnapshot(operation)
         } else {
-            outcome = try await execute(operation, on: f.connection)
+            outcome = try await Self.execute(operation, on: f.connection)
         }
         let expected = model.apply(operation, createdID: outcome.createdID)
         remember(step, operation, outcome, names: model)
@@ -218,9 +239,9 @@ struct ModelBasedRun {
         var message = ""
     }
 
-    private func execute(_ operation: ModelOperation, on connection: Connection) async throws -> Outcome {
+    static func execute(_ operation: ModelOperation, on connection: Connection) async throws -> Outcome {
         do {
-            return Outcome(createdID: try await perform(operation, on: connection))
+            return Outcome(createdID: try await Self.perform(operation, on: connection))
         } catch let error as PermissionsError {
             return Outcome(errorCode: error.code.sqlState.rawValue, message: error.message)
         } catch let error as PostgresError where error.kind == .server {
@@ -243,10 +264,10 @@ struct ModelBasedRun {
         if case .transaction = operation { runsThere = false }  // not nested in the open transaction
         guard runsThere else {
             try await olderSnapshot.sql("ROLLBACK")
-            return try await execute(operation, on: f.connection)
+            return try await Self.execute(operation, on: f.connection)
         }
         stats.olderSnapshotSteps += 1
-        let outcome = try await execute(operation, on: olderSnapshot.connection)
+        let outcome = try await Self.execute(operation, on: olderSnapshot.connection)
         if outcome.errorCode == nil {
             try await olderSnapshot.sql("COMMIT")
             stats.olderSnapshotCommitted += 1
@@ -254,11 +275,11 @@ struct ModelBasedRun {
         }
         try await olderSnapshot.sql("ROLLBACK")
         if outcome.errorCode == "40001" { stats.olderSnapshotSerializationFailures += 1 }
-        return try await execute(operation, on: f.connection)
+        return try await Self.execute(operation, on: f.connection)
     }
 
     /// Runs the operation; returns the id a create returned.
-    private func perform(_ operation: ModelOperation, on connection: Connection) async throws -> UUID? {
+    private static func perform(_ operation: ModelOperation, on connection: Connection) async throws -> UUID? {
         let auth = AuthClient(connection)
         switch operation {
         case .createTenant(let code, let owner):
@@ -377,7 +398,7 @@ struct ModelBasedRun {
                 """, [t, from, to])
         case .transaction(let operations):
             try await connection.withTransaction { connection in
-                for operation in operations { _ = try await perform(operation, on: connection) }
+                for operation in operations { _ = try await Self.perform(operation, on: connection) }
             }
         case .sqlDeletePermissionRow(let code):
             try await connection.query("DELETE FROM auth.permission WHERE code::text = $1::text", [code])
@@ -429,7 +450,32 @@ struct ModelBasedRun {
         }
         stats.comparedTriples += index
         stats.liveMemberships += tenants.reduce(0) { n, t in n + users.count { model.hasLiveMembership(tenant: t, user: $0) } }
-        return differences.isEmpty ? nil : failure(step, "\(differences.count) checks differ", differences)
+        if !differences.isEmpty { return failure(step, "\(differences.count) checks differ", differences) }
+        return try await compareCache(step: step, tenants: tenants, users: users, codes: codes, database: bits)
+    }
+
+    /// The cache's answer for every triple, once every change of the step has reached it.
+    private mutating func compareCache(step: Int, tenants: [TenantID], users: [UserID], codes: [String],
+                                       database bits: [Character]) async throws -> String? {
+        try await cache.barrier()
+        let hitsBefore = cache.statistics.hits
+        var differences: [String] = []
+        var index = 0
+        for t in tenants {
+            for u in users {
+                for code in codes {
+                    let cached = try await cache.hasPermission(tenant: t, user: u, code: code)
+                    if cached != (bits[index] == "1") {
+                        differences.append("cache.hasPermission(\(model.name(t.rawValue)), \(model.name(u.rawValue)), '\(code)'): "
+                                           + "cache=\(cached) db=\(bits[index] == "1")")
+                    }
+                    index += 1
+                }
+            }
+        }
+        stats.cacheComparedTriples += index
+        stats.cacheHits += cache.statistics.hits - hitsBefore
+        return differences.isEmpty ? nil : failure(step, "\(differences.count) cached checks differ", differences)
     }
 
     /// `auth.get_user_permissions` and `auth.check_tenant_access` for every (tenant, user) pair.

@@ -16,8 +16,14 @@ struct OperationGenerator {
     private(set) var rng: SplitMix64
     private var tenantsCreated = 0
     private var usersCreated = 0
+    /// Starts the names of new tenants and users, so that writers sharing a database never
+    /// take each other's names.
+    private let namePrefix: String
 
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    init(seed: UInt64, namePrefix: String = "") {
+        rng = SplitMix64(seed: seed)
+        self.namePrefix = namePrefix
+    }
 
     /// The kinds of operation and their relative weights: assignments and group members most
     /// often, since they move permissions; deletions of whole tenants and users rarely.
@@ -302,13 +308,13 @@ struct OperationGenerator {
 
     private mutating func newUser() -> ModelOperation {
         usersCreated += 1
-        return .createUser(username: "u\(usersCreated)")
+        return .createUser(username: "\(namePrefix)u\(usersCreated)")
     }
 
     private mutating func newTenant(_ m: PermissionsModel) -> ModelOperation {
         tenantsCreated += 1
         let owner: UserID? = rng.chance(0.5) ? m.inOrder(m.users.keys).randomElement(using: &rng) : nil
-        return .createTenant(code: "T\(tenantsCreated)", owner: owner)
+        return .createTenant(code: "\(namePrefix)T\(tenantsCreated)", owner: owner)
     }
 
     /// An existing tenant, sometimes an unknown id.

@@ -66,6 +66,7 @@ struct CatalogueAuditTests {
             // prevent inlining.
             #expect(unpinned == [
                 "auth.current_actor()", "auth.current_tenant_id()", "auth.has_permission(uuid,uuid,text)",
+                "auth.has_resource_permission(uuid,uuid,text,text,text)", "auth.notify_access_change(uuid[],uuid[])",
                 "auth.permission_ancestors(text)", "auth.require_permission(uuid,uuid,text)",
             ])
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Permissions
+import PostgresTestSupport
 import PQ
 import Testing
 
@@ -17,6 +18,10 @@ struct SearchPathTests {
         CREATE FUNCTION evil.int_overlap(int[], int[]) RETURNS boolean LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()';
         CREATE FUNCTION evil.jsonb_get(jsonb, text) RETURNS text LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text';
         CREATE FUNCTION evil.text_concat(text, text) RETURNS text LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text';
+        CREATE FUNCTION evil.int_eq(int, int) RETURNS boolean LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()';
+        CREATE FUNCTION evil.bool_or_step(boolean, boolean) RETURNS boolean LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()';
+        CREATE AGGREGATE evil.bool_or(boolean) (SFUNC = evil.bool_or_step, STYPE = boolean);
+        CREATE OPERATOR evil.= (LEFTARG = int, RIGHTARG = int, FUNCTION = evil.int_eq);
         CREATE OPERATOR evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = evil.uuid_eq);
         CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.text_eq);
         CREATE OPERATOR evil.&& (LEFTARG = int[], RIGHTARG = int[], FUNCTION = evil.int_overlap);
@@ -31,11 +36,14 @@ struct SearchPathTests {
         CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::timestamptz';
         CREATE FUNCTION evil.gen_random_uuid() RETURNS uuid LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::uuid';
         CREATE FUNCTION evil.has_permission(uuid, uuid, text) RETURNS boolean LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()';
+        CREATE FUNCTION evil.pg_notify(text, text) RETURNS void LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::void';
+        CREATE FUNCTION evil.unnest(uuid[]) RETURNS SETOF uuid LANGUAGE sql SET search_path = pg_catalog AS 'SELECT evil.trap()::text::uuid';
         CREATE DOMAIN evil.uuid AS pg_catalog.text CHECK (evil.trap());
         CREATE DOMAIN evil.jsonb AS pg_catalog.text CHECK (evil.trap());
         CREATE TABLE evil.tenant (tenant_id int);
         CREATE TABLE evil.effective_access (tenant_id int);
         CREATE TABLE evil.permission (code text);
+        CREATE TABLE evil.resource_grant (tenant_id int);
         GRANT USAGE ON SCHEMA evil TO PUBLIC;
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA evil TO PUBLIC;
         """
@@ -84,6 +92,22 @@ struct SearchPathTests {
             #expect(try await auth.userPermissions(tenant: tenant, user: bob) == ["docs", "docs.read"])
             #expect(try await auth.checkTenantAccess(tenant: tenant, user: bob))
             #expect(try await auth.isGroupOwner(tenant: tenant, group: group, user: bob))
+            let doc = Resource(type: "doc", id: "d1")
+            try await auth.grantResourcePermission(tenant: tenant, on: doc, code: "billing", to: .group(group))
+            #expect(try await auth.hasResourcePermission(tenant: tenant, user: bob, on: doc, code: "billing"))
+            try await auth.denyResourcePermission(tenant: tenant, on: doc, code: "docs", to: .user(bob))
+            #expect(try await !auth.hasResourcePermission(tenant: tenant, user: bob, on: doc, code: "docs.read"))
+            #expect(try await auth.filterResourceIDs(tenant: tenant, user: bob, type: "doc", ids: ["d1", "d2"], code: "docs.read") == ["d2"])
+            #expect(try await auth.resourceGrants(tenant: tenant, on: doc).count == 2)
+            #expect(try await auth.revokeResourcePermission(tenant: tenant, on: doc, code: "docs", from: .user(bob)))
+            let key = try await auth.createAPIKey(tenant: tenant, name: "script", expiresAt: Date().addingTimeInterval(3600), codes: ["docs"])
+            #expect(try await auth.authenticateAPIKey(key.secret)?.user == key.userID)
+            try await auth.revokeAPIKey(tenant: tenant, key: key.id)
+            let invitation = try await auth.createInvitation(tenant: tenant, email: "eve@example.com",
+                                                             expiresAt: Date().addingTimeInterval(3600), group: group)
+            #expect(try await auth.acceptInvitation(token: invitation.token, username: "eve").created)
+            #expect(try await auth.listInvitations(tenant: tenant).count == 1)
+            #expect(try await auth.listAPIKeys(tenant: tenant).count == 1)
             try await auth.requirePermission(tenant: tenant, user: owner, code: "billing")
             await expectError(.insufficientPrivilege) { try await auth.requirePermission(tenant: tenant, user: bob, code: "billing") }
             await expectError(.unknownPermission) { _ = try await auth.hasPermission(tenant: tenant, user: bob, code: "nope") }
@@ -91,8 +115,8 @@ struct SearchPathTests {
 
             try await auth.setUserPreference(user: bob, tenant: tenant, key: "theme", value: "dark")
             #expect(try await auth.userPreferences(user: bob, tenant: tenant) == ["theme": "dark"])
-            #expect(try await auth.tenantUsers(tenant).count == 2)
-            #expect(try await auth.tenantStatistics(tenant).userCount == 2)
+            #expect(try await auth.tenantUsers(tenant).count == 3, "owner, bob and eve; the revoked key's user is inactive")
+            #expect(try await auth.tenantStatistics(tenant).userCount == 3)
             try await connection.withTransaction { connection in
                 let auth = AuthClient(connection)
                 try await auth.setTenantContext(tenant: tenant, user: bob)
@@ -116,7 +140,24 @@ struct SearchPathTests {
 
             // The planted tables stayed empty; ours hold the data.
             #expect(try await f.sql("SELECT count(*) FROM evil.tenant").scalar(Int.self) == 0)
-            #expect(try await f.sql("SELECT count(*) FROM auth.user_info").scalar(Int.self) == 2)
+            #expect(try await f.sql("SELECT count(*) FROM evil.resource_grant").scalar(Int.self) == 0)
+            #expect(try await f.sql("SELECT count(*) FROM auth.user_info").scalar(Int.self) == 4, "owner, bob, eve and the key's user")
+        }
+    }
+
+    @Test("change events ignore planted pg_notify and unnest, called from any search_path")
+    func changeEventsIgnorePlantedObjects() async throws {
+        try await AuthFixture.run { f in
+            let connection = try await Self.hostileConnection(f)
+            defer { Task { await connection.close() } }
+            let listener = try await f.database.connect()
+            defer { Task { await listener.close() } }
+            let events = NotificationInbox(try await listener.listen("auth_access_changed"))
+            let tenant = UUID(), user = UUID()
+            try await connection.query("SELECT auth.notify_access_change(ARRAY[$1::pg_catalog.uuid], ARRAY[$2::pg_catalog.uuid])",
+                                       [tenant, user])
+            let payload = try #require(try await events.next()).payload
+            #expect(payload.contains(tenant.uuidString.lowercased()) && payload.contains(user.uuidString.lowercased()))
         }
     }
 

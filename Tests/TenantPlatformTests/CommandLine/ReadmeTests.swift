@@ -94,6 +94,7 @@ struct ReadmeTests {
         let swiftTour = try Self.run(example, [dbaURL], in: directory)
         #expect(swiftTour.status == 0, "\(swiftTour.output)")
         for line in ["alice, the owner of Acme, may create users", "bob may users.view", "bob may not users.create_user",
+                     "bob may users.view (answered in-process)", "bob, deactivated, may no longer users.view",
                      "refused: tenant code taken"] {
             #expect(swiftTour.output.contains(line), "\(swiftTour.output)")
         }

@@ -132,15 +132,16 @@ extension Platform {
         }
     }
 
-    /// Every database's size. A database dropped between the catalogue read and its size
-    /// (a tenant deleted meanwhile) fails the statement, with 3D000 or, when its files went
-    /// first, 58P01; it is simply read again.
+    /// Every database's size. A database dropped between the catalogue read and its size (a
+    /// tenant deleted meanwhile) has none (NULL), or fails the statement with 3D000 or, when
+    /// its files went first, 58P01, and then is simply read again.
     private static func databaseSizes(on admin: Connection) async throws -> [String: Int64] {
         for attempt in 1... {
             do {
                 var sizes: [String: Int64] = [:]
                 for row in try await admin.query("SELECT datname, pg_database_size(oid) FROM pg_database WHERE datallowconn").rows {
-                    sizes[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
+                    // NULL: dropped since the catalogue was read.
+                    if let size = try row.decode(Int64?.self, at: 1) { sizes[try row.decode(String.self, at: 0)] = size }
                 }
                 return sizes
             } catch let error as PostgresError where ["3D000", "58P01"].contains(error.code?.rawValue) && attempt < 3 {

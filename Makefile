@@ -12,11 +12,12 @@ down:
 	swift run pgperm down
 
 ## Run every test against a disposable PostgreSQL the tests start themselves, then fuzz the
-## HTTP APIs against their OpenAPI documents.
+## HTTP APIs against their OpenAPI documents and drive the admin page in Chromium.
 test: deps
 	swift build
 	swift test
 	scripts/fuzz-api
+	scripts/browser-test
 
 build: deps
 	swift build

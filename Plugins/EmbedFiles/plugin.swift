@@ -3,13 +3,13 @@ import PackagePlugin
 
 /// Generates a Swift file holding a folder of the package, so the binary carries it and
 /// works from any directory, installed or not: `sql/` for Permissions (the schema
-/// installer), `web/` for AdminPortal (the OpenAPI documents it serves).
+/// installer), `web/` for AdminPortal (the OpenAPI documents and the admin page it serves).
 @main
 struct EmbedFiles: BuildToolPlugin {
     /// Target → (folder, generated enum, file extensions).
     private static let folders: [String: (folder: String, enumName: String, extensions: [String])] = [
         "Permissions": ("sql", "EmbeddedSQL", ["sql"]),
-        "AdminPortal": ("web", "EmbeddedWeb", ["json"]),
+        "AdminPortal": ("web", "EmbeddedWeb", ["json", "html", "css", "js", "svg"]),
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

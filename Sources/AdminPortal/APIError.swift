@@ -109,7 +109,7 @@ extension APIError {
              .unknownServer:
             .notFound
         case .tenantExists, .organizationExists, .domainTaken, .adminUserExists, .tenantNotActive, .migrationRunning, .serverExists,
-             .serverNotActive, .noCapacity, .serverInUse, .moveInProgress:
+             .serverNotActive, .noCapacity, .serverInUse, .moveInProgress, .lastSuperadmin:
             .conflict
         case .invalidSlug, .invalidName, .invalidStatus, .invalidEmail, .invalidDomain, .invalidSSOSettings, .weakPassword,
              .superadminNotScoped, .notConfirmed, .invalidServer:

@@ -26,10 +26,14 @@ public struct PortalConfiguration: Sendable {
     /// Single sign-on: the deadline of calls to identity providers, and how often a key set
     /// may be fetched again.
     public var singleSignOn = SingleSignOnClient.Configuration()
+    /// A bearer token that admits `GET /metrics` from any address; without one, only
+    /// loopback clients may read it.
+    public var metricsToken: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
                 sessionLifetime: Duration = .seconds(24 * 3600), secureCookies: Bool = false, publicOrigins: [String] = [],
-                connectionIdleTimeout: Duration = .seconds(60), requestReadTimeout: Duration = .seconds(30)) {
+                connectionIdleTimeout: Duration = .seconds(60), requestReadTimeout: Duration = .seconds(30),
+                metricsToken: String? = nil) {
         self.host = host
         self.port = port
         self.sessionIdleTimeout = sessionIdleTimeout
@@ -38,5 +42,6 @@ public struct PortalConfiguration: Sendable {
         self.publicOrigins = publicOrigins
         self.connectionIdleTimeout = connectionIdleTimeout
         self.requestReadTimeout = requestReadTimeout
+        self.metricsToken = metricsToken
     }
 }

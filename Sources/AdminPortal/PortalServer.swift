@@ -19,6 +19,8 @@ public struct PortalServer: Sendable {
     let sessions: SessionStore
     let signIns: SignInThrottle
     let unknownTenants = UnknownTenantCache()
+    /// This process's request counts and latencies (the statistics tab and `/metrics`).
+    let requestMetrics = RequestMetrics()
 
     public init(platform: Platform, configuration: PortalConfiguration, logger: Logger = Logger(label: "pgperm.portal")) {
         self.platform = platform
@@ -68,10 +70,12 @@ public struct PortalServer: Sendable {
     func router() -> Router<PortalContext> {
         let router = Router(context: PortalContext.self)
         router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.secureCookies))
+        router.add(middleware: RequestMetricsMiddleware(metrics: requestMetrics))
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: HostCheckMiddleware(configuration: configuration))
         router.add(middleware: SameOriginMiddleware(publicOrigins: configuration.publicOrigins))
         AdminPageRoutes().register(on: router)
+        MetricsRoute(metrics: requestMetrics, bearerToken: configuration.metricsToken).register(on: router)
         addAdminAPI(to: router.group("admin/api"))
         addTenantAPI(to: router.group("t/{slug}/api"))
         return router
@@ -86,6 +90,11 @@ public struct PortalServer: Sendable {
         AdminSessionRoutes(sessions: sessions, cookie: cookie, admins: admins, throttle: signIns)
             .register(open: group, signedIn: signedIn)
         AdminTenantRoutes(platform: platform, unknownTenants: unknownTenants).register(on: signedIn)
+        AdminServerRoutes(platform: platform).register(on: signedIn)
+        AdminOrganizationRoutes(platform: platform).register(on: signedIn)
+        AdminUserRoutes(platform: platform).register(on: signedIn)
+        AdminAuditRoutes(platform: platform).register(on: signedIn)
+        AdminStatisticsRoutes(platform: platform, sessions: sessions, requests: requestMetrics).register(on: signedIn)
     }
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {

@@ -82,6 +82,9 @@ public struct PlatformError: Error, Sendable, CustomStringConvertible, Equatable
         /// The tenant is being moved: another move or abort runs, or a change that must wait
         /// for the move (a suspension, a deletion) was asked for.
         public static let moveInProgress = Code("move_in_progress")
+        /// The change would leave the platform without an active superadmin, or an admin
+        /// would delete themself.
+        public static let lastSuperadmin = Code("last_superadmin")
         /// Another migration run holds the master database's lock.
         public static let migrationRunning = Code("migration_running")
 

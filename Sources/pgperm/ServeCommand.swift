@@ -1,5 +1,6 @@
 import AdminPortal
 import ArgumentParser
+import Foundation
 import Logging
 import TenantPlatform
 
@@ -45,6 +46,11 @@ struct Serve: AsyncParsableCommand {
             help: "Close a connection whose request body has not fully arrived this many seconds after its head.")
     var requestReadSeconds = 30
 
+    @Option(name: .customLong("metrics-token-env"),
+            help: ArgumentHelp("An environment variable holding a bearer token that also admits GET /metrics from beyond loopback.",
+                               valueName: "name"))
+    var metricsTokenEnvironment: String?
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535.") }
         guard sessionIdleMinutes > 0 else { throw ValidationError("--session-idle-minutes must be positive.") }
@@ -65,8 +71,18 @@ struct Serve: AsyncParsableCommand {
                                                     sessionLifetime: .seconds(sessionLifetimeHours * 3600),
                                                     secureCookies: secureCookies, publicOrigins: publicOrigins,
                                                     connectionIdleTimeout: .seconds(connectionIdleSeconds),
-                                                    requestReadTimeout: .seconds(requestReadSeconds))
+                                                    requestReadTimeout: .seconds(requestReadSeconds),
+                                                    metricsToken: try metricsToken())
             try await PortalServer(platform: platform, configuration: configuration, logger: logger).run()
         }
+    }
+
+    /// Read from the environment, never the command line, where `ps` would show it.
+    private func metricsToken() throws -> String? {
+        guard let name = metricsTokenEnvironment else { return nil }
+        guard let token = ProcessInfo.processInfo.environment[name], token.count >= 16 else {
+            throw ValidationError("--metrics-token-env: $\(name) must hold a token of at least 16 characters.")
+        }
+        return token
     }
 }

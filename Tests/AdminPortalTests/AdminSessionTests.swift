@@ -87,6 +87,8 @@ struct AdminSessionTests {
     @Test("deactivating an admin user ends its open sessions at once")
     func deactivationCountsAtOnce() async throws {
         try await PortalFixture.run { fixture, client in
+            // Another superadmin first: the last active one cannot be deactivated.
+            _ = try await fixture.admins.create(email: "two@example.com", password: PortalFixture.password, superadmin: true)
             try await fixture.signInAdmin(client)
             #expect(try await client.get("/admin/api/session").status == .ok)
             try await fixture.admins.setActive(PortalFixture.superadminEmail, false)

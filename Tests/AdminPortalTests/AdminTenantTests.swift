@@ -16,7 +16,7 @@ struct AdminTenantTests {
             #expect(tenant["status"] as? String == "active")
             #expect(tenant["credentials_encrypted"] == nil && tenant["admin_password_encrypted"] == nil)
 
-            #expect(try await client.get("/admin/api/tenants").jsonArray.map { $0["slug"] as? String } == ["acme"])
+            #expect(try await client.get("/admin/api/tenants").list("tenants").map { $0["slug"] as? String } == ["acme"])
             #expect(try await client.get("/admin/api/tenants/acme").json["name"] as? String == "Acme Corp")
 
             let credentialsReply = try await client.get("/admin/api/tenants/acme/credentials")
@@ -85,7 +85,7 @@ struct AdminTenantTests {
             _ = try await fixture.admins.grant(tenant: "acme", to: "eu@example.com")
             try await fixture.signInAdmin(client, email: "eu@example.com")
 
-            #expect(try await client.get("/admin/api/tenants").jsonArray.map { $0["slug"] as? String } == ["acme"])
+            #expect(try await client.get("/admin/api/tenants").list("tenants").map { $0["slug"] as? String } == ["acme"])
             #expect(try await client.get("/admin/api/tenants/acme").status == .ok)
             #expect(try await client.send(.patch, "/admin/api/tenants/acme", json: ["name": "Acme EU"]).status == .ok)
             // Another tenant does not exist as far as this admin can tell.

@@ -37,5 +37,5 @@ SELECT pgperm.record_applied('master', 'master/migrations/0005_sso_login.sql', '
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('master', 'master/functions/passwords.sql', '092ed35f2f710e46');
 \ir functions/sessions.sql
-SELECT pgperm.record_applied('master', 'master/functions/sessions.sql', '027e6b4bbc10b200');
+SELECT pgperm.record_applied('master', 'master/functions/sessions.sql', 'f5441634c1073c0a');
 COMMIT;

@@ -45,17 +45,27 @@ struct AdminTenantRoutes {
         let latencyMs: Double?
         let schemaVersion: String?
         let serverVersion: Int?
+        let databaseSizeBytes: Int64?
         let error: String?
+    }
+
+    /// One page of the list, and how many tenants match in all.
+    struct TenantListView: ResponseEncodable {
+        let tenants: [TenantView]
+        let total: Int
+        let page: Int
+        let perPage: Int
     }
 
     func register(on group: RouterGroup<PortalContext>) {
         let lifecycle = TenantLifecycle(platform: platform)
 
-        group.get("tenants") { _, context in
+        group.get("tenants") { request, context in
             let admin = try context.requireAdmin()
-            return try await platform.directory.all()
-                .filter { admin.manages(tenant: $0.id) }
-                .map(TenantView.init)
+            let search = try Self.search(QueryParameters(request), admin: admin)
+            let page = try await platform.directory.search(search)
+            return TenantListView(tenants: page.tenants.map(TenantView.init), total: page.total, page: search.page,
+                                  perPage: search.perPage)
         }
         group.post("tenants") { request, context in
             try requireSuperadmin(context, to: "create tenants")
@@ -103,25 +113,37 @@ struct AdminTenantRoutes {
             do {
                 let test = try await lifecycle.test(slug: record.slug)
                 return ConnectionTestView(ok: true, latencyMs: test.latency.seconds * 1000, schemaVersion: test.schemaVersion,
-                                          serverVersion: test.serverVersion, error: nil)
+                                          serverVersion: test.serverVersion, databaseSizeBytes: test.databaseSizeBytes, error: nil)
             } catch {
                 // The answer to "can the tenant connect?" is the result, not a failed request:
                 // the server's reason, without libpq's preamble naming hosts and socket paths.
                 return ConnectionTestView(ok: false, latencyMs: nil, schemaVersion: nil, serverVersion: nil,
-                                          error: Self.reason(error))
+                                          databaseSizeBytes: nil, error: Self.reason(error))
             }
         }
     }
 
-    /// "connection to server on socket "/tmp/.s.PGSQL.5432" failed: FATAL:  password authentication
-    /// failed for user ..." → "password authentication failed for user ...".
-    static func reason(_ error: any Error) -> String {
-        var text = (error as? PostgresError)?.message ?? "\(error)"
-        if let range = text.range(of: "failed: ") { text = String(text[range.upperBound...]) }
-        for prefix in ["FATAL:", "ERROR:"] where text.hasPrefix(prefix) {
-            text = String(text.dropFirst(prefix.count))
+    /// The list's filters: `q` (in name or slug), `status`, `organization` (an id, or `none`),
+    /// `server` (a name), `page` and `per_page`; a regular admin's grants always apply.
+    static func search(_ query: QueryParameters, admin: AdminUser) throws -> TenantSearch {
+        var search = TenantSearch(page: try query.integer("page", default: 1, in: 1...1_000_000),
+                                  perPage: try query.integer("per_page", default: 50, in: 1...500))
+        search.text = try query.text("q")
+        search.status = try query.choice("status", of: TenantRecord.Status.allCases.map(\.rawValue)).flatMap(TenantRecord.Status.init)
+        if let organization = try query.text("organization") {
+            guard organization == "none" || UUID(uuidString: organization) != nil else {
+                throw APIError.invalidParameter("organization", "must be an organization id or none")
+            }
+            search.organization = UUID(uuidString: organization).map { .id(OrganizationID($0)) } ?? TenantSearch.OrganizationFilter.none
         }
-        return text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? text
+        search.server = try query.text("server")
+        search.within = admin.isSuperadmin ? nil : admin.tenantIDs
+        return search
+    }
+
+    /// The server's reason, for the page (see ``DatabaseFailure``).
+    static func reason(_ error: any Error) -> String {
+        DatabaseFailure.reason(error)
     }
 
     /// The tenant named in the path, if this admin may manage it; 404 otherwise.
@@ -132,12 +154,6 @@ struct AdminTenantRoutes {
             throw PlatformError(.unknownTenant, "no tenant '\(slug)'", hint: "GET /admin/api/tenants lists the tenants you manage.")
         }
         return tenant
-    }
-
-    private func requireSuperadmin(_ context: PortalContext, to action: String) throws {
-        guard try context.requireAdmin().isSuperadmin else {
-            throw APIError.forbidden("only superadmins may \(action)", hint: "Ask a superadmin.")
-        }
     }
 }
 

@@ -40,6 +40,7 @@ struct TenantView: ResponseEncodable {
     let provisioningStep: String?
     let lastError: String?
     let createdAt: Date?
+    let updatedAt: Date?
 
     init(_ tenant: TenantHandle) {
         let record = tenant.record
@@ -56,6 +57,7 @@ struct TenantView: ResponseEncodable {
         provisioningStep = record.provisioningStep
         lastError = record.lastError
         createdAt = record.createdAt
+        updatedAt = record.updatedAt
     }
 }
 

@@ -94,6 +94,16 @@ struct SessionStore: Sendable {
             """, [columns.admin, columns.tenant, columns.user, idleTimeout / .seconds(1), lifetime / .seconds(1)]).scalar(Int.self)
     }
 
+    /// Open sessions of admins and of tenant users, for the statistics.
+    func openCounts() async throws -> (admin: Int, tenantUser: Int) {
+        let row = try await master.query("""
+            SELECT count(*) FILTER (WHERE admin_user_id IS NOT NULL), count(*) FILTER (WHERE tenant_id IS NOT NULL)
+              FROM platform.portal_session
+             WHERE last_seen_at > now() - make_interval(secs => $1) AND created_at > now() - make_interval(secs => $2)
+            """, [idleTimeout / .seconds(1), lifetime / .seconds(1)]).rows[0]
+        return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
+    }
+
     /// Deletes sessions that have expired (called now and then; an expired session is
     /// refused whether or not its row is still there).
     func sweep() async throws {

@@ -54,9 +54,13 @@ public struct AdminUserStore: Sendable {
     }
 
     /// Deletes an admin user and its tenant grants.
+    ///
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, or `.lastSuperadmin` for the last
+    ///   active superadmin.
     public func delete(_ reference: String) async throws {
         try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
+            try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "deleted")
             try await tx.query("DELETE FROM platform.admin_user WHERE admin_user_id = $1", [user.id])
             try await tx.audit("admin_user.delete", details: [
                 "email": user.email, "admin_user_id": user.id.description, "role": user.role.rawValue])
@@ -91,15 +95,50 @@ public struct AdminUserStore: Sendable {
         hint: "Use a longer passphrase, or leave the password out to have one generated.")
 
     /// Allows or refuses the admin user's sign-in; its record and grants stay.
+    ///
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, or `.lastSuperadmin` when deactivating
+    ///   the last active superadmin.
     public func setActive(_ reference: String, _ active: Bool) async throws {
         try await platform.changeMaster { tx in
             let user = try await Self.require(reference, on: tx, lock: true)
             guard user.isActive != active else { return }
+            if !active { try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "deactivated") }
             try await tx.query("UPDATE platform.admin_user SET is_active = $2, updated_at = now() WHERE admin_user_id = $1",
                                [user.id, active])
             try await tx.audit(active ? "admin_user.activate" : "admin_user.deactivate",
                                                        details: ["email": user.email, "admin_user_id": user.id.description])
         }
+    }
+
+    /// Makes the admin user a superadmin or a regular admin. A superadmin made regular has no
+    /// grants and manages nothing until granted tenants: its sessions end (a trigger on
+    /// `platform.admin_user`).
+    ///
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, or `.lastSuperadmin` when demoting
+    ///   the last active superadmin.
+    public func setRole(_ reference: String, _ role: AdminUser.Role) async throws -> AdminUser {
+        try await platform.changeMaster { tx in
+            let user = try await Self.require(reference, on: tx, lock: true)
+            guard user.role != role else { return user }
+            if role == .admin { try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "made a regular admin") }
+            try await tx.query("UPDATE platform.admin_user SET is_superadmin = $2, updated_at = now() WHERE admin_user_id = $1",
+                               [user.id, role == .superadmin])
+            try await tx.audit("admin_user.role", details: [
+                "email": user.email, "admin_user_id": user.id.description, "role": role.rawValue])
+            return try await Self.require(user.id.description, on: tx)
+        }
+    }
+
+    /// Refuses a change that would leave no active superadmin: every active superadmin's row
+    /// is locked first, so two admins demoting each other at once cannot both pass.
+    static func requireAnotherSuperadmin(besides user: AdminUser, on tx: MasterChange, toBe change: String) async throws {
+        guard user.isSuperadmin && user.isActive else { return }
+        let others = try await tx.query("""
+            SELECT admin_user_id FROM platform.admin_user WHERE is_superadmin AND is_active FOR UPDATE
+            """).rows.map { try $0.decode(AdminUserID.self, at: 0) }.filter { $0 != user.id }
+        guard others.isEmpty else { return }
+        throw PlatformError(.lastSuperadmin, "'\(user.email)' is the last active superadmin and cannot be \(change)",
+                            hint: "Make another admin a superadmin first.")
     }
 
     /// Lets a regular admin manage a tenant. Granting it again changes nothing.

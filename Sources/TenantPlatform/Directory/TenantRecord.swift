@@ -35,12 +35,14 @@ public struct TenantRecord: Sendable, Equatable {
     public var provisioningStep: String?
     public var lastError: String?
     public var createdAt: Date?
+    /// The last change of its registry row (name, slug, status, server, organization, schema).
+    public var updatedAt: Date?
 
     /// The columns of `platform.tenant t`.
     static let columns = """
         t.tenant_id, t.name, t.slug, t.status, t.server_id, t.database_name, t.role_name, t.credentials_encrypted,
         t.admin_email, t.admin_password_encrypted, t.key_version, t.schema_version, t.organization_id, t.auth_tenant_id,
-        t.provisioning_step, t.last_error, t.created_at
+        t.provisioning_step, t.last_error, t.created_at, t.updated_at
         """
 
     init(row: Row) throws {
@@ -65,6 +67,7 @@ public struct TenantRecord: Sendable, Equatable {
         provisioningStep = try row.decode(column: "provisioning_step")
         lastError = try row.decode(column: "last_error")
         createdAt = try row.decode(column: "created_at")
+        updatedAt = try row.decode(column: "updated_at")
     }
 
     init(id: PlatformTenantID, name: String, slug: String, serverID: ServerID, databaseName: String, roleName: String,

@@ -151,6 +151,8 @@ public struct TenantLifecycle: Sendable {
         /// The auth schema version installed in the tenant's database.
         public let schemaVersion: String?
         public let serverVersion: Int
+        /// `pg_database_size` of its database.
+        public let databaseSizeBytes: Int64
     }
 
     /// Connects with the tenant's own decrypted credentials and checks it can run a
@@ -171,13 +173,15 @@ public struct TenantLifecycle: Sendable {
             throw error
         }
         let latency = ContinuousClock.now - started
-        let version = try await platform.withAdminConnection(on: tenant.server, database: tenant.databaseName) { admin in
-            try await admin.query("""
-                SELECT max(path) FROM pgperm.applied_file WHERE component = 'auth' AND path LIKE 'migrations/%'
-                """).scalar(String?.self)
+        let (version, size) = try await platform.withAdminConnection(on: tenant.server, database: tenant.databaseName) { admin in
+            let row = try await admin.query("""
+                SELECT (SELECT max(path) FROM pgperm.applied_file WHERE component = 'auth' AND path LIKE 'migrations/%'),
+                       pg_database_size(current_database())
+                """).rows[0]
+            return (try row.decode(String?.self, at: 0), try row.decode(Int64.self, at: 1))
         }
         return ConnectionTest(latency: latency, schemaVersion: version.map(SchemaVersion.name(ofMigration:)),
-                              serverVersion: serverVersion)
+                              serverVersion: serverVersion, databaseSizeBytes: size)
     }
 }
 

@@ -84,7 +84,7 @@ struct SecurityBadInputTests {
                 #expect(try await client.send(.post, "/admin/api/tenants", json: ["name": "Zw", "slug": slug]).errorCode == "invalid_slug")
                 #expect(try await client.send(.patch, "/admin/api/tenants/acme", json: ["slug": slug]).errorCode == "invalid_slug")
             }
-            #expect(try await client.get("/admin/api/tenants").jsonArray.map { $0["slug"] as? String } == ["acme"])
+            #expect(try await client.get("/admin/api/tenants").list("tenants").map { $0["slug"] as? String } == ["acme"])
         }
     }
 

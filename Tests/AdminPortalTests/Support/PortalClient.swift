@@ -31,6 +31,10 @@ final class PortalClient: @unchecked Sendable {
         var jsonArray: [[String: Any]] {
             (try? JSONSerialization.jsonObject(with: body)) as? [[String: Any]] ?? []
         }
+        /// The objects listed under `key` (`tenants` of a page of tenants).
+        func list(_ key: String) -> [[String: Any]] {
+            json[key] as? [[String: Any]] ?? []
+        }
         /// The `code` of an error body.
         var errorCode: String? { error["code"] as? String }
         var errorMessage: String? { error["message"] as? String }

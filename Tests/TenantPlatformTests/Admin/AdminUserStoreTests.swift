@@ -97,6 +97,11 @@ struct AdminUserStoreTests {
             try await admins.grant(tenant: "globex", to: "ops@example.com")
             try await admins.setActive("ops@example.com", false)
             #expect(try await admins.canManage(regular, tenant: "globex") == false)
+            // Another superadmin first: the last active one cannot be deactivated, deleted or demoted.
+            #expect(await platformErrorKind { try await admins.setActive("root@example.com", false) } == .lastSuperadmin)
+            #expect(await platformErrorKind { try await admins.delete("root@example.com") } == .lastSuperadmin)
+            #expect(await platformErrorKind { _ = try await admins.setRole("root@example.com", .admin) } == .lastSuperadmin)
+            _ = try await admins.create(email: "backup@example.com", password: nil, superadmin: true)
             try await admins.setActive("root@example.com", false)
             #expect(try await admins.canManage(superadmin, tenant: "acme") == false)
 

@@ -8,16 +8,19 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    -- Deactivated, or a new password (whoever knew the old one may have signed in with it).
+    -- Deactivated, or a new password (whoever knew the old one may have signed in with it),
+    -- or a superadmin made a regular admin with no tenant (it can do nothing).
     DELETE FROM platform.portal_session s
      USING new_rows n JOIN old_rows o ON o.admin_user_id = n.admin_user_id
      WHERE s.admin_user_id = n.admin_user_id
-       AND ((o.is_active AND NOT n.is_active) OR o.password_hash IS DISTINCT FROM n.password_hash);
+       AND ((o.is_active AND NOT n.is_active) OR o.password_hash IS DISTINCT FROM n.password_hash
+            OR (o.is_superadmin AND NOT n.is_superadmin
+                AND NOT EXISTS (SELECT FROM platform.admin_user_tenant g WHERE g.admin_user_id = n.admin_user_id)));
     RETURN NULL;
 END;
 $$;
 COMMENT ON FUNCTION platform.tg_admin_user_end_sessions() IS
-    'Trigger (AFTER UPDATE on platform.admin_user, statement): ends the sessions of admins deactivated or given a new password.';
+    'Trigger (AFTER UPDATE on platform.admin_user, statement): ends the sessions of admins deactivated, given a new password, or demoted with no tenant.';
 
 CREATE OR REPLACE FUNCTION platform.tg_admin_user_tenant_end_sessions()
 RETURNS trigger

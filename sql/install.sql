@@ -139,7 +139,7 @@ SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c
 \ir functions/identities.sql
 SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', '0c42f78d2f77360c');
+SELECT pgperm.record_applied('auth', 'triggers.sql', 'c451570e73c6cdf9');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql

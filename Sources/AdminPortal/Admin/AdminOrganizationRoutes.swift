@@ -42,7 +42,9 @@ struct AdminOrganizationRoutes {
 
     /// The settings without the secret, whose presence alone is said.
     struct SSOView: ResponseEncodable {
-        let entraTenantId: String
+        /// One of the two: the Entra directory, or a generic provider's issuer.
+        let entraTenantId: String?
+        let issuer: String?
         let clientId: String
         let hasClientSecret: Bool
         let allowedDomains: [String]
@@ -50,6 +52,7 @@ struct AdminOrganizationRoutes {
 
         init(_ settings: SSOSettings) {
             entraTenantId = settings.entraTenantID
+            if case .openIDConnect(let url) = settings.provider { issuer = url } else { issuer = nil }
             clientId = settings.clientID
             hasClientSecret = true  // stored with the settings, always
             allowedDomains = settings.allowedDomains

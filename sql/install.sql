@@ -97,7 +97,7 @@ SELECT pgperm.record_applied('auth', 'functions/internal.sql', '847847a759d935a5
 \ir functions/notifications.sql
 SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'd0113dd7cd51822c');
 \ir functions/effective_access.sql
-SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', '862af15749dfb183');
+SELECT pgperm.record_applied('auth', 'functions/effective_access.sql', 'b0a8fb498aef6e99');
 \ir functions/users.sql
 SELECT pgperm.record_applied('auth', 'functions/users.sql', '7fda2f4cf6ae2f8c');
 \ir functions/tenants.sql

@@ -116,6 +116,7 @@ COMMENT ON FUNCTION auth.lock_users(uuid[]) IS
 CREATE OR REPLACE FUNCTION auth.tg_tenant_user_lock()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER  -- the stamp is internal: an administrator's direct DELETE may not call it itself
 SET search_path = ''
 AS $$
 BEGIN

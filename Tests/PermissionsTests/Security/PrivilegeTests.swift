@@ -96,6 +96,12 @@ struct PrivilegeTests {
             // Direct DML, as the reference shows: the triggers still keep checks right.
             try await connection.query("UPDATE auth.user_group SET is_active = false WHERE user_group_id = $1", [group])
             #expect(try await !admin.hasPermission(tenant: tenant, user: bob, code: "docs.read"))
+            // The reference's hard removal of a member: its trigger stamps the tenant as the schema's owner.
+            try await connection.query("UPDATE auth.user_group SET is_active = true WHERE user_group_id = $1", [group])
+            #expect(try await admin.hasPermission(tenant: tenant, user: bob, code: "docs.read"))
+            try await connection.query("DELETE FROM auth.tenant_user WHERE tenant_id = $1 AND user_id = $2", [tenant, bob])
+            #expect(try await !admin.hasPermission(tenant: tenant, user: bob, code: "docs.read"))
+            #expect(try await !admin.checkTenantAccess(tenant: tenant, user: bob))
             let roles = try await f.sql("SELECT DISTINCT db_role FROM auth.audit_log WHERE tenant_id = $1", [tenant])
                 .rows.map { try $0.decode(String.self, at: 0) }
             #expect(roles == [role])

@@ -157,9 +157,11 @@ struct TenantConnectionManagerTests {
 
     @Test("idle connections, then idle pools, are reclaimed after their timeouts")
     func idleReclaim() async throws {
-        // Long enough that a busy machine still sees the idle connections before they go.
+        // Long enough that a busy machine still sees the idle connections before they go, and
+        // the pool's timeout far enough after theirs that a late sweep cannot take both at once
+        // (a full run on 2 cores delays the sweeper by seconds).
         try await withManager(.init(poolSize: 2, idleConnectionTimeout: .seconds(1),
-                                    idlePoolTimeout: .seconds(2))) { manager, tenants in
+                                    idlePoolTimeout: .seconds(12))) { manager, tenants in
             let gate = Gate()
             let holders = hold(2, of: "a", manager, until: gate)
             #expect(await eventually { gate.arrived == 2 })
@@ -168,10 +170,10 @@ struct TenantConnectionManagerTests {
             #expect(manager.statistics[pool: "a"]?.idle == 2)
 
             // Connections close first; the pool (and its conninfo) stays a while longer.
-            #expect(await eventually { manager.statistics[pool: "a"]?.open == 0 })
+            #expect(await eventually(within: .seconds(10)) { manager.statistics[pool: "a"]?.open == 0 })
             #expect(manager.statistics.openPools == 1)
-            #expect(try await eventually { try await tenants.serverConnections("a") == 0 })
-            #expect(await eventually { manager.statistics.openPools == 0 })
+            #expect(try await eventually(within: .seconds(10)) { try await tenants.serverConnections("a") == 0 })
+            #expect(await eventually(within: .seconds(30)) { manager.statistics.openPools == 0 })
             #expect(manager.statistics.openConnections == 0)
 
             _ = try await backendPID(manager, "a")

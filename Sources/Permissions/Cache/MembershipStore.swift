@@ -6,29 +6,31 @@ struct CachedMembership: Sendable {
     var permissionNos: [Int32]
 
     static let none = CachedMembership(isOwner: false, permissionNos: [])
-
-    /// Whether a code whose `ancestor_nos` (its own number last) are given is granted.
-    func grants(_ ancestorNos: [Int32]) -> Bool {
-        isOwner || ancestorNos.contains { permissionNos.binarySearch($0) }
-    }
 }
 
-/// The cached memberships, at most `capacity` of them, the least recently used evicted first.
+/// A member of a tenant: the key of a cached membership.
+struct MemberKey: Hashable, Sendable {
+    let tenant: TenantID
+    let user: UserID
+}
+
+/// The cached memberships, at most `capacity` of them; when full, one not used lately is
+/// evicted (the CLOCK approximation of least recently used).
 ///
-/// Entries live in arrays linked into a recency list by index, so a hit moves an entry to the
-/// front with a few stores and no allocation. Found by tenant, then user, so a change event
-/// naming a whole tenant drops that tenant's entries without a scan.
+/// A hit only sets its entry's "used" flag, so reading stays cheap: no list is relinked and
+/// nothing is allocated. An eviction sweeps a hand over the entries, clearing flags, and takes
+/// the first entry not used since the hand last passed it. A new entry starts unused, so one
+/// filled and never read again goes before one read since. Entries are also indexed by tenant,
+/// so a change event naming a whole tenant drops its entries without a scan.
 struct MembershipStore {
     let capacity: Int
-    private var byTenant: [TenantID: [UserID: Int32]] = [:]
-    private var keys: [(tenant: TenantID, user: UserID)] = []
+    private var slots: [MemberKey: Int32] = [:]
+    private var byTenant: [TenantID: Set<Int32>] = [:]
+    private var keys: [MemberKey?] = []
     private var values: [CachedMembership] = []
-    private var previous: [Int32] = []
-    private var next: [Int32] = []
+    private var used: [Bool] = []
     private var free: [Int32] = []
-    /// Most and least recently used slots (-1 when empty).
-    private var head: Int32 = -1
-    private var tail: Int32 = -1
+    private var hand = 0
     private(set) var count = 0
     private(set) var evictions = 0
 
@@ -36,50 +38,47 @@ struct MembershipStore {
         self.capacity = max(1, capacity)
     }
 
-    /// The member's entry, marked as just used.
-    mutating func get(tenant: TenantID, user: UserID) -> CachedMembership? {
-        guard let slot = byTenant[tenant]?[user] else { return nil }
-        if slot != head {
-            unlink(slot)
-            pushFront(slot)
-        }
-        return values[Int(slot)]
+    /// The slot of the member's entry, marked as used; nil when the member is not cached.
+    mutating func use(_ key: MemberKey) -> Int32? {
+        guard let slot = slots[key] else { return nil }
+        if !used[Int(slot)] { used[Int(slot)] = true }  // no store when already set: the line stays clean
+        return slot
     }
 
-    mutating func set(tenant: TenantID, user: UserID, _ membership: CachedMembership) {
-        if let slot = byTenant[tenant]?[user] {
+    /// The entry in a slot ``use(_:)`` returned.
+    subscript(slot: Int32) -> CachedMembership {
+        values[Int(slot)]
+    }
+
+    mutating func set(_ key: MemberKey, _ membership: CachedMembership) {
+        if let slot = slots[key] {
             values[Int(slot)] = membership
-            unlink(slot)
-            pushFront(slot)
             return
         }
-        if count >= capacity, tail >= 0 {
-            let (oldTenant, oldUser) = keys[Int(tail)]
-            remove(tenant: oldTenant, user: oldUser)
-            evictions += 1
-        }
+        if count >= capacity { evictOne() }
         let slot: Int32
         if let reused = free.popLast() {
             slot = reused
-            keys[Int(slot)] = (tenant, user)
+            keys[Int(slot)] = key
             values[Int(slot)] = membership
+            used[Int(slot)] = false
         } else {
             slot = Int32(keys.count)
-            keys.append((tenant, user))
+            keys.append(key)
             values.append(membership)
-            previous.append(-1)
-            next.append(-1)
+            used.append(false)
         }
-        byTenant[tenant, default: [:]][user] = slot
-        pushFront(slot)
+        slots[key] = slot
+        byTenant[key.tenant, default: []].insert(slot)
         count += 1
     }
 
     /// Drops one member's entry; true if there was one.
     @discardableResult
-    mutating func remove(tenant: TenantID, user: UserID) -> Bool {
-        guard let slot = byTenant[tenant]?.removeValue(forKey: user) else { return false }
-        if byTenant[tenant]?.isEmpty == true { byTenant[tenant] = nil }
+    mutating func remove(_ key: MemberKey) -> Bool {
+        guard let slot = slots.removeValue(forKey: key) else { return false }
+        byTenant[key.tenant]?.remove(slot)
+        if byTenant[key.tenant]?.isEmpty == true { byTenant[key.tenant] = nil }
         release(slot)
         return true
     }
@@ -87,9 +86,12 @@ struct MembershipStore {
     /// Drops every entry of the tenant; returns how many there were.
     @discardableResult
     mutating func remove(tenant: TenantID) -> Int {
-        guard let users = byTenant.removeValue(forKey: tenant) else { return 0 }
-        for slot in users.values { release(slot) }
-        return users.count
+        guard let tenantSlots = byTenant.removeValue(forKey: tenant) else { return 0 }
+        for slot in tenantSlots {
+            if let key = keys[Int(slot)] { slots[key] = nil }
+            release(slot)
+        }
+        return tenantSlots.count
     }
 
     /// Drops everything; returns how many entries there were.
@@ -101,38 +103,29 @@ struct MembershipStore {
         return dropped
     }
 
+    /// Sweeps the hand to the first entry not used since its last pass, clearing flags on the
+    /// way, and drops it. Called only when full, so every slot holds an entry.
+    private mutating func evictOne() {
+        while true {
+            if hand >= keys.count { hand = 0 }
+            let index = hand
+            hand += 1
+            guard let key = keys[index] else { continue }
+            if used[index] {
+                used[index] = false
+            } else {
+                remove(key)
+                evictions += 1
+                return
+            }
+        }
+    }
+
     private mutating func release(_ slot: Int32) {
-        unlink(slot)
+        keys[Int(slot)] = nil
         values[Int(slot)] = .none  // frees the array of numbers now
+        used[Int(slot)] = false
         free.append(slot)
         count -= 1
-    }
-
-    private mutating func unlink(_ slot: Int32) {
-        let before = previous[Int(slot)], after = next[Int(slot)]
-        if before >= 0 { next[Int(before)] = after } else if head == slot { head = after }
-        if after >= 0 { previous[Int(after)] = before } else if tail == slot { tail = before }
-        previous[Int(slot)] = -1
-        next[Int(slot)] = -1
-    }
-
-    private mutating func pushFront(_ slot: Int32) {
-        previous[Int(slot)] = -1
-        next[Int(slot)] = head
-        if head >= 0 { previous[Int(head)] = slot }
-        head = slot
-        if tail < 0 { tail = slot }
-    }
-}
-
-extension Array where Element == Int32 {
-    /// Whether the sorted array holds `value`.
-    func binarySearch(_ value: Int32) -> Bool {
-        var low = 0, high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low < count && self[low] == value
     }
 }

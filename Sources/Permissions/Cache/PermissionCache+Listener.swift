@@ -17,8 +17,9 @@ extension PermissionCache {
         var delay = configuration.reconnectDelay
         while !Task.isCancelled {
             do {
-                let connection = try await Connection.connect(configuration.listenerConninfo ?? pool.configuration.conninfo,
-                                                              logger: logger)
+                let conninfo: String
+                if let configured = configuration.listenerConninfo { conninfo = configured } else { conninfo = try await listenerConninfo() }
+                let connection = try await Connection.connect(conninfo, logger: logger)
                 delay = configuration.reconnectDelay
                 await listen(on: connection)
                 await connection.close()
@@ -49,7 +50,7 @@ extension PermissionCache {
                         self.apply(AccessChange(payload: notification.payload))
                     }
                 }
-                group.addTask { try await self.heartbeat() }
+                group.addTask { try await self.heartbeat(on: connection) }
                 try await group.next()
                 group.cancelAll()
             }
@@ -59,22 +60,29 @@ extension PermissionCache {
         }
     }
 
-    /// Sends a barrier every interval; throws when one does not come back in time.
-    private func heartbeat() async throws {
+    /// Sends a barrier every interval; throws when one does not come back in time. Sent on
+    /// the listening connection itself (a session receives its own notifications, through the
+    /// server like any other), so the heartbeat does not count as use of the executor: a
+    /// tenant's pool left idle is still reclaimed.
+    private func heartbeat(on connection: Connection) async throws {
         while true {
             try await Task.sleep(for: configuration.heartbeatInterval)
-            try await barrier(timeout: configuration.heartbeatInterval)
+            try await barrier(timeout: configuration.heartbeatInterval, through: connection)
         }
     }
 
     /// Waits until every change committed before this call has reached the cache: sends a
-    /// marker event through the pool and returns when the listener has received it (events
-    /// arrive in commit order). Tests and tools use it to compare the cache with the database.
+    /// marker event through the executor (the pool) and returns when the listener has received
+    /// it (events arrive in commit order). Tests and tools use it to compare the cache with the database.
     ///
     /// - Parameter timeout: default 10 seconds.
     /// - Throws: ``PostgresError`` of kind `.connection` when the marker did not arrive in
     ///   time (the cache is not running, or its listener is down); the pool's errors.
     public func barrier(timeout: Duration = .seconds(10)) async throws {
+        try await barrier(timeout: timeout, through: executor)
+    }
+
+    private func barrier(timeout: Duration, through sender: any QueryExecutor) async throws {
         let token = UUID().uuidString
         let timer = Task {
             try await Task.sleep(for: timeout)
@@ -84,10 +92,11 @@ extension PermissionCache {
         }
         defer { timer.cancel() }
         try await withCheckedThrowingContinuation { continuation in
-            state.withLock { $0.barriers[token] = continuation }
+            control.withLock { $0.barriers[token] = continuation }
             Task {
                 do {
-                    try await pool.query("SELECT pg_notify($1, $2)", [AccessChange.channel, AccessChange.barrierPayload(token)])
+                    try await sender.query("SELECT pg_notify($1, $2)", [AccessChange.channel, AccessChange.barrierPayload(token)],
+                                           prepared: false)
                 } catch {
                     self.resumeBarrier(token, throwing: error)
                 }
@@ -96,27 +105,23 @@ extension PermissionCache {
     }
 
     private func resumeBarrier(_ token: String, throwing error: any Error) {
-        state.withLock { $0.barriers.removeValue(forKey: token) }?.resume(throwing: error)
+        control.withLock { $0.barriers.removeValue(forKey: token) }?.resume(throwing: error)
     }
 
     /// Subscribed: drop everything, then answer from memory again. Barriers waiting are
     /// passed: nothing held predates them any more.
     func trust() {
-        let barriers = state.withLock { state in
-            state.dropAll()
-            state.trusted = true
-            state.statistics.subscriptions += 1
-            defer { state.barriers.removeAll() }
-            return Array(state.barriers.values)
+        dropAll(trusted: true)
+        let barriers = control.withLock { control in
+            control.statistics.subscriptions += 1
+            defer { control.barriers.removeAll() }
+            return Array(control.barriers.values)
         }
         for barrier in barriers { barrier.resume() }
     }
 
     /// Not subscribed: every check goes to the database, and nothing is kept.
     private func distrust() {
-        state.withLock { state in
-            state.trusted = false
-            state.dropAll()
-        }
+        dropAll(trusted: false)
     }
 }

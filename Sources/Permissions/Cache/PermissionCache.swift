@@ -89,55 +89,67 @@ public final class PermissionCache: Sendable {
         }
     }
 
-    struct State: ~Copyable {
-        var trusted = false
-        /// Incremented by every invalidation; a fill is kept only if it did not move meanwhile.
-        var epoch: UInt64 = 0
-        /// Code → `ancestor_nos` (its own number last); nil until filled.
-        var catalogue: [String: [Int32]]?
-        var memberships: MembershipStore
+    /// What is not per shard: counters of the slow paths, and the barriers waiting.
+    struct Control {
         var statistics = Statistics()
         var barriers: [String: CheckedContinuation<Void, any Error>] = [:]
-
-        init(maximumMemberships: Int) {
-            memberships = MembershipStore(capacity: maximumMemberships)
-        }
-
-        /// Forgets everything; nothing filled before now can be kept.
-        mutating func dropAll() {
-            epoch += 1
-            statistics.invalidations += memberships.removeAll()
-            catalogue = nil
-        }
     }
 
     public let configuration: Configuration
-    let pool: ConnectionPool
+    /// Fills misses, answers what memory cannot, sends barriers.
+    let executor: any QueryExecutor
+    /// Where the listening connection goes (unless ``Configuration/listenerConninfo`` says).
+    let listenerConninfo: @Sendable () async throws -> String
     let database: AuthClient
     let logger: Logger
-    let state: Mutex<State>
+    let shards: CacheShards
+    /// Incremented by every invalidation, before it touches a shard: a fill is kept only if
+    /// it did not move between the fill's start and its store (made under the shard's lock).
+    let epoch = Atomic<UInt64>(0)
+    let control = Mutex(Control())
 
     /// - Parameters:
     ///   - pool: fills misses and answers what the cache cannot; a role that may run
-    ///     `auth.has_permission` reads everything the cache needs (`<prefix>_app`).
+    ///     `auth.has_permission` reads everything the cache needs (`<prefix>_app`). The
+    ///     listener connects with the pool's conninfo.
     ///   - logger: the listener's losses and reconnections, at info level.
-    public init(pool: ConnectionPool, configuration: Configuration = Configuration(), logger: Logger = .disabled) {
-        self.pool = pool
-        self.database = AuthClient(pool)
+    public convenience init(pool: ConnectionPool, configuration: Configuration = Configuration(), logger: Logger = .disabled) {
+        let conninfo = pool.configuration.conninfo
+        self.init(executor: pool, listenerConninfo: { conninfo }, configuration: configuration, logger: logger)
+    }
+
+    /// A cache over any executor: what the tenant platform uses, with a tenant's pool.
+    ///
+    /// - Parameters:
+    ///   - executor: fills misses and answers what the cache cannot. Not a single
+    ///     ``Connection`` held in a transaction: the cache must read committed state.
+    ///   - listenerConninfo: the database of `executor`, for the listening connection; asked
+    ///     at each (re)connection.
+    public init(executor: any QueryExecutor, listenerConninfo: @escaping @Sendable () async throws -> String,
+                configuration: Configuration = Configuration(), logger: Logger = .disabled) {
+        self.executor = executor
+        self.listenerConninfo = listenerConninfo
+        self.database = AuthClient(executor)
         self.configuration = configuration
         self.logger = logger
-        self.state = Mutex(State(maximumMemberships: configuration.maximumMemberships))
+        self.shards = CacheShards(maximumMemberships: configuration.maximumMemberships)
     }
 
     /// The counters, and how many memberships are held.
     public var statistics: Statistics {
-        state.withLock { state in
-            var statistics = state.statistics
-            statistics.evictions = state.memberships.evictions
-            statistics.memberships = state.memberships.count
-            statistics.isTrusted = state.trusted
-            return statistics
+        var statistics = control.withLock { $0.statistics }
+        statistics.isTrusted = true
+        for shard in shards.all {
+            shard.state.withLock { state in
+                statistics.hits += state.hits
+                statistics.misses += state.misses
+                statistics.invalidations += state.invalidations
+                statistics.evictions += state.memberships.evictions
+                statistics.memberships += state.memberships.count
+                statistics.isTrusted = statistics.isTrusted && state.trusted
+            }
         }
+        return statistics
     }
 
     // MARK: - Checks
@@ -149,10 +161,10 @@ public final class PermissionCache: Sendable {
     ///   ``PostgresError`` when the database is needed and unreachable.
     public func hasPermission(tenant: TenantID, user: UserID, code: String,
                               consistency: Consistency = .cached) async throws -> Bool {
-        if consistency == .cached, let granted = cachedAnswer(tenant, user, code) { return granted }
-        let found = consistency == .cached ? lookup(tenant, user, [code], requireAll: false) : .database
+        let key = MemberKey(tenant: tenant, user: user)
+        let found = consistency == .cached ? lookup(key, CollectionOfOne(code), requireAll: false) : .database
         if case .answer(let granted) = found { return granted }
-        return try await resolve(found, tenant, user, [code], requireAll: false) {
+        return try await resolve(found, key, CollectionOfOne(code), requireAll: false) {
             try await $0.hasPermission(tenant: tenant, user: user, code: code)
         }
     }
@@ -160,9 +172,10 @@ public final class PermissionCache: Sendable {
     /// ``AuthClient/hasPermissions(tenant:user:codes:requireAll:)``, answered from memory when the cache is current.
     public func hasPermissions(tenant: TenantID, user: UserID, codes: [String], requireAll: Bool = false,
                                consistency: Consistency = .cached) async throws -> Bool {
-        let found = consistency == .cached ? lookup(tenant, user, codes, requireAll: requireAll) : .database
+        let key = MemberKey(tenant: tenant, user: user)
+        let found = consistency == .cached ? lookup(key, codes, requireAll: requireAll) : .database
         if case .answer(let granted) = found { return granted }
-        return try await resolve(found, tenant, user, codes, requireAll: requireAll) {
+        return try await resolve(found, key, codes, requireAll: requireAll) {
             try await $0.hasPermissions(tenant: tenant, user: user, codes: codes, requireAll: requireAll)
         }
     }
@@ -173,11 +186,26 @@ public final class PermissionCache: Sendable {
     public func requirePermission(tenant: TenantID, user: UserID, code: String,
                                   consistency: Consistency = .cached) async throws {
         guard try await hasPermission(tenant: tenant, user: user, code: code, consistency: consistency) else {
-            throw PermissionsError(client: .insufficientPrivilege, "permission denied",
-                                   detail: "User \(user) does not hold permission '\(code)' in tenant \(tenant).",
-                                   hint: "Grant it with auth.assign_permission, through a permission set or a group; and check "
-                                       + "that the tenant, the user, the membership and the group are active.")
+            throw Self.denied(tenant, user, "permission '\(code)'")
         }
+    }
+
+    /// Returns when the user holds any of `codes` (all of them with `requireAll`), else throws
+    /// `.insufficientPrivilege` (42501) as ``requirePermission(tenant:user:code:consistency:)`` does.
+    public func requirePermissions(tenant: TenantID, user: UserID, codes: [String], requireAll: Bool = false,
+                                   consistency: Consistency = .cached) async throws {
+        guard try await hasPermissions(tenant: tenant, user: user, codes: codes, requireAll: requireAll,
+                                       consistency: consistency) else {
+            let listed = codes.map { "'\($0)'" }.joined(separator: ", ")
+            throw Self.denied(tenant, user, (requireAll ? "all of the permissions " : "any of the permissions ") + listed)
+        }
+    }
+
+    private static func denied(_ tenant: TenantID, _ user: UserID, _ what: String) -> PermissionsError {
+        PermissionsError(client: .insufficientPrivilege, "permission denied",
+                         detail: "User \(user) does not hold \(what) in tenant \(tenant).",
+                         hint: "Grant it with auth.assign_permission, through a permission set or a group; and check "
+                             + "that the tenant, the user, the membership and the group are active.")
     }
 
     enum Lookup {
@@ -185,49 +213,47 @@ public final class PermissionCache: Sendable {
         /// Ask the database.
         case database
         case fillCatalogue(epoch: UInt64)
-        /// The membership is not cached; the codes' ancestors are known.
-        case fillMembership(epoch: UInt64, ancestors: [[Int32]])
+        /// The membership is not cached; the codes are in this catalogue.
+        case fillMembership(epoch: UInt64, catalogue: CompiledCatalogue)
     }
 
-    /// The hit path of a single-code check, without allocating: nil unless answered from memory.
-    private func cachedAnswer(_ tenant: TenantID, _ user: UserID, _ code: String) -> Bool? {
-        state.withLock { state in
-            guard state.trusted, let ancestors = state.catalogue?[code],
-                  let membership = state.memberships.get(tenant: tenant, user: user) else { return nil }
-            state.statistics.hits += 1
-            return membership.grants(ancestors)
-        }
-    }
-
-    /// The in-memory step of a check: one lock, two hash lookups, a binary search per ancestor.
-    private func lookup(_ tenant: TenantID, _ user: UserID, _ codes: [String], requireAll: Bool) -> Lookup {
-        state.withLock { state in
+    /// The in-memory step of a check, and the whole of a hit: one lock (the member's shard's),
+    /// a hash of each code and one of the member, a binary search per ancestor; nothing allocated.
+    private func lookup<Codes: Collection<String>>(_ key: MemberKey, _ codes: Codes, requireAll: Bool) -> Lookup {
+        shards.shard(for: key).state.withLock { state in
             guard state.trusted, !codes.isEmpty else { return .database }
-            guard let catalogue = state.catalogue else { return .fillCatalogue(epoch: state.epoch) }
-            var ancestors: [[Int32]] = []
-            ancestors.reserveCapacity(codes.count)
-            for code in codes {
-                // Not in the cached catalogue: the database raises the check's own error, or
-                // knows a code created since.
-                guard let nos = catalogue[code] else { return .database }
-                ancestors.append(nos)
+            guard state.catalogue != nil else { return .fillCatalogue(epoch: epoch.load(ordering: .acquiring)) }
+            guard let slot = state.memberships.use(key) else {
+                // Not cached. The codes must be known before a fill is worth it.
+                for code in codes where state.catalogue!.ancestors(of: code) == nil { return .database }
+                state.misses += 1
+                return .fillMembership(epoch: epoch.load(ordering: .acquiring), catalogue: state.catalogue!)
             }
-            guard let membership = state.memberships.get(tenant: tenant, user: user) else {
-                state.statistics.misses += 1
-                return .fillMembership(epoch: state.epoch, ancestors: ancestors)
+            // nil: a code the cached catalogue does not know. The database raises the check's
+            // own error for it, or knows a code created since.
+            guard let answer = Self.evaluate(state.memberships[slot], codes, in: state.catalogue!, requireAll: requireAll) else {
+                return .database
             }
-            state.statistics.hits += 1
-            return .answer(Self.evaluate(membership, ancestors, requireAll: requireAll))
+            state.hits += 1
+            return .answer(answer)
         }
     }
 
-    private static func evaluate(_ membership: CachedMembership, _ ancestors: [[Int32]], requireAll: Bool) -> Bool {
-        requireAll ? ancestors.allSatisfy(membership.grants) : ancestors.contains(where: membership.grants)
+    /// The answer from a membership; nil when a code is not in the catalogue.
+    private static func evaluate<Codes: Collection<String>>(_ membership: CachedMembership, _ codes: Codes,
+                                                            in catalogue: CompiledCatalogue, requireAll: Bool) -> Bool? {
+        var granted = requireAll
+        for code in codes {
+            guard let ancestors = catalogue.ancestors(of: code) else { return nil }
+            // Every code is looked up even once the answer is known, so an unknown one is never hidden.
+            if catalogue.grants(membership, ancestors) != requireAll { granted = !requireAll }
+        }
+        return granted
     }
 
     /// The slow path, from what the lookup found: fills what is missing, or asks the database.
-    private func resolve(_ found: Lookup, _ tenant: TenantID, _ user: UserID, _ codes: [String], requireAll: Bool,
-                         database ask: (AuthClient) async throws -> Bool) async throws -> Bool {
+    private func resolve<Codes: Collection<String>>(_ found: Lookup, _ key: MemberKey, _ codes: Codes, requireAll: Bool,
+                                                    database ask: (AuthClient) async throws -> Bool) async throws -> Bool {
         var found = found
         for attempt in 0..<2 {
             switch found {
@@ -238,53 +264,61 @@ public final class PermissionCache: Sendable {
             case .fillCatalogue(let epoch):
                 try await fillCatalogue(since: epoch)
                 if attempt == 0 {
-                    found = lookup(tenant, user, codes, requireAll: requireAll)
+                    found = lookup(key, codes, requireAll: requireAll)
                     continue
                 }
-            case .fillMembership(let epoch, let ancestors):
-                let membership = try await fillMembership(tenant, user, since: epoch)
-                return Self.evaluate(membership, ancestors, requireAll: requireAll)
+            case .fillMembership(let epoch, let catalogue):
+                // Answered from the fill only when nothing changed meanwhile: the catalogue
+                // the codes were read from is then still the database's.
+                if let membership = try await fillMembership(key, since: epoch),
+                   let granted = Self.evaluate(membership, codes, in: catalogue, requireAll: requireAll) {
+                    return granted
+                }
             }
             break
         }
-        state.withLock { $0.statistics.databaseChecks += 1 }
+        control.withLock { $0.statistics.databaseChecks += 1 }
         return try await ask(database)
     }
 
     /// Reads the catalogue; keeps it unless a change event arrived since `epoch`.
     private func fillCatalogue(since epoch: UInt64) async throws {
-        let rows = try await pool.query("SELECT code::text, ancestor_nos::text FROM auth.permission", [], prepared: true)
-        var catalogue: [String: [Int32]] = [:]
-        catalogue.reserveCapacity(rows.count)
-        for row in rows {
-            catalogue[try row.decode(String.self, at: 0)] = Self.integers(try row.decode(String.self, at: 1))
-        }
-        state.withLock { state in
-            guard state.trusted, state.epoch == epoch else {
-                state.statistics.discardedFills += 1
-                return
+        let rows = try await executor.query("SELECT code::text, ancestor_nos::text FROM auth.permission", [], prepared: true)
+        let catalogue = CompiledCatalogue(try rows.map { row in
+            (code: try row.decode(String.self, at: 0), ancestorNos: Self.integers(try row.decode(String.self, at: 1)))
+        })
+        var kept = true
+        for shard in shards.all {
+            shard.state.withLock { state in
+                guard state.trusted, self.epoch.load(ordering: .acquiring) == epoch else {
+                    kept = false
+                    return
+                }
+                state.catalogue = catalogue
             }
-            state.catalogue = catalogue
         }
+        if !kept { control.withLock { $0.statistics.discardedFills += 1 } }
     }
 
     /// Reads the member's row (none: no live membership); keeps it unless a change event
-    /// arrived since `epoch`. Returns it either way: it is this call's answer.
-    func fillMembership(_ tenant: TenantID, _ user: UserID, since epoch: UInt64) async throws -> CachedMembership {
-        let rows = try await pool.query("""
+    /// arrived since `epoch`. Returns it when kept, nil when a change raced with it.
+    func fillMembership(_ key: MemberKey, since epoch: UInt64) async throws -> CachedMembership? {
+        let rows = try await executor.query("""
             SELECT is_owner, permission_nos::text FROM auth.effective_access WHERE tenant_id = $1 AND user_id = $2
-            """, [tenant, user], prepared: true)
+            """, [key.tenant, key.user], prepared: true)
         var membership = CachedMembership.none
         if let row = rows.rows.first {
             membership = CachedMembership(isOwner: try row.decode(Bool.self, at: 0),
                                           permissionNos: Self.integers(try row.decode(String.self, at: 1)).sorted())
         }
-        state.withLock { state in
-            guard state.trusted, state.epoch == epoch else {
-                state.statistics.discardedFills += 1
-                return
-            }
-            state.memberships.set(tenant: tenant, user: user, membership)
+        let kept = shards.shard(for: key).state.withLock { state in
+            guard state.trusted, self.epoch.load(ordering: .acquiring) == epoch else { return false }
+            state.memberships.set(key, membership)
+            return true
+        }
+        guard kept else {
+            control.withLock { $0.statistics.discardedFills += 1 }
+            return nil
         }
         return membership
     }
@@ -307,28 +341,42 @@ public final class PermissionCache: Sendable {
         apply(.all)
     }
 
-    /// Applies one change event.
+    /// Applies one change event. The epoch moves first, so a fill running meanwhile is not
+    /// kept even when it stores after the event has dropped the shard's entries.
     func apply(_ change: AccessChange) {
-        let barrier: CheckedContinuation<Void, any Error>? = state.withLock { state in
-            switch change {
-            case .members(let tenant, let users):
-                state.epoch += 1
-                for user in users where state.memberships.remove(tenant: tenant, user: user) {
-                    state.statistics.invalidations += 1
+        switch change {
+        case .members(let tenant, let users):
+            epoch.add(1, ordering: .sequentiallyConsistent)
+            for user in users {
+                let key = MemberKey(tenant: tenant, user: user)
+                shards.shard(for: key).state.withLock { state in
+                    if state.memberships.remove(key) { state.invalidations += 1 }
                 }
-            case .tenant(let tenant):
-                state.epoch += 1
-                state.statistics.invalidations += state.memberships.remove(tenant: tenant)
-            case .catalogue:
-                state.epoch += 1
-                state.catalogue = nil
-            case .all:
-                state.dropAll()
-            case .barrier(let token):
-                return state.barriers.removeValue(forKey: token)
             }
-            return nil
+        case .tenant(let tenant):
+            epoch.add(1, ordering: .sequentiallyConsistent)
+            for shard in shards.all {
+                shard.state.withLock { $0.invalidations += $0.memberships.remove(tenant: tenant) }
+            }
+        case .catalogue:
+            epoch.add(1, ordering: .sequentiallyConsistent)
+            for shard in shards.all { shard.state.withLock { $0.catalogue = nil } }
+        case .all:
+            dropAll()
+        case .barrier(let token):
+            control.withLock { $0.barriers.removeValue(forKey: token) }?.resume()
         }
-        barrier?.resume()
+    }
+
+    /// Forgets everything; nothing filled before now is kept. With `trusted`, also sets
+    /// whether the shards may answer from memory.
+    func dropAll(trusted: Bool? = nil) {
+        epoch.add(1, ordering: .sequentiallyConsistent)
+        for shard in shards.all {
+            shard.state.withLock { state in
+                state.dropAll()
+                if let trusted { state.trusted = trusted }
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "PQ", targets: ["PQ"]),
         .library(name: "Permissions", targets: ["Permissions"]),
+        .library(name: "PermissionsHummingbird", targets: ["PermissionsHummingbird"]),
         .library(name: "LocalPostgres", targets: ["LocalPostgres"]),
         .library(name: "TenantPlatform", targets: ["TenantPlatform"]),
         .executable(name: "pgperm", targets: ["pgperm"]),
@@ -53,6 +54,16 @@ let package = Package(
             name: "Permissions",
             dependencies: ["PQ", .product(name: "Logging", package: "swift-log")],
             plugins: ["EmbedFiles"]
+        ),
+        // Hummingbird middleware for Swift services: RequirePermission("users.create_user") on a
+        // route group, checked through a PermissionCache. A module of its own, so Permissions
+        // does not depend on Hummingbird.
+        .target(
+            name: "PermissionsHummingbird",
+            dependencies: [
+                "PQ", "Permissions",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         // The database-per-tenant platform: master registry, provisioning, encrypted
         // credentials, tenant connection pools, migrations across tenants.
@@ -116,6 +127,15 @@ let package = Package(
             dependencies: ["PQ", "Permissions"],
             path: "Examples/QuickStart"
         ),
+        // The README's Hummingbird service: RequirePermission on route groups.
+        .executableTarget(
+            name: "pgperm-hummingbird-example",
+            dependencies: [
+                "PQ", "Permissions", "PermissionsHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/HummingbirdService"
+        ),
         // One disposable PostgreSQL cluster per test run, a fresh database per test.
         .target(
             name: "PostgresTestSupport",
@@ -133,6 +153,11 @@ let package = Package(
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
+        .testTarget(name: "PermissionsHummingbirdTests", dependencies: [
+            "PermissionsHummingbird", "Permissions", "PQ", "PostgresTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "AdminPortalTests", dependencies: [
             "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "SingleSignOn",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -102,15 +102,29 @@ struct ReadmeTests {
 
     @Test("the README's Swift block is the text of the example program's snippets")
     func swiftBlockIsTheExample() throws {
+        let (block, snippets) = try Self.swiftBlock(showing: "Examples/QuickStart/main.swift")
+        #expect(snippets.count == 3)
+        #expect(block == snippets.joined(separator: "\n").trimmingCharacters(in: .newlines))
+    }
+
+    @Test("the README's Hummingbird block is the text of the Hummingbird example's snippet")
+    func hummingbirdBlockIsTheExample() throws {
+        let (block, snippets) = try Self.swiftBlock(showing: "Examples/HummingbirdService/main.swift")
+        #expect(snippets.count == 1)
+        #expect(block == snippets.joined(separator: "\n").trimmingCharacters(in: .newlines))
+    }
+
+    /// The README's `swift` block after `<!-- ReadmeTests: the snippets of <path> -->`, and the
+    /// text between each `// snippet:<name>` and `// snippet:end` of that file (which the
+    /// build compiles).
+    static func swiftBlock(showing path: String) throws -> (block: String, snippets: [String]) {
         let readme = try String(contentsOf: Self.readme, encoding: .utf8)
-        let marker = "<!-- ReadmeTests: the snippets of Examples/QuickStart/main.swift -->\n```swift\n"
+        let marker = "<!-- ReadmeTests: the snippets of \(path) -->\n```swift\n"
         let start = try #require(readme.range(of: marker)).upperBound
         let end = try #require(readme.range(of: "\n```\n", range: start..<readme.endIndex)).lowerBound
-        let example = try String(contentsOf: Self.readme.deletingLastPathComponent().appending(path: "Examples/QuickStart/main.swift"),
-                                 encoding: .utf8)
+        let example = try String(contentsOf: Self.readme.deletingLastPathComponent().appending(path: path), encoding: .utf8)
         let snippets = example.matches(of: /\/\/ snippet:\w+\n((?s).*?)\/\/ snippet:end\n/).map { String($0.1) }
-        #expect(snippets.count == 3)
-        #expect(String(readme[start..<end]) == snippets.joined(separator: "\n").trimmingCharacters(in: .newlines))
+        return (String(readme[start..<end]), snippets)
     }
 
     @Test("a block marked skip and lines outside blocks are blanked, keeping line numbers")

@@ -57,6 +57,26 @@ struct ConnectionLedger: ~Copyable {
                         resolveConninfo: (TenantConnectionTarget) -> Task<String, any Error>) -> (LeaseDecision, LedgerEffects) {
         var effects = LedgerEffects()
         if isShutdown { return (.failed(.shutdown(target)), effects) }
+        openPool(target, now: now, resolveConninfo: resolveConninfo, into: &effects)
+        return (grant(target.tenant, now: now, into: &effects).map(LeaseDecision.granted) ?? .wait, effects)
+    }
+
+    /// The tenant's pool, opened without a connection if it is not open (as a lease would
+    /// open it), for what lives as long as the pool: its permission cache. Counts as a use.
+    mutating func pool(for target: TenantConnectionTarget, now: ContinuousClock.Instant,
+                       resolveConninfo: (TenantConnectionTarget) -> Task<String, any Error>)
+        throws(TenantConnectionError) -> (pool: TenantPool, effects: LedgerEffects) {
+        var effects = LedgerEffects()
+        if isShutdown { throw .shutdown(target) }
+        openPool(target, now: now, resolveConninfo: resolveConninfo, into: &effects)
+        pools[target.tenant]!.lastUsed = now  // the cache's use keeps the pool, as a lease does
+        return (pools[target.tenant]!, effects)
+    }
+
+    /// Opens the tenant's pool if it has none, or none on the server it is on now.
+    private mutating func openPool(_ target: TenantConnectionTarget, now: ContinuousClock.Instant,
+                                   resolveConninfo: (TenantConnectionTarget) -> Task<String, any Error>,
+                                   into effects: inout LedgerEffects) {
         let ceiling = target.serverCeiling ?? settings.maximumConnections
         servers[target.server] = (servers[target.server]?.open ?? 0, ceiling)
         if let pool = pools[target.tenant], pool.target.server != target.server {
@@ -67,7 +87,6 @@ struct ConnectionLedger: ~Copyable {
         if pools[target.tenant] == nil {
             pools[target.tenant] = TenantPool(id: makeID(), target: target, conninfo: resolveConninfo(target), lastUsed: now)
         }
-        return (grant(target.tenant, now: now).map(LeaseDecision.granted) ?? .wait, effects)
     }
 
     mutating func enqueue(_ waiter: Waiter) {
@@ -78,7 +97,8 @@ struct ConnectionLedger: ~Copyable {
     /// ceiling or taken from the least recently used other pool's idle connection on that
     /// server. Nil when the tenant is at its own limit, or every connection under the
     /// server's ceiling is busy.
-    private mutating func grant(_ tenant: PlatformTenantID, now: ContinuousClock.Instant) -> Grant? {
+    private mutating func grant(_ tenant: PlatformTenantID, now: ContinuousClock.Instant,
+                                into effects: inout LedgerEffects) -> Grant? {
         // Mutates the pool in place through the dictionary (no local copy of it), so taking
         // an idle connection does not copy the idle array.
         guard let poolID = pools[tenant]?.id else { return nil }
@@ -93,7 +113,7 @@ struct ConnectionLedger: ~Copyable {
         var evicted: Connection?
         let server = servers[target.server] ?? (0, settings.maximumConnections)
         if server.open >= server.ceiling {
-            guard let victim = evictLeastRecentlyUsedIdle(on: target.server, sparing: tenant) else { return nil }
+            guard let victim = evictLeastRecentlyUsedIdle(on: target.server, sparing: tenant, into: &effects) else { return nil }
             evicted = victim
         }
         count(+1, on: target.server)
@@ -114,7 +134,8 @@ struct ConnectionLedger: ~Copyable {
     /// Takes the oldest idle connection of the least recently used pool on `server` other
     /// than `tenant`'s out of the counts, and closes that pool if nothing is left in it. The
     /// caller closes the connection.
-    private mutating func evictLeastRecentlyUsedIdle(on server: ServerID, sparing tenant: PlatformTenantID) -> Connection? {
+    private mutating func evictLeastRecentlyUsedIdle(on server: ServerID, sparing tenant: PlatformTenantID,
+                                                     into effects: inout LedgerEffects) -> Connection? {
         var victim: (tenant: PlatformTenantID, lastUsed: ContinuousClock.Instant)?
         for (id, pool) in pools where id != tenant && pool.target.server == server && !pool.idle.isEmpty {
             if victim == nil || pool.lastUsed < victim!.lastUsed { victim = (id, pool.lastUsed) }
@@ -124,7 +145,7 @@ struct ConnectionLedger: ~Copyable {
         count(-1, on: server)
         evictedConnections += 1
         if pools[id]!.open == 0 && !hasWaiters(id) {
-            pools[id] = nil
+            effects.closedPools.append(pools.removeValue(forKey: id)!.id)
             evictedPools += 1
         }
         return connection
@@ -136,7 +157,7 @@ struct ConnectionLedger: ~Copyable {
     private mutating func dispatch(now: ContinuousClock.Instant, into effects: inout LedgerEffects) {
         var index = 0
         while index < waiters.count {
-            if let grant = grant(waiters[index].target.tenant, now: now) {
+            if let grant = grant(waiters[index].target.tenant, now: now, into: &effects) {
                 effects.grants.append((waiters.remove(at: index).continuation, grant))
             } else {
                 index += 1
@@ -289,7 +310,9 @@ struct ConnectionLedger: ~Copyable {
         return effects
     }
 
+    /// A pool is gone: its idle connections close, and so does what lived with it.
     private mutating func closeIdle(of pool: TenantPool, into effects: inout LedgerEffects) {
+        effects.closedPools.append(pool.id)
         effects.closing += pool.idle.map(\.connection)
         count(-pool.idle.count, on: pool.target.server)
     }

@@ -9,4 +9,6 @@ struct LedgerEffects: Sendable {
     var grants: [(CheckedContinuation<Grant, any Error>, Grant)] = []
     /// Waiting tasks that must give up.
     var failures: [(CheckedContinuation<Grant, any Error>, any Error)] = []
+    /// Pools closed by the decision (their ids): their permission caches stop listening.
+    var closedPools: [UInt64] = []
 }

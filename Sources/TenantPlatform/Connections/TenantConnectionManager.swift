@@ -1,4 +1,5 @@
 import Logging
+import Permissions
 import PQ
 import Synchronization
 
@@ -17,15 +18,21 @@ import Synchronization
 ///   ``TenantPoolSettings/idleConnectionTimeout`` and pools unused for
 ///   ``TenantPoolSettings/idlePoolTimeout``. It is a timer rather than a sweep on each lease
 ///   because reclaiming matters most when traffic has stopped, when no lease would sweep.
+/// - A tenant's ``PermissionCache`` (``permissionCache(for:)``) lives with its pool: its
+///   listening connection opens with the first use of the cache and closes when the pool
+///   closes (idle reclaim, eviction, suspension, deletion, a move, shutdown). That
+///   connection is one per tenant in use, outside the pool and its ceiling.
 ///
 /// Leasing takes one lock, not an actor hop: it is on the hot path of every request. The
 /// state and all decisions live in ``ConnectionLedger``; this type does the I/O.
 public final class TenantConnectionManager: Sendable {
     public let settings: TenantPoolSettings
     private let source: any TenantConnectionSource
-    private let logger: Logger
-    private let ledger: Mutex<ConnectionLedger>
+    let logger: Logger
+    let ledger: Mutex<ConnectionLedger>
     private let reaper = Mutex<Task<Void, Never>?>(nil)
+    /// Permission caches by tenant, each tied to the pool it was made for.
+    let caches = Mutex<[PlatformTenantID: TenantPermissionCache]>([:])
 
     /// - Parameters:
     ///   - settings: sizes and timeouts; default ``TenantPoolSettings/init(poolSize:maxOverflow:maximumConnections:acquireTimeout:idleConnectionTimeout:idlePoolTimeout:)``.
@@ -118,7 +125,7 @@ public final class TenantConnectionManager: Sendable {
     }
 
     /// Asks the source for a tenant's conninfo, once per pool opening.
-    private func resolveConninfo(_ target: TenantConnectionTarget) -> Task<String, any Error> {
+    func resolveConninfo(_ target: TenantConnectionTarget) -> Task<String, any Error> {
         logger.debug("opening tenant pool", metadata: ["tenant": "\(target.name)", "server": "\(target.serverName)"])
         return Task { [source] in try await source.connectionInfo(for: target) }
     }
@@ -199,7 +206,7 @@ public final class TenantConnectionManager: Sendable {
                     return (decision, effects)
                 }
                 // Only a pool moved to another server in the meantime leaves connections to close.
-                if !effects.closing.isEmpty { Task { await perform(effects) } }
+                if !effects.closing.isEmpty || !effects.closedPools.isEmpty { Task { await perform(effects) } }
                 switch decision {
                 case nil: continuation.resume(throwing: CancellationError())
                 case .granted(let grant): continuation.resume(returning: grant)
@@ -244,7 +251,8 @@ public final class TenantConnectionManager: Sendable {
 
     /// Closes connections first, so a task granted their slot connects after the server has
     /// let them go, then resumes waiting tasks.
-    private func perform(_ effects: LedgerEffects) async {
+    func perform(_ effects: LedgerEffects) async {
+        await stopCaches(ofPools: effects.closedPools)
         for connection in effects.closing { await connection.close() }
         for (continuation, grant) in effects.grants { continuation.resume(returning: grant) }
         for (continuation, error) in effects.failures { continuation.resume(throwing: error) }

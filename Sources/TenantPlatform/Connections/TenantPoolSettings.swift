@@ -15,6 +15,9 @@ public struct TenantPoolSettings: Sendable, Equatable {
     /// A pool with no lease this long is closed entirely: its connections close and its
     /// connection string is forgotten, so the next use asks the source again. Default 10 minutes.
     public var idlePoolTimeout: Duration
+    /// Memberships a tenant's ``PermissionCache`` holds at most
+    /// (``TenantConnectionManager/permissionCache(for:)``). Default 10,000.
+    public var cachedMembershipsPerTenant: Int
 
     /// The most connections one tenant may have open at once: ``poolSize`` + ``maxOverflow``.
     public var tenantLimit: Int { poolSize + maxOverflow }
@@ -27,7 +30,8 @@ public struct TenantPoolSettings: Sendable, Equatable {
         maximumConnections: Int = 100,
         acquireTimeout: Duration = .seconds(30),
         idleConnectionTimeout: Duration = .seconds(300),
-        idlePoolTimeout: Duration = .seconds(600)
+        idlePoolTimeout: Duration = .seconds(600),
+        cachedMembershipsPerTenant: Int = 10_000
     ) {
         self.poolSize = max(1, poolSize)
         self.maxOverflow = max(0, maxOverflow)
@@ -35,5 +39,6 @@ public struct TenantPoolSettings: Sendable, Equatable {
         self.acquireTimeout = acquireTimeout
         self.idleConnectionTimeout = idleConnectionTimeout
         self.idlePoolTimeout = idlePoolTimeout
+        self.cachedMembershipsPerTenant = max(1, cachedMembershipsPerTenant)
     }
 }

@@ -124,6 +124,37 @@ struct TenantAPITests {
         }
     }
 
+    @Test("the check routes answer from the tenant's PermissionCache; a grant made through the tenant API is seen by them")
+    func checksThroughTheCache() async throws {
+        try await PortalFixture.run { fixture, client in
+            let acme = try await fixture.createTenant("acme")
+            try await addMember("acme", username: "bob", fixture: fixture)
+            let bob = try #require(try await client.send(.post, "/t/acme/api/session",
+                                                         json: ["username": "bob", "password": PortalFixture.password])
+                .json["user_id"] as? String)
+            let admin = fixture.newClient(like: client)
+            try await admin.send(.post, "/t/acme/api/session", json: ["username": acme.adminEmail, "password": acme.adminPassword])
+
+            #expect(try await client.get("/t/acme/api/permissions/users.view").json["granted"] as? Bool == false)
+            let target = try await fixture.platform.platform.directory.require(slug: "acme").connectionTarget
+            let cache = try await fixture.platform.platform.connections.permissionCache(for: target)
+            try await cache.barrier()  // listening: answers are kept from now on
+            for _ in 0..<3 {
+                #expect(try await client.get("/t/acme/api/permissions/users.view").json["granted"] as? Bool == false)
+            }
+            #expect(cache.statistics.hits >= 2, "\(cache.statistics)")
+
+            let granted = try await admin.send(.post, "/t/acme/api/assignments", json: ["user_id": bob, "perm_code": "users.view"])
+            #expect(granted.status == .created)
+            #expect(try await client.get("/t/acme/api/permissions/users.view").json["granted"] as? Bool == true)
+            let many = try await client.send(.post, "/t/acme/api/permissions/check",
+                                             json: ["perm_codes": ["users.view", "users.create_user"], "require_all": true])
+            #expect(many.json["granted"] as? Bool == false)
+            #expect(try await client.send(.post, "/t/acme/api/permissions/check", json: ["perm_codes": ["users.view"]])
+                .json["granted"] as? Bool == true)
+        }
+    }
+
     /// A user with a password and a plain membership (no grants) in the tenant's database.
     private func addMember(_ slug: String, username: String, fixture: PortalFixture) async throws {
         try await fixture.platform.withTenantConnection(slug) { connection in

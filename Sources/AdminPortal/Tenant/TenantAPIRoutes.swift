@@ -106,19 +106,18 @@ struct TenantAPIRoutes {
         signedIn.get("permissions/{code}") { _, context in
             let session = try context.requireTenantUser()
             let code = try context.parameters.require("code")
-            let granted = try await connections.withConnection(to: session.connectionTarget) { connection in
-                try await AuthClient(connection).hasPermission(tenant: session.tenant, user: session.user, code: code)
-            }
+            // A pure check: answered by the tenant's cache (see TenantWork on where it is used).
+            let cache = try await connections.permissionCache(for: session.connectionTarget)
+            let granted = try await cache.hasPermission(tenant: session.tenant, user: session.user, code: code)
             return CheckView(permCode: code, granted: granted)
         }
         signedIn.post("permissions/check") { request, context in
             let session = try context.requireTenantUser()
             let body = try await request.decode(as: ManyCodes.self, context: context)
             let requireAll = body.requireAll ?? false
-            let granted = try await connections.withConnection(to: session.connectionTarget) { connection in
-                try await AuthClient(connection).hasPermissions(tenant: session.tenant, user: session.user,
-                                                                codes: body.permCodes, requireAll: requireAll)
-            }
+            let cache = try await connections.permissionCache(for: session.connectionTarget)
+            let granted = try await cache.hasPermissions(tenant: session.tenant, user: session.user,
+                                                         codes: body.permCodes, requireAll: requireAll)
             return ManyView(permCodes: body.permCodes, requireAll: requireAll, granted: granted)
         }
     }

@@ -28,6 +28,16 @@ enum TenantAPICode {
 /// transaction whose first statements name the signed-in user as the actor (so the auth audit
 /// log names them) and check that they hold the route's code (`auth.require_permission`, 403
 /// with SQLSTATE 42501 otherwise). Nothing the route does commits unless all of it succeeds.
+///
+/// Where the in-process ``PermissionCache`` is used, and where not: the routes that only
+/// answer a check (`GET permissions/{code}`, `POST permissions/check`) ask the tenant's
+/// cache, since the answer is all they return. The routes here keep the check inside their
+/// transaction, reads included: it answers from the same snapshot as the route's own reads
+/// and writes, so no route acts on a grant revoked a moment ago (the cache may lag a
+/// commit by its invalidation latency); and it costs one statement in a transaction the
+/// route opens anyway, where a cached pre-check would only spare the transaction of a
+/// denied request. Writes made here drop what the tenant's cache holds at COMMIT, so the
+/// check routes see them at once.
 struct TenantWork: Sendable {
     let connections: TenantConnectionManager
 
@@ -49,7 +59,7 @@ struct TenantWork: Sendable {
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                            ["pgperm.tenant-api:" + editing], prepared: true)
             }
-            let auth = AuthClient(connection)
+            let auth = AuthClient(connection, cache: connections.existingPermissionCache(for: session.connectionTarget))
             if let code { try await auth.requirePermission(tenant: session.tenant, user: session.user, code: code) }
             return try await body(auth, session)
         }

@@ -47,11 +47,15 @@ struct CacheShards: Sendable {
         mask = UInt64(count - 1)
     }
 
-    /// The member's shard: the two ids' bits folded and mixed (the shard's own dictionary
-    /// hashes them in full, with the process's random seed).
+    /// The member's shard: the two ids' 32 bytes folded to 64 bits and mixed (SplitMix64's
+    /// finalizer), so every bit of either id moves the choice: ids that differ only in a few
+    /// digits (sequential ones) spread as evenly as random ones. The shard's own dictionary
+    /// hashes the ids in full, with the process's random seed.
     func shard(for key: MemberKey) -> CacheShard {
-        let mixed = (Self.fold(key.tenant.rawValue) &* 0x9E37_79B9_7F4A_7C15) ^ Self.fold(key.user.rawValue)
-        return all[Int(((mixed &* 0xBF58_476D_1CE4_E5B9) >> 40) & mask)]
+        var mixed = Self.fold(key.tenant.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ Self.fold(key.user.rawValue)
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return all[Int((mixed ^ (mixed >> 31)) & mask)]
     }
 
     private static func fold(_ id: UUID) -> UInt64 {

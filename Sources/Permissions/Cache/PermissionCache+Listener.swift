@@ -45,7 +45,10 @@ extension PermissionCache {
             trust()
             logger.info("permission cache: listening for change events")
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
+                // On the listening connection's own thread, which reads the notifications: an
+                // event is applied as soon as it arrives, without waiting for a turn on the
+                // cooperative pool, however busy the service keeps it.
+                group.addTask(executorPreference: connection.taskExecutor) {
                     for try await notification in events {
                         self.apply(AccessChange(payload: notification.payload))
                     }

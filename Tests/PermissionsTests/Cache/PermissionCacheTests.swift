@@ -162,6 +162,17 @@ struct PermissionCacheTests {
         }
     }
 
+    @Test("a healthy listener's heartbeats pass: no reconnection, nothing dropped")
+    func heartbeatsPass() async throws {
+        try await CacheFixture.run(heartbeatInterval: .milliseconds(100)) { c in
+            let (tenant, user) = try await c.memberHolding("users.view")
+            _ = try await c.cache.hasPermission(tenant: tenant, user: user, code: "users.view")
+            try await Task.sleep(for: .seconds(1))  // about ten heartbeats
+            let statistics = c.cache.statistics
+            #expect(statistics.subscriptions == 1 && statistics.isTrusted && statistics.memberships == 1, "\(statistics)")
+        }
+    }
+
     @Test("a listener killed by pg_terminate_backend: no stale answer is served, then the cache recovers")
     func listenerTerminated() async throws {
         try await CacheFixture.run { c in
@@ -204,13 +215,14 @@ struct CacheFixture {
     let pool: ConnectionPool
     let cache: PermissionCache
 
-    static func run(listening: Bool = true, maximumMemberships: Int = 1_000,
+    static func run(listening: Bool = true, maximumMemberships: Int = 1_000, heartbeatInterval: Duration = .seconds(5),
                     _ body: (CacheFixture) async throws -> Void) async throws {
         try await AuthFixture.run { f in
             try await f.catalogue(["users.view", "users.edit", "users.view.emails"])
             let pool = ConnectionPool(.init(conninfo: f.database.conninfo, maximumConnections: 3))
             let cache = PermissionCache(pool: pool, configuration: .init(maximumMemberships: maximumMemberships,
-                                                                         reconnectDelay: .milliseconds(50)))
+                                                                         reconnectDelay: .milliseconds(50),
+                                                                         heartbeatInterval: heartbeatInterval))
             let listener = Task { if listening { await cache.run() } }
             let fixture = CacheFixture(f: f, pool: pool, cache: cache)
             do {

@@ -70,6 +70,28 @@ final class SimulatedTenants: TenantConnectionSource {
     func close() async { await observer.close() }
 }
 
+/// Runs `body` with simulated tenants on a fresh database cloned from `template` and a
+/// manager over them, shut down afterwards.
+func withSimulatedTenants(
+    _ template: TestPostgres.Template,
+    _ settings: TenantPoolSettings,
+    _ body: (TenantConnectionManager, SimulatedTenants) async throws -> Void
+) async throws {
+    try await withTestDatabase(template) { database in
+        let tenants = try await SimulatedTenants.make(database)
+        let manager = TenantConnectionManager(settings: settings, source: tenants)
+        do {
+            try await body(manager, tenants)
+        } catch {
+            await manager.shutdown()
+            await tenants.close()
+            throw error
+        }
+        await manager.shutdown()
+        await tenants.close()
+    }
+}
+
 /// The simulated tenant called `name`: the same id for the same name, all on one server.
 func simulated(_ name: String) -> TenantConnectionTarget {
     let id = simulatedIDs.withLock { ids in

@@ -5,25 +5,11 @@ import Testing
 
 @Suite("Tenant connection manager")
 struct TenantConnectionManagerTests {
-    /// Runs `body` with simulated tenants on a fresh database and a manager over them, shut
-    /// down afterwards.
     private func withManager(
         _ settings: TenantPoolSettings,
         _ body: (TenantConnectionManager, SimulatedTenants) async throws -> Void
     ) async throws {
-        try await withTestDatabase(.empty) { database in
-            let tenants = try await SimulatedTenants.make(database)
-            let manager = TenantConnectionManager(settings: settings, source: tenants)
-            do {
-                try await body(manager, tenants)
-            } catch {
-                await manager.shutdown()
-                await tenants.close()
-                throw error
-            }
-            await manager.shutdown()
-            await tenants.close()
-        }
+        try await withSimulatedTenants(.empty, settings, body)
     }
 
     private func backendPID(_ manager: TenantConnectionManager, _ tenant: String) async throws -> Int {

@@ -12,25 +12,15 @@ struct TenantPermissionCacheTests {
         _ settings: TenantPoolSettings,
         _ body: (TenantConnectionManager, SimulatedTenants, AuthClient, TenantID, UserID) async throws -> Void
     ) async throws {
-        try await withTestDatabase(.auth) { database in
-            let tenants = try await SimulatedTenants.make(database)
-            let manager = TenantConnectionManager(settings: settings, source: tenants)
-            do {
-                let auth = AuthClient(tenants.observer)
-                if try await tenants.observer.query("SELECT 1 FROM auth.permission WHERE code::text = 'users.view'").isEmpty {
-                    _ = try await auth.createPermission(code: "users.view", name: "View users")
-                }
-                let tenant = try await auth.createTenant(name: "Acme", code: "ACME-\(UUID().uuidString.prefix(8))")
-                let user = try await auth.createUser(username: "bob-\(UUID().uuidString.prefix(8))")
-                try await auth.addUserToTenant(tenant, user: user)
-                try await body(manager, tenants, auth, tenant, user)
-            } catch {
-                await manager.shutdown()
-                await tenants.close()
-                throw error
+        try await withSimulatedTenants(.auth, settings) { manager, tenants in
+            let auth = AuthClient(tenants.observer)
+            if try await tenants.observer.query("SELECT 1 FROM auth.permission WHERE code::text = 'users.view'").isEmpty {
+                _ = try await auth.createPermission(code: "users.view", name: "View users")
             }
-            await manager.shutdown()
-            await tenants.close()
+            let tenant = try await auth.createTenant(name: "Acme", code: "ACME-\(UUID().uuidString.prefix(8))")
+            let user = try await auth.createUser(username: "bob-\(UUID().uuidString.prefix(8))")
+            try await auth.addUserToTenant(tenant, user: user)
+            try await body(manager, tenants, auth, tenant, user)
         }
     }
 

@@ -10,16 +10,23 @@ import Synchronization
 final class CacheShard: Sendable {
     struct State: ~Copyable {
         var trusted = false
-        var catalogue: CompiledCatalogue?
+        /// The catalogue, when ``hasCatalogue`` (not an optional: a hit reads it in place).
+        private(set) var catalogue = CompiledCatalogue([])
+        private(set) var hasCatalogue = false
         var memberships: MembershipStore
         var hits = 0
         var misses = 0
         var invalidations = 0
 
+        mutating func setCatalogue(_ new: CompiledCatalogue?) {
+            catalogue = new ?? CompiledCatalogue([])
+            hasCatalogue = new != nil
+        }
+
         /// Forgets everything held.
         mutating func dropAll() {
             invalidations += memberships.removeAll()
-            catalogue = nil
+            setCatalogue(nil)
         }
     }
 
@@ -47,15 +54,27 @@ struct CacheShards: Sendable {
         mask = UInt64(count - 1)
     }
 
-    /// The member's shard: the two ids' 32 bytes folded to 64 bits and mixed (SplitMix64's
+    /// Runs `body` with the member's shard's lock (not retaining the shard: a shared reference
+    /// count would be written by every check on every core).
+    ///
+    /// The shard is chosen from the two ids' 32 bytes folded to 64 bits and mixed (SplitMix64's
     /// finalizer), so every bit of either id moves the choice: ids that differ only in a few
     /// digits (sequential ones) spread as evenly as random ones. The shard's own dictionary
     /// hashes the ids in full, with the process's random seed.
+    func withShard<R>(for key: MemberKey, _ body: (borrowing Mutex<CacheShard.State>) -> R) -> R {
+        body(all[index(for: key)].state)
+    }
+
+    /// The member's shard.
     func shard(for key: MemberKey) -> CacheShard {
+        all[index(for: key)]
+    }
+
+    private func index(for key: MemberKey) -> Int {
         var mixed = Self.fold(key.tenant.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ Self.fold(key.user.rawValue)
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return all[Int((mixed ^ (mixed >> 31)) & mask)]
+        return Int((mixed ^ (mixed >> 31)) & mask)
     }
 
     private static func fold(_ id: UUID) -> UInt64 {

@@ -24,12 +24,14 @@ struct CompiledCatalogue: Sendable {
     }
 
     /// The code's numbers; nil for a code this catalogue does not hold.
+    @inline(__always)
     func ancestors(of code: String) -> Ancestors? {
         index[code]
     }
 
     /// Whether the membership grants a code: it is the owner, or holds the code or an ancestor.
-    func grants(_ membership: CachedMembership, _ ancestors: Ancestors) -> Bool {
+    @inline(__always)
+    func grants(_ membership: borrowing CachedMembership, _ ancestors: Ancestors) -> Bool {
         if membership.isOwner { return true }
         let start = Int(ancestors.start)
         for position in start..<(start + Int(ancestors.count)) where membership.permissionNos.binarySearch(numbers[position]) {

@@ -164,7 +164,7 @@ public final class PermissionCache: Sendable {
         let key = MemberKey(tenant: tenant, user: user)
         let found = consistency == .cached ? lookup(key, CollectionOfOne(code), requireAll: false) : .database
         if case .answer(let granted) = found { return granted }
-        return try await resolve(found, key, CollectionOfOne(code), requireAll: false) {
+        return try await resolve(found, key, [code], requireAll: false) {
             try await $0.hasPermission(tenant: tenant, user: user, code: code)
         }
     }
@@ -220,28 +220,32 @@ public final class PermissionCache: Sendable {
     /// The in-memory step of a check, and the whole of a hit: one lock (the member's shard's),
     /// a hash of each code and one of the member, a binary search per ancestor; nothing allocated.
     private func lookup<Codes: Collection<String>>(_ key: MemberKey, _ codes: Codes, requireAll: Bool) -> Lookup {
-        shards.shard(for: key).state.withLock { state in
-            guard state.trusted, !codes.isEmpty else { return .database }
-            guard state.catalogue != nil else { return .fillCatalogue(epoch: epoch.load(ordering: .acquiring)) }
-            guard let slot = state.memberships.use(key) else {
-                // Not cached. The codes must be known before a fill is worth it.
-                for code in codes where state.catalogue!.ancestors(of: code) == nil { return .database }
-                state.misses += 1
-                return .fillMembership(epoch: epoch.load(ordering: .acquiring), catalogue: state.catalogue!)
+        shards.withShard(for: key) { shard in
+            shard.withLock { state in
+                guard state.trusted, !codes.isEmpty else { return .database }
+                guard state.hasCatalogue else { return .fillCatalogue(epoch: epoch.load(ordering: .acquiring)) }
+                guard let slot = state.memberships.use(key) else {
+                    // Not cached. The codes must be known before a fill is worth it.
+                    for code in codes where state.catalogue.ancestors(of: code) == nil { return .database }
+                    state.misses += 1
+                    return .fillMembership(epoch: epoch.load(ordering: .acquiring), catalogue: state.catalogue)
+                }
+                // nil: a code the cached catalogue does not know. The database raises the check's
+                // own error for it, or knows a code created since.
+                guard let answer = Self.evaluate(state.memberships.values[Int(slot)], codes, in: state.catalogue,
+                                                 requireAll: requireAll) else { return .database }
+                state.hits += 1
+                return .answer(answer)
             }
-            // nil: a code the cached catalogue does not know. The database raises the check's
-            // own error for it, or knows a code created since.
-            guard let answer = Self.evaluate(state.memberships[slot], codes, in: state.catalogue!, requireAll: requireAll) else {
-                return .database
-            }
-            state.hits += 1
-            return .answer(answer)
         }
     }
 
-    /// The answer from a membership; nil when a code is not in the catalogue.
-    private static func evaluate<Codes: Collection<String>>(_ membership: CachedMembership, _ codes: Codes,
-                                                            in catalogue: CompiledCatalogue, requireAll: Bool) -> Bool? {
+    /// The answer from a membership; nil when a code is not in the catalogue. Inlined into the
+    /// lookup, so the catalogue and the membership are read in place (no reference counting
+    /// on storage every core shares).
+    @inline(__always)
+    private static func evaluate<Codes: Collection<String>>(_ membership: borrowing CachedMembership, _ codes: Codes,
+                                                            in catalogue: borrowing CompiledCatalogue, requireAll: Bool) -> Bool? {
         var granted = requireAll
         for code in codes {
             guard let ancestors = catalogue.ancestors(of: code) else { return nil }
@@ -294,7 +298,7 @@ public final class PermissionCache: Sendable {
                     kept = false
                     return
                 }
-                state.catalogue = catalogue
+                state.setCatalogue(catalogue)
             }
         }
         if !kept { control.withLock { $0.statistics.discardedFills += 1 } }
@@ -360,7 +364,7 @@ public final class PermissionCache: Sendable {
             }
         case .catalogue:
             epoch.add(1, ordering: .sequentiallyConsistent)
-            for shard in shards.all { shard.state.withLock { $0.catalogue = nil } }
+            for shard in shards.all { shard.state.withLock { $0.setCatalogue(nil) } }
         case .all:
             dropAll()
         case .barrier(let token):

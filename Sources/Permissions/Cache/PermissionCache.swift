@@ -27,10 +27,14 @@ import Synchronization
 /// - an ``AuthClient`` made with `cache:` drops what its own writes touched as soon as they
 ///   commit, before the change event arrives: a process sees its own writes at once.
 /// Another process's change is seen once its event arrives (`pgperm bench` measures it).
-/// Memory is bounded by ``Configuration/maximumMemberships``, least recently used first out.
+/// Memory is bounded by ``Configuration/maximumMemberships``; when full, a membership not used
+/// lately goes (CLOCK, the usual approximation of least recently used).
+///
+/// A hit takes one lock (of one of up to 16 shards, so checks on several cores rarely meet),
+/// hashes the code and the member, and allocates nothing.
 public final class PermissionCache: Sendable {
     public struct Configuration: Sendable {
-        /// Cached memberships, at most; the least recently used is evicted. Default 100,000.
+        /// Cached memberships, at most; when full, one not used lately is evicted. Default 100,000.
         public var maximumMemberships: Int
         /// The listening connection's conninfo. Default: the pool's.
         public var listenerConninfo: String?

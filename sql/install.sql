@@ -93,7 +93,7 @@ SELECT pgperm.record_applied('auth', 'migrations/0014_tenant_soft_delete.sql', '
 \ir functions/context.sql
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
-SELECT pgperm.record_applied('auth', 'functions/internal.sql', '847847a759d935a5');
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', '7d04d9c42f66036c');
 \ir functions/notifications.sql
 SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'd0113dd7cd51822c');
 \ir functions/effective_access.sql
@@ -117,7 +117,7 @@ SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9')
 \ir functions/explain.sql
 SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
 \ir functions/lists.sql
-SELECT pgperm.record_applied('auth', 'functions/lists.sql', 'c6eb6da7cb30bd73');
+SELECT pgperm.record_applied('auth', 'functions/lists.sql', '2ec896d6ca0ebac6');
 \ir functions/catalogue_apply.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue_apply.sql', 'c3f3704ee6b37722');
 \ir functions/preferences.sql
@@ -129,13 +129,13 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
 \ir functions/resources.sql
-SELECT pgperm.record_applied('auth', 'functions/resources.sql', '75a597fa2335586e');
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '7f19a47eae3e07a9');
 \ir functions/secrets.sql
 SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
 \ir functions/api_keys.sql
-SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', 'b5cdb197858eb7a3');
 \ir functions/invitations.sql
-SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '1077c1ac0d1f30bf');
 \ir functions/identities.sql
 SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
@@ -143,5 +143,5 @@ SELECT pgperm.record_applied('auth', 'triggers.sql', 'c451570e73c6cdf9');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'beebe1bbc4f0aa8b');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '0818de1328c71176');
 COMMIT;

@@ -64,6 +64,7 @@ DECLARE
         'auth.check_tenant_access(uuid, uuid)',
         -- The check path: the compiled catalogue and the unknown-code error.
         'auth.permission_ancestors(text)',
+        'auth.lookup_permission_ancestors(text)',
         'auth.raise_permission_not_found(text)',
         'auth.set_actor(uuid)',
         'auth.current_actor()',

@@ -21,6 +21,8 @@ struct CatalogueAuditTests {
         "auth.integer_setting(text,integer,integer,integer)", "auth.interval_setting(text,interval)",
         "auth.lock_tenants(uuid[])", "auth.pgcrypto_schema()", "auth.rebuild_permission_lookup()",
         "auth.resolve_assignment(uuid,uuid,uuid,text,text)", "auth.assert_page_size(integer)",
+        "auth.assert_cursor(timestamptz,uuid,text)", "auth.assert_resource(text,text)",
+        "auth.assert_resource_grantee(uuid,text,text,uuid,uuid)", "auth.set_resource_grant(uuid,text,text,text,uuid,uuid,boolean)",
         "auth.raise_invalid_declaration(text,text)", "auth.declaration_object(jsonb,text,text[],text[])",
         "auth.declaration_text(jsonb,text)", "auth.declaration_codes(jsonb,text)",
     ]
@@ -142,7 +144,7 @@ struct CatalogueAuditTests {
                 "auth.has_permissions(uuid,uuid,text[],boolean)",
                 "auth.has_resource_permission(uuid,uuid,text,text,text)", "auth.is_group_owner(uuid,uuid,uuid)",
                 "auth.list_permissions(integer,text)", "auth.list_tenant_users(uuid,text,boolean,integer,text)",
-                "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
+                "auth.lookup_permission_ancestors(text)", "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
                 "auth.require_permission(uuid,uuid,text)", "auth.set_actor(uuid)",
                 "auth.set_tenant_context(uuid,uuid)", "auth.set_user_preference(uuid,uuid,text,text)",
                 "auth.verify_user_password(text,text)",

@@ -33,3 +33,43 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION auth.secret_hash(text) IS 'Internal: HMAC-SHA256 of a secret under the schema''s pepper.';
+
+-- A secret that must be read back (an authenticator's TOTP secret) cannot be hashed: it is
+-- encrypted under the same pepper instead, with pgcrypto's OpenPGP symmetric encryption
+-- (AES-256, a random session key per message).
+
+CREATE OR REPLACE FUNCTION auth.seal_secret(_secret bytea)
+RETURNS bytea
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+    _sealed bytea;
+BEGIN
+    EXECUTE format('SELECT %I.pgp_sym_encrypt_bytea($1, encode(p.pepper, ''hex''), ''cipher-algo=aes256'') '
+                   'FROM auth.secret_pepper p', auth.pgcrypto_schema())
+       INTO _sealed
+      USING _secret;
+    RETURN _sealed;
+END;
+$$;
+COMMENT ON FUNCTION auth.seal_secret(bytea) IS 'Internal: a secret encrypted under the schema''s pepper (auth.unseal_secret reads it).';
+
+CREATE OR REPLACE FUNCTION auth.unseal_secret(_sealed bytea)
+RETURNS bytea
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    _secret bytea;
+BEGIN
+    EXECUTE format('SELECT %I.pgp_sym_decrypt_bytea($1, encode(p.pepper, ''hex'')) FROM auth.secret_pepper p',
+                   auth.pgcrypto_schema())
+       INTO _secret
+      USING _sealed;
+    RETURN _secret;
+END;
+$$;
+COMMENT ON FUNCTION auth.unseal_secret(bytea) IS 'Internal: the secret auth.seal_secret encrypted.';

@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
         .testTarget(name: "AdminPortalTests", dependencies: [
-            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "SingleSignOn",
+            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "PostgresTestSupport", "SingleSignOn",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),

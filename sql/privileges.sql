@@ -87,6 +87,7 @@ DECLARE
         -- The second step of a login with an authenticator, and what a sign-in page needs to
         -- know: whether the user has one, and whether the tenant requires one.
         'auth.verify_second_factor(uuid, text)',
+        'auth.second_factor_step(uuid, uuid)',
         'auth.get_second_factor(uuid)',
         'auth.get_second_factor_policy(uuid)',
         -- A service's key: its tenant and technical user, or nothing.
@@ -167,6 +168,7 @@ DECLARE
         'auth.begin_totp_enrolment(uuid, text)',
         'auth.confirm_totp_enrolment(uuid, text)',
         'auth.disable_totp(uuid)',
+        'auth.cancel_totp_enrolment(uuid)',
         'auth.regenerate_recovery_codes(uuid)',
         'auth.set_second_factor_policy(uuid, text)',
         'auth.link_user_identity(uuid, text, text, text)',

@@ -37,6 +37,12 @@ struct APIError: HTTPResponseError, Sendable {
                  hint: "POST your username and password to /t/\(slug)/api/session/second-factor for an authenticator secret, "
                      + "add it to an authenticator app, then sign in with its current code as second_factor_code.")
     }
+    /// Enrolment before sign-in, asked of a tenant that does not require a second factor.
+    static func secondFactorNotRequired(slug: String) -> APIError {
+        APIError(status: .forbidden, code: "second_factor_not_required",
+                 message: "this tenant does not require a second factor: sign in with your password",
+                 hint: "Once signed in, enrol an authenticator at POST /t/\(slug)/api/second-factor.")
+    }
     /// A renamed tenant's old slug, answered only to a signed-in user of that tenant (see
     /// ``TenantSessions``); everyone else gets the uniform 401 there.
     static func tenantRenamed(from old: String, to new: String) -> APIError {

@@ -19,7 +19,10 @@ struct TenantSecondFactorAPITests {
         try await PortalFixture.run { fixture, client in
             let admin = try await fixture.tenantAdmin("acme", like: client)
             let (_, member) = try await fixture.tenantMember("mia", holding: "USER", by: admin)
-            let begun = try await member.send(.post, "second-factor")
+            // A session alone cannot enrol: the password comes too.
+            #expect(try await member.send(.post, "second-factor", json: [:]).status == .badRequest)
+            #expect(try await member.send(.post, "second-factor", json: ["password": "not mine"]).errorCode == "wrong_credentials")
+            let begun = try await member.send(.post, "second-factor", json: ["password": PortalFixture.password])
             #expect(begun.status == .ok, "\(begun.error)")
             let secret = try #require(begun.json["secret"] as? String)
             #expect((begun.json["otpauth_uri"] as? String)?.hasPrefix("otpauth://totp/acme:mia?secret=\(secret)") == true)
@@ -52,6 +55,9 @@ struct TenantSecondFactorAPITests {
         try await PortalFixture.run { fixture, client in
             let admin = try await fixture.tenantAdmin("acme", like: client)
             let (_, member) = try await fixture.tenantMember("noah", holding: "USER", by: admin)
+            let early = try await fixture.newClient(like: client).send(.post, "/t/acme/api/session/second-factor",
+                                                                      json: ["username": "noah", "password": PortalFixture.password])
+            #expect(early.status == .forbidden && early.errorCode == "second_factor_not_required")
             #expect(try await member.send(.put, "second-factor/policy", json: ["policy": "required"]).errorCode == "42501")
             #expect(try await admin.send(.put, "second-factor/policy", json: ["policy": "always"]).status == .badRequest)
             #expect(try await admin.send(.put, "second-factor/policy", json: ["policy": "required"]).status == .noContent)
@@ -72,7 +78,7 @@ struct TenantSecondFactorAPITests {
             #expect(try await browser.get("/t/acme/api/second-factor").json["enabled"] as? Bool == true)
             let again = try await browser.send(.post, "/t/acme/api/session/second-factor",
                                                json: ["username": "noah", "password": PortalFixture.password])
-            #expect(again.errorCode == "QS008")
+            #expect(again.errorCode == "second_factor_required", "enrolled: nothing to begin before sign-in")
             #expect(try await Self.signIn(fixture.newClient(like: client), "acme", "noah").errorCode == "second_factor_required")
         }
     }
@@ -82,7 +88,7 @@ struct TenantSecondFactorAPITests {
         try await PortalFixture.run { fixture, client in
             let admin = try await fixture.tenantAdmin("acme", like: client)
             let (memberID, member) = try await fixture.tenantMember("olga", holding: "USER", by: admin)
-            let secret = try #require(try await member.send(.post, "second-factor").json["secret"] as? String)
+            let secret = try #require(try await member.send(.post, "second-factor", json: ["password": PortalFixture.password]).json["secret"] as? String)
             _ = try await member.send(.post, "second-factor/confirm", json: ["code": TOTPGenerator.code(secret: secret)])
 
             #expect(try await member.send(.post, "second-factor/recovery-codes", json: [:]).errorCode == "second_factor_required")
@@ -98,10 +104,14 @@ struct TenantSecondFactorAPITests {
             #expect(try await beta.send(.delete, "users/\(memberID)/second-factor").status == .notFound, "another tenant's member")
             #expect(try await member.get("second-factor").json["enabled"] as? Bool == true)
             #expect(try await admin.send(.delete, "users/\(memberID)/second-factor").status == .noContent)
+            // Never their own: a stolen administrator session could otherwise take the account over.
+            let adminID = try #require(try await admin.get("session").json["user_id"] as? String)
+            #expect(try await admin.send(.delete, "users/\(adminID)/second-factor").errorCode == "cannot_change_self")
+            #expect(try await admin.send(.put, "users/\(adminID)/password", json: ["password": "a new password"]).errorCode == "cannot_change_self")
             #expect(try await Self.signIn(fixture.newClient(like: client), "acme", "olga").status == .ok)
 
             // A pending enrolment is cancelled without a code.
-            _ = try await member.send(.post, "second-factor")
+            _ = try await member.send(.post, "second-factor", json: ["password": PortalFixture.password])
             #expect(try await member.send(.post, "second-factor/disable", json: [:]).status == .noContent)
             #expect(try await member.get("second-factor").json["pending"] as? Bool == false)
         }
@@ -112,7 +122,7 @@ struct TenantSecondFactorAPITests {
         try await PortalFixture.run { fixture, client in
             let admin = try await fixture.tenantAdmin("acme", like: client)
             let (_, member) = try await fixture.tenantMember("pete", holding: "USER", by: admin)
-            let secret = try #require(try await member.send(.post, "second-factor").json["secret"] as? String)
+            let secret = try #require(try await member.send(.post, "second-factor", json: ["password": PortalFixture.password]).json["secret"] as? String)
             _ = try await member.send(.post, "second-factor/confirm", json: ["code": TOTPGenerator.code(secret: secret)])
 
             let attacker = fixture.newClient(like: client)

@@ -301,7 +301,8 @@ COMMENT ON FUNCTION auth.verify_user_password(text, text) IS
     'Login: the user''s id when the password is right and the user is active and not locked; NULL otherwise '
     '(unknown or inactive user, no password set, wrong password, locked), never an error for a wrong guess. '
     'The username ignores case. auth.max_failed_logins (default 5) wrong passwords within auth.lockout_window '
-    '(default 15 minutes) lock the account for that window; a right one resets the count. It writes the count: '
+    '(default 15 minutes) lock the account for that window; a right one resets the count, unless the user has a '
+    'second factor (then only a right code does: auth.verify_second_factor). It writes the count: '
     'call it in a read-write transaction that commits (autocommit is fine). QI007 for a malformed setting.';
 
 CREATE OR REPLACE FUNCTION auth.unlock_user(_user_id uuid)

@@ -2,11 +2,14 @@
 -- RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps), single-use recovery codes, and each
 -- tenant's policy (optional or required).
 --
--- Sign-in with a second factor is auth.verify_user_password, then auth.verify_second_factor
--- in the same transaction. Wrong codes count as failed logins in the password's lockout
--- (auth.max_failed_logins within auth.lockout_window), and a right password does not reset
--- that count for an account with a second factor: only a right code does. Otherwise someone
--- who knows the password could guess codes forever, resetting the count with each password.
+-- Sign-in with a second factor: auth.verify_user_password, then auth.second_factor_step
+-- says what is owed (nothing, a code, or an enrolment the tenant requires), then
+-- auth.verify_second_factor checks the code. Call each in autocommit (or commit each): a wrong
+-- code counts as a failed login in the password's lockout (auth.max_failed_logins within
+-- auth.lockout_window), and a rolled-back count would let codes be guessed forever. For the
+-- same reason a right password does not reset that count for an account with a second
+-- factor: only a right code does. A second factor protects password sign-in only: a user
+-- without a password (single sign-on) cannot enrol one.
 
 -- Internal ---------------------------------------------------------------------------------
 
@@ -114,17 +117,17 @@ AS $$
 $$;
 COMMENT ON FUNCTION auth.uri_component(text) IS 'Internal: text percent-encoded for a URI component (RFC 3986).';
 
-CREATE OR REPLACE FUNCTION auth.recovery_code_key(_code text)
+CREATE OR REPLACE FUNCTION auth.typed_code(_code text)
 RETURNS text
 LANGUAGE sql
 IMMUTABLE
 SET search_path = ''
 AS $$
-    -- Codes are shown as xxxxx-xxxxx-xxxxx-xxxxx; people type them with or without the dashes,
-    -- in either case, with spaces.
+    -- People type codes with spaces ("123 456") and recovery codes, shown as
+    -- xxxxx-xxxxx-xxxxx-xxxxx, with or without the dashes, in either case.
     SELECT lower(regexp_replace(_code, '[\s-]', '', 'g'))
 $$;
-COMMENT ON FUNCTION auth.recovery_code_key(text) IS 'Internal: a recovery code as typed, without dashes and spaces, in lower case.';
+COMMENT ON FUNCTION auth.typed_code(text) IS 'Internal: a code as typed, without spaces and dashes, in lower case.';
 
 CREATE OR REPLACE FUNCTION auth.new_recovery_codes(_user_id uuid)
 RETURNS text[]
@@ -189,8 +192,15 @@ BEGIN
                   DETAIL = 'The issuer is over 100 characters long, or has a colon or a control character.',
                   HINT = 'Name the application or company the user will recognise in the authenticator app.';
     END IF;
-    -- The row lock orders this with a concurrent confirmation of the same user.
-    IF EXISTS (SELECT FROM auth.user_totp t WHERE t.user_id = _user_id AND t.enabled_at IS NOT NULL FOR UPDATE) THEN
+    IF NOT EXISTS (SELECT FROM auth.user_password p WHERE p.user_id = _user_id) THEN
+        RAISE EXCEPTION 'no password'
+            USING ERRCODE = 'QS009',
+                  DETAIL = format('User %s signs in without a password.', _user_id),
+                  HINT = 'A second factor protects password sign-in; set a password first (auth.set_user_password).';
+    END IF;
+    -- The row lock, pending or enabled, orders this with a concurrent confirmation: after it
+    -- commits, this sees the enabled row and refuses instead of replacing its secret.
+    IF (SELECT t.enabled_at IS NOT NULL FROM auth.user_totp t WHERE t.user_id = _user_id FOR UPDATE) THEN
         RAISE EXCEPTION 'second factor already enabled'
             USING ERRCODE = 'QS008',
                   DETAIL = format('User %s has a confirmed authenticator.', _user_id),
@@ -210,7 +220,8 @@ $$;
 COMMENT ON FUNCTION auth.begin_totp_enrolment(uuid, text) IS
     'Begins enrolling an authenticator app for a user: a new secret, in base32 and as an otpauth:// URI for a QR '
     'code, pending until auth.confirm_totp_enrolment. Beginning again replaces a pending secret. QN002, QI001, QI008 '
-    '(an issuer over 100 characters or with a colon), QS008 (an authenticator is enabled already).';
+    '(an issuer over 100 characters or with a colon), QS008 (an authenticator is enabled already), QS009 (the user '
+    'has no password: a second factor protects password sign-in).';
 
 CREATE OR REPLACE FUNCTION auth.confirm_totp_enrolment(_user_id uuid, _code text)
 RETURNS text[]
@@ -233,7 +244,7 @@ BEGIN
                                 ELSE format('User %s has begun no enrolment.', _user_id) END,
                   HINT = 'auth.begin_totp_enrolment gives the secret to confirm.';
     END IF;
-    _step := auth.matching_totp_step(_totp, btrim(_code));
+    _step := auth.matching_totp_step(_totp, auth.typed_code(_code));
     IF _step IS NULL THEN
         RAISE EXCEPTION 'wrong code'
             USING ERRCODE = 'QI013',
@@ -264,6 +275,24 @@ $$;
 COMMENT ON FUNCTION auth.disable_totp(uuid) IS
     'Removes a user''s authenticator, pending or enabled, and their recovery codes: true when there was one. For a '
     'user who lost the device and the codes, or who enrols another. QN002.';
+
+CREATE OR REPLACE FUNCTION auth.cancel_totp_enrolment(_user_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_user(_user_id);
+    -- Pending only, in one statement: an enrolment confirmed meanwhile is not removed.
+    DELETE FROM auth.user_totp t WHERE t.user_id = _user_id AND t.enabled_at IS NULL;
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION auth.cancel_totp_enrolment(uuid) IS
+    'Cancels a pending enrolment, never an enabled authenticator: true when there was one. For a self-service '
+    '"cancel" that needs no code, unlike auth.disable_totp. QN002.';
 
 CREATE OR REPLACE FUNCTION auth.regenerate_recovery_codes(_user_id uuid)
 RETURNS text[]
@@ -326,17 +355,19 @@ BEGIN
     IF _user_id IS NULL OR _code IS NULL THEN
         RETURN false;
     END IF;
-    -- The row lock serialises attempts on one account: a code raced twice serves once.
+    -- The row locks serialise attempts on one account (a code raced twice serves once), taken
+    -- in auth.verify_user_password's order: the password's row first. Without a password
+    -- there is no lockout to count wrong codes in, so no code is accepted either.
+    SELECT * INTO _login FROM auth.user_password p WHERE p.user_id = _user_id FOR UPDATE;
     SELECT * INTO _totp FROM auth.user_totp t WHERE t.user_id = _user_id AND t.enabled_at IS NOT NULL FOR UPDATE;
-    IF NOT FOUND THEN
+    IF _login.user_id IS NULL OR _totp.user_id IS NULL THEN
         RETURN false;
     END IF;
-    SELECT * INTO _login FROM auth.user_password p WHERE p.user_id = _user_id FOR UPDATE;
     IF _login.locked_until > clock_timestamp() THEN
         RETURN false;  -- locked: no attempt counts until the lock ends
     END IF;
 
-    _key := auth.recovery_code_key(_code);
+    _key := auth.typed_code(_code);
     _step := auth.matching_totp_step(_totp, _key);
     IF _step IS NOT NULL THEN
         UPDATE auth.user_totp t SET last_used_step = _step WHERE t.user_id = _user_id;
@@ -350,21 +381,45 @@ BEGIN
         _key := NULL;
     END IF;
 
-    IF _login.user_id IS NOT NULL THEN
-        IF _step IS NOT NULL OR _key IS NOT NULL THEN
-            PERFORM auth.reset_failed_logins(_login);
-        ELSE
-            PERFORM auth.record_failed_login(_login, _settings.max_failures, _settings.lockout_window);
-        END IF;
+    IF _step IS NOT NULL OR _key IS NOT NULL THEN
+        PERFORM auth.reset_failed_logins(_login);
+        RETURN true;
     END IF;
-    RETURN _step IS NOT NULL OR _key IS NOT NULL;
+    PERFORM auth.record_failed_login(_login, _settings.max_failures, _settings.lockout_window);
+    RETURN false;
 END;
 $$;
 COMMENT ON FUNCTION auth.verify_second_factor(uuid, text) IS
     'Login, second step: true when _code is the user''s current authenticator code (one step of drift; a code used '
     'once is refused) or one of their unused recovery codes (spent by this call). False otherwise: no authenticator '
-    'enabled, a wrong or reused code, or a locked account. A wrong code counts as a failed login in the password''s '
-    'lockout; a right one resets the count. It writes: call it in a read-write transaction that commits.';
+    'enabled, a wrong or reused code, a user without a password, or a locked account. A wrong code counts as a failed '
+    'login in the password''s lockout; a right one resets the count. It writes: call it in autocommit, or in a '
+    'transaction that commits even when the code is wrong.';
+
+CREATE OR REPLACE FUNCTION auth.second_factor_step(_tenant_id uuid, _user_id uuid)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_user(_user_id);
+    IF EXISTS (SELECT FROM auth.user_totp t WHERE t.user_id = _user_id AND t.enabled_at IS NOT NULL) THEN
+        RETURN 'code';
+    END IF;
+    IF (SELECT t.second_factor_policy FROM auth.tenant t WHERE t.tenant_id = _tenant_id) = 'required' THEN
+        RETURN 'enrolment';
+    END IF;
+    RETURN 'none';
+END;
+$$;
+COMMENT ON FUNCTION auth.second_factor_step(uuid, uuid) IS
+    'Login, after a right password: what the user still owes to sign in to the tenant. ''code'': their authenticator''s '
+    'code (auth.verify_second_factor); ''enrolment'': the tenant requires a second factor and the user has none, so they '
+    'enrol one (auth.begin_totp_enrolment, then auth.confirm_totp_enrolment) before signing in; ''none'': nothing. '
+    'QN001, QN002.';
 
 -- Policy -------------------------------------------------------------------------------
 

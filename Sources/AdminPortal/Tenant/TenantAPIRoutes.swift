@@ -98,12 +98,19 @@ struct TenantAPIRoutes {
             let credentials = try await request.decode(as: SignIn.self, context: context)
             try credentials.checkLengths()
             guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
-            try await throttle.reserve(kind: "tenant", account: "\(tenant.id):\(credentials.username)", client: context.clientAddress)
+            let account = "\(tenant.id):\(credentials.username)"
+            try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
             let enrolment = try await connections.withConnection(to: tenant.connectionTarget) { connection -> TOTPEnrolment? in
                 guard let session = try await passwordUser(credentials, tenant: tenant, on: connection) else { return nil }
-                return try await AuthClient(connection).beginTOTPEnrolment(user: session.user, issuer: tenant.slug)
+                let auth = AuthClient(connection)
+                switch try await auth.secondFactorStep(tenant: session.tenant, user: session.user) {
+                case .code: throw APIError.secondFactorRequired
+                case .none: throw APIError.secondFactorNotRequired(slug: tenant.slug)
+                case .enrolment: return try await auth.beginTOTPEnrolment(user: session.user, issuer: tenant.slug)
+                }
             }
             guard let enrolment else { throw try await refusal(.wrongCredentials, request, context) }
+            try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
             return TenantSecondFactorRoutes.EnrolmentView(enrolment)
         }
         signedIn.get("session") { _, context in

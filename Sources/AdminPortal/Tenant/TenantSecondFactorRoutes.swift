@@ -7,10 +7,10 @@ import TenantPlatform
 /// new recovery codes, remove), the tenant's policy, and an administrator's reset of a
 /// member who lost theirs. Sign-in itself is ``SecondFactorSignIn``'s.
 ///
-/// Removing an enabled authenticator or making new recovery codes asks for a current code
-/// first, so a stolen session cannot weaken the account. That proof runs in a statement of
-/// its own, before the unit of work: a wrong code's count in the lockout must commit
-/// although the request fails.
+/// Enrolling asks for the password, and removing an enabled authenticator or making new
+/// recovery codes for a current code, so a stolen session cannot weaken the account or
+/// attach the thief's authenticator. Each proof runs in a statement of its own, before the
+/// unit of work: a wrong guess's count in the lockout must commit although the request fails.
 struct TenantSecondFactorRoutes {
     let work: TenantWork
     let connections: TenantConnectionManager
@@ -42,6 +42,10 @@ struct TenantSecondFactorRoutes {
         let code: String?
     }
 
+    struct PasswordBody: Decodable {
+        let password: String
+    }
+
     struct PolicyBody: Decodable {
         let policy: String
     }
@@ -55,8 +59,12 @@ struct TenantSecondFactorRoutes {
                                   policy: try await auth.secondFactorPolicy(tenant: session.tenant).rawValue)
             }
         }
-        group.post("second-factor") { _, context in
-            try await work.run(context, requiring: nil) { auth, session in
+        // The password first: a stolen session alone must not attach the thief's authenticator.
+        group.post("second-factor") { request, context in
+            let body = try await request.decode(as: PasswordBody.self, context: context)
+            try SignInFields.checkPassword(body.password)
+            try await provePassword(body.password, context)
+            return try await work.run(context, requiring: nil) { auth, session in
                 EnrolmentView(try await auth.beginTOTPEnrolment(user: session.user, issuer: session.slug))
             }
         }
@@ -73,15 +81,20 @@ struct TenantSecondFactorRoutes {
             }
         }
         group.post("second-factor/disable") { request, context in
-            let code = try await Self.code(request, context)
-            let session = try context.requireTenantUser()
-            let enabled = try await connections.withConnection(to: session.connectionTarget) { connection in
-                try await AuthClient(connection).secondFactor(user: session.user).isEnabled
-            }
-            // A pending enrolment is cancelled without a code: it protects nothing yet.
-            if enabled { try await proveSecondFactor(code, context) }
-            try await work.run(context, requiring: nil) { auth, session in
-                try await auth.disableTOTP(user: session.user)
+            if let code = try await Self.code(request, context) {
+                try await proveSecondFactor(code, context)
+                try await work.run(context, requiring: nil) { auth, session in
+                    try await auth.disableTOTP(user: session.user)
+                }
+            } else {
+                // Without a code, a pending enrolment only (it protects nothing yet), in one
+                // statement: one confirmed meanwhile stays.
+                try await work.run(context, requiring: nil) { auth, session in
+                    if try await !auth.cancelTOTPEnrolment(user: session.user),
+                       try await auth.secondFactor(user: session.user).isEnabled {
+                        throw APIError.secondFactorRequired
+                    }
+                }
             }
             return Response(status: .noContent)
         }
@@ -100,6 +113,8 @@ struct TenantSecondFactorRoutes {
             let user = try context.id(UserID.self, "user_id")
             try await work.run(context, requiring: TenantAPICode.updateUsers) { auth, session in
                 _ = try await auth.tenantUser(session.tenant, user: user)  // another tenant's user: 404
+                try TenantUserRoutes.refuseSelf(user, session, "reset the second factor of",
+                                                hint: "Remove your own at POST /t/\(session.slug)/api/second-factor/disable, with a current code.")
                 try await auth.disableTOTP(user: user)
             }
             return Response(status: .noContent)
@@ -111,6 +126,19 @@ struct TenantSecondFactorRoutes {
         let code = try await request.decode(as: CodeBody.self, context: context).code
         if let code { try SignInFields.check("code", code, maximumLength: SignInFields.maximumCodeLength) }
         return code
+    }
+
+    /// Passes when `password` is the signed-in user's; 401 `wrong_credentials` otherwise (also
+    /// for a user without a password: single sign-on, an API key). Committed on its own, so a
+    /// wrong password stays counted in the lockout.
+    private func provePassword(_ password: String, _ context: PortalContext) async throws {
+        let session = try context.requireTenantUser()
+        let proved = try await connections.withConnection(to: session.connectionTarget) { connection in
+            let auth = AuthClient(connection)
+            let username = try await auth.tenantUser(session.tenant, user: session.user).username
+            return try await auth.verifyUserPassword(username: username, password: password) == session.user
+        }
+        guard proved else { throw APIError.wrongCredentials }
     }
 
     /// Passes when `code` is the signed-in user's current authenticator code or an unused

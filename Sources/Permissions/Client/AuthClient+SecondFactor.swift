@@ -7,7 +7,7 @@ extension AuthClient {
     ///
     /// - Parameter issuer: the name the app shows next to the account (at most 100 characters, no colon).
     /// - Throws: `.unknownUser`, `.invalidText` (the issuer), `.secondFactorEnabled` (disable
-    ///   the enabled one first).
+    ///   the enabled one first), `.noPassword` (a second factor protects password sign-in only).
     public func beginTOTPEnrolment(user: UserID, issuer: String = "pgperm") async throws -> TOTPEnrolment {
         let row = try await call("SELECT secret, otpauth_uri FROM auth.begin_totp_enrolment(_user_id := $1, _issuer := $2)",
                                  [user, issuer]).single()
@@ -24,8 +24,9 @@ extension AuthClient {
 
     /// The second step of a password login (`auth.verify_second_factor`): whether `code` is the
     /// user's current authenticator code or an unused recovery code (which this spends). A
-    /// wrong code counts towards the password's lockout, so call it in a transaction that
-    /// commits; `false` also for a user without an authenticator or a locked account.
+    /// wrong code counts towards the password's lockout, so call it outside a transaction (or
+    /// in one that commits whatever the answer); `false` also for a user without an
+    /// authenticator or a password, or a locked account.
     ///
     /// - Throws: `.invalidSetting` when a lockout setting is malformed; never for a wrong code.
     public func verifySecondFactor(user: UserID, code: String) async throws -> Bool {
@@ -40,6 +41,23 @@ extension AuthClient {
     @discardableResult
     public func disableTOTP(user: UserID) async throws -> Bool {
         try await value(Bool.self, "SELECT auth.disable_totp(_user_id := $1)", [user])
+    }
+
+    /// Cancels a pending enrolment, never an enabled authenticator (`auth.cancel_totp_enrolment`).
+    ///
+    /// - Returns: `true` when there was one.
+    /// - Throws: `.unknownUser`.
+    @discardableResult
+    public func cancelTOTPEnrolment(user: UserID) async throws -> Bool {
+        try await value(Bool.self, "SELECT auth.cancel_totp_enrolment(_user_id := $1)", [user])
+    }
+
+    /// What the user still owes to sign in to the tenant after a right password
+    /// (`auth.second_factor_step`): nothing, a code, or an enrolment the tenant requires.
+    ///
+    /// - Throws: `.unknownTenant`, `.unknownUser`.
+    public func secondFactorStep(tenant: TenantID, user: UserID) async throws -> SecondFactorStep {
+        try await value(SecondFactorStep.self, "SELECT auth.second_factor_step(_tenant_id := $1, _user_id := $2)", [tenant, user])
     }
 
     /// Replaces a user's recovery codes with 10 new ones, shown this once

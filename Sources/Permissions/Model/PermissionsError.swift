@@ -92,6 +92,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invitationAccepted = Code("QS007")
         /// Beginning an authenticator enrolment for a user who has one enabled: disable it first.
         public static let secondFactorEnabled = Code("QS008")
+        /// Enrolling a second factor for a user without a password: it protects password sign-in only.
+        public static let noPassword = Code("QS009")
         /// `require_permission` denied the user, `set_tenant_context` found no live membership,
         /// or the database role lacks a privilege.
         public static let insufficientPrivilege = Code("42501")

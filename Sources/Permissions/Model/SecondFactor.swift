@@ -11,6 +11,16 @@ public enum SecondFactorPolicy: String, Sendable, Hashable, CaseIterable, Postgr
     public var postgresText: String? { rawValue }
 }
 
+/// What a user still owes to sign in to a tenant after a right password (`auth.second_factor_step`).
+public enum SecondFactorStep: String, Sendable, Hashable, PostgresDecodable {
+    /// Nothing: the password was enough.
+    case none
+    /// The authenticator's code (``AuthClient/verifySecondFactor(user:code:)``).
+    case code
+    /// The tenant requires a second factor and the user has none: they enrol one first.
+    case enrolment
+}
+
 /// An authenticator enrolment begun (`auth.begin_totp_enrolment`): the secret to put in the
 /// user's app, pending until ``AuthClient/confirmTOTPEnrolment(user:code:)``.
 public struct TOTPEnrolment: Sendable, Hashable {

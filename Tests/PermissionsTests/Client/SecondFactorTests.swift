@@ -60,7 +60,8 @@ struct SecondFactorTests {
             // Pending is not enabled: nothing to verify against yet.
             #expect(try await f.auth.verifySecondFactor(user: alice.id, code: TOTPGenerator.code(secret: enrolment.secret)) == false)
 
-            let codes = try await f.auth.confirmTOTPEnrolment(user: alice.id, code: TOTPGenerator.code(secret: enrolment.secret))
+            let typed = TOTPGenerator.code(secret: enrolment.secret)
+            let codes = try await f.auth.confirmTOTPEnrolment(user: alice.id, code: " \(typed.prefix(3)) \(typed.suffix(3)) ")
             #expect(codes.count == 10 && Set(codes).count == 10)
             #expect(codes.allSatisfy { $0.wholeMatch(of: /[0-9a-f]{5}-[0-9a-f]{5}-[0-9a-f]{5}-[0-9a-f]{5}/) != nil })
             let status = try await f.auth.secondFactor(user: alice.id)
@@ -107,6 +108,9 @@ struct SecondFactorTests {
             #expect(try await f.call("SELECT auth.verify_second_factor(NULL, '123456')").scalar(Bool.self) == false)
             #expect(try await f.call("SELECT auth.verify_second_factor($1, NULL)", [carol.id]).scalar(Bool.self) == false)
             #expect(try await f.auth.verifySecondFactor(user: UserID(UUID()), code: "123456") == false)
+            // Without a password there is no lockout to count in: no code passes.
+            try await f.sql("DELETE FROM auth.user_password WHERE user_id = $1", [carol.id])
+            #expect(try await f.auth.verifySecondFactor(user: carol.id, code: carol.recoveryCodes[0]) == false)
             // A user without an authenticator has no second factor to pass.
             let dave = try await PasswordTests.user(f, "dave")
             #expect(try await f.auth.verifySecondFactor(user: dave.id, code: "123456") == false)
@@ -204,6 +208,9 @@ struct SecondFactorTests {
             await expectError(.unknownUser) { _ = try await f.auth.secondFactor(user: unknown) }
             await expectError(.invalidArgument) { try await f.call("SELECT * FROM auth.begin_totp_enrolment(NULL)") }
 
+            let sso = try await PasswordTests.user(f, "sso", password: nil)
+            await expectError(.noPassword) { _ = try await f.auth.beginTOTPEnrolment(user: sso.id) }
+
             let jack = try await PasswordTests.user(f, "jack")
             await expectError(.invalidArgument) { _ = try await f.auth.beginTOTPEnrolment(user: jack.id, issuer: " ") }
             await expectError(.invalidText) { _ = try await f.auth.beginTOTPEnrolment(user: jack.id, issuer: "a:b") }
@@ -251,7 +258,7 @@ struct SecondFactorTests {
         }
     }
 
-    @Test("the audit log records enrolment, confirmation, removal and spent recovery codes, never a secret")
+    @Test("the audit log records enrolment, confirmation, removal, recovery codes made and spent, never a secret")
     func audit() async throws {
         try await PasswordTests.run { f in
             let kate = try await Self.enrolled(f, "kate")
@@ -263,8 +270,61 @@ struct SecondFactorTests {
                 WHERE action LIKE 'user_totp.%' OR action LIKE 'user_recovery_code.%' ORDER BY audit_id
                 """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
             // A code used is no event: the TOTP check wrote nothing.
-            #expect(rows.map(\.0) == ["user_totp.insert", "user_totp.update", "user_recovery_code.update", "user_totp.delete"])
+            #expect(rows.map(\.0) == ["user_totp.insert", "user_totp.update"] + Array(repeating: "user_recovery_code.insert", count: 10)
+                    + ["user_recovery_code.update", "user_totp.delete"])
             #expect(rows.allSatisfy { !$0.1.contains(kate.secret) && !$0.1.contains("\\x") }, "secrets and hashes redacted")
+        }
+    }
+
+    @Test("second_factor_step: a code for an enabled authenticator, an enrolment where the tenant requires one, else none")
+    func step() async throws {
+        try await PasswordTests.run { f in
+            let acme = try await f.tenant("Acme")
+            let mona = try await PasswordTests.user(f, "mona")
+            #expect(try await f.auth.secondFactorStep(tenant: acme, user: mona.id) == .none)
+            try await f.auth.setSecondFactorPolicy(tenant: acme, .required)
+            #expect(try await f.auth.secondFactorStep(tenant: acme, user: mona.id) == .enrolment)
+            let pending = try await f.auth.beginTOTPEnrolment(user: mona.id)
+            #expect(try await f.auth.secondFactorStep(tenant: acme, user: mona.id) == .enrolment, "pending is not enough")
+            _ = try await f.auth.confirmTOTPEnrolment(user: mona.id, code: TOTPGenerator.code(secret: pending.secret))
+            #expect(try await f.auth.secondFactorStep(tenant: acme, user: mona.id) == .code)
+            try await f.auth.setSecondFactorPolicy(tenant: acme, .optional)
+            #expect(try await f.auth.secondFactorStep(tenant: acme, user: mona.id) == .code, "an enabled one is always asked for")
+            await expectError(.unknownTenant) { _ = try await f.auth.secondFactorStep(tenant: TenantID(UUID()), user: mona.id) }
+            await expectError(.unknownUser) { _ = try await f.auth.secondFactorStep(tenant: acme, user: UserID(UUID())) }
+        }
+    }
+
+    @Test("cancelling removes a pending enrolment, never an enabled authenticator")
+    func cancel() async throws {
+        try await PasswordTests.run { f in
+            let nina = try await PasswordTests.user(f, "nina")
+            #expect(try await f.auth.cancelTOTPEnrolment(user: nina.id) == false)
+            _ = try await f.auth.beginTOTPEnrolment(user: nina.id)
+            #expect(try await f.auth.cancelTOTPEnrolment(user: nina.id))
+            #expect(try await f.auth.secondFactor(user: nina.id).isPending == false)
+            let oscar = try await Self.enrolled(f, "oscar")
+            #expect(try await f.auth.cancelTOTPEnrolment(user: oscar.id) == false)
+            #expect(try await f.auth.secondFactor(user: oscar.id).isEnabled)
+            await expectError(.unknownUser) { try await f.auth.cancelTOTPEnrolment(user: UserID(UUID())) }
+        }
+    }
+
+    @Test("an enrolment begun while another confirms waits for it, then is refused: an enabled secret is never replaced")
+    func beginRacingConfirm() async throws {
+        try await PasswordTests.run { f in
+            let paul = try await PasswordTests.user(f, "paul")
+            let first = try await f.auth.beginTOTPEnrolment(user: paul.id)
+            let other = try await f.database.connect()
+            try await f.sql("BEGIN")
+            _ = try await f.auth.confirmTOTPEnrolment(user: paul.id, code: TOTPGenerator.code(secret: first.secret))
+            let racing = Task { try await AuthClient(other).beginTOTPEnrolment(user: paul.id) }
+            try await Task.sleep(for: .milliseconds(300))  // the racer waits on the row lock
+            try await f.sql("COMMIT")
+            await expectError(.secondFactorEnabled) { _ = try await racing.value }
+            #expect(try await f.auth.verifySecondFactor(user: paul.id, code: TOTPGenerator.code(secret: first.secret, steps: 1)),
+                    "the confirmed secret still signs in")
+            await other.close()
         }
     }
 

@@ -26,7 +26,7 @@ struct CatalogueAuditTests {
         // Second factors: the secret's sealing, the codes, the shared lockout.
         "auth.seal_secret(bytea)", "auth.unseal_secret(bytea)", "auth.totp_code(bytea,bigint)",
         "auth.totp_step(timestamp with time zone)", "auth.matching_totp_step(auth.user_totp,text)",
-        "auth.base32(bytea)", "auth.uri_component(text)", "auth.recovery_code_key(text)",
+        "auth.base32(bytea)", "auth.uri_component(text)", "auth.typed_code(text)", "auth.renew_secret_pepper()",
         "auth.new_recovery_codes(uuid)", "auth.assert_second_factor_policy(text)", "auth.lockout_settings()",
         "auth.record_failed_login(auth.user_password,integer,interval)", "auth.reset_failed_logins(auth.user_password)",
     ]
@@ -150,7 +150,7 @@ struct CatalogueAuditTests {
                 "auth.has_resource_permission(uuid,uuid,text,text,text)", "auth.is_group_owner(uuid,uuid,uuid)",
                 "auth.list_permissions(integer,text)", "auth.list_tenant_users(uuid,text,boolean,integer,text)",
                 "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
-                "auth.require_permission(uuid,uuid,text)", "auth.set_actor(uuid)",
+                "auth.require_permission(uuid,uuid,text)", "auth.second_factor_step(uuid,uuid)", "auth.set_actor(uuid)",
                 "auth.set_tenant_context(uuid,uuid)", "auth.set_user_preference(uuid,uuid,text,text)",
                 "auth.verify_second_factor(uuid,text)", "auth.verify_user_password(text,text)",
             ])

@@ -70,21 +70,10 @@ struct TenantAPIRoutes {
 
     func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
         open.post("session") { request, context in
-            let credentials = try await request.decode(as: SignIn.self, context: context)
-            try credentials.checkLengths()
-            // An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
-            guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
-            // Every attempt counts until one succeeds: a missing or wrong second factor too.
-            let account = "\(tenant.id):\(credentials.username)"
-            try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
-            let signedIn = try await connections.withConnection(to: tenant.connectionTarget) { connection -> (TenantUserSession, [String]?)? in
-                guard let session = try await passwordUser(credentials, tenant: tenant, on: connection) else { return nil }
-                let recoveryCodes = try await SecondFactorSignIn(auth: AuthClient(connection), session: session)
-                    .pass(code: credentials.secondFactorCode)
-                return (session, recoveryCodes)
+            let (credentials, session, recoveryCodes) = try await withPassword(request, context) { credentials, session, auth in
+                (credentials, session, try await SecondFactorSignIn(auth: auth, session: session).pass(code: credentials.secondFactorCode))
             }
-            guard let (session, recoveryCodes) = signedIn else { throw try await refusal(.wrongCredentials, request, context) }
-            try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
+            let tenant = session.platformTenant
             // Signing in again in the same browser replaces its session of this tenant.
             if let previous = sessions.cookies.token(in: request, for: tenant.id) { try await sessions.store.close(previous) }
             let token = try await sessions.store.open(.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user))
@@ -95,23 +84,14 @@ struct TenantAPIRoutes {
         // Enrolment before the first sign-in, for a tenant that requires a second factor: the
         // password proves who asks, and the secret stays pending until a sign-in sends its code.
         open.post("session/second-factor") { request, context in
-            let credentials = try await request.decode(as: SignIn.self, context: context)
-            try credentials.checkLengths()
-            guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
-            let account = "\(tenant.id):\(credentials.username)"
-            try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
-            let enrolment = try await connections.withConnection(to: tenant.connectionTarget) { connection -> TOTPEnrolment? in
-                guard let session = try await passwordUser(credentials, tenant: tenant, on: connection) else { return nil }
-                let auth = AuthClient(connection)
+            try await withPassword(request, context) { _, session, auth in
                 switch try await auth.secondFactorStep(tenant: session.tenant, user: session.user) {
                 case .code: throw APIError.secondFactorRequired
-                case .none: throw APIError.secondFactorNotRequired(slug: tenant.slug)
-                case .enrolment: return try await auth.beginTOTPEnrolment(user: session.user, issuer: tenant.slug)
+                case .none: throw APIError.secondFactorNotRequired(slug: session.slug)
+                case .enrolment:
+                    return TenantSecondFactorRoutes.EnrolmentView(try await auth.beginTOTPEnrolment(user: session.user, issuer: session.slug))
                 }
             }
-            guard let enrolment else { throw try await refusal(.wrongCredentials, request, context) }
-            try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
-            return TenantSecondFactorRoutes.EnrolmentView(enrolment)
         }
         signedIn.get("session") { _, context in
             let session = try context.requireTenantUser()
@@ -159,6 +139,28 @@ struct TenantAPIRoutes {
             }
             return ManyView(permCodes: body.permCodes, requireAll: requireAll, granted: granted)
         }
+    }
+
+    /// Runs `body` for the member whose username and password the request's body carries, in
+    /// the tenant's database (autocommit: every count of a wrong guess stays). Every attempt
+    /// counts in the sign-in throttle until `body` succeeds, a missing or wrong second factor
+    /// too. An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
+    private func withPassword<T: Sendable>(
+        _ request: Request, _ context: PortalContext,
+        _ body: (SignIn, TenantUserSession, AuthClient) async throws -> T
+    ) async throws -> T {
+        let credentials = try await request.decode(as: SignIn.self, context: context)
+        try credentials.checkLengths()
+        guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
+        let account = "\(tenant.id):\(credentials.username)"
+        try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
+        let result = try await connections.withConnection(to: tenant.connectionTarget) { connection -> T? in
+            guard let session = try await passwordUser(credentials, tenant: tenant, on: connection) else { return nil }
+            return try await body(credentials, session, AuthClient(connection))
+        }
+        guard let result else { throw try await refusal(.wrongCredentials, request, context) }
+        try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
+        return result
     }
 
     /// The uniform refusal, or the 404 of a renamed tenant's old slug for its signed-in user.

@@ -306,8 +306,9 @@ try:
     visible("panel-tenants")
     assert not by_id("panel-admins").is_displayed(), "the Admin Users tab cannot be reached by its address"
     tab("organizations")
-    wait_rows("organization-rows", lambda texts: any("Acme Holdings" in text for text in texts))
-    assert "globex" not in text_of("organization-rows"), "another admin's tenant is not shown"
+    # Another admin's tenant is not shown (waited for: the superadmin's rows may still be on screen).
+    wait_rows("organization-rows", lambda texts: any("Acme Holdings" in text for text in texts)
+              and not any("globex" in text for text in texts))
     tab("audit")
     wait_rows("audit-rows", lambda texts: len(texts) > 0 and all("acme" in text for text in texts))
     sign_out()
@@ -392,7 +393,10 @@ try:
     session_cookie = next(cookie for name, cookie in cookies.items() if name.startswith("pgperm_session_"))
     assert session_cookie["httpOnly"] and session_cookie["sameSite"] == "Strict", session_cookie
     assert "pgperm_sso" not in cookies, "the sign-in's binding cookie is cleared"
-    severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and BASE in entry["message"]]
+    # The provider's own page fetches a stylesheet from a CDN; the portal's pages (JSON, and
+    # the sign-in pages, which have no icon) are the ones to check.
+    severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and BASE in entry["message"]
+              and "/favicon.ico" not in entry["message"]]
     assert not severe, severe
     print(f"browser test: {steps} steps passed; screenshots in {SHOTS}")
 except Exception:

@@ -117,6 +117,7 @@ public struct PortalServer: Sendable {
         TenantInsightRoutes(work: work).register(on: signedIn)
         TenantPreferenceRoutes(work: work).register(on: signedIn)
         TenantAPIKeyRoutes(work: work).register(on: signedIn)
+        TenantSecondFactorRoutes(work: work, connections: platform.connections).register(on: signedIn)
         TenantInvitationRoutes(work: work, connections: platform.connections).register(open: open, signedIn: signedIn)
         TenantSSORoutes(platform: platform, sessions: tenantSessions, configuration: configuration).register(on: open)
     }

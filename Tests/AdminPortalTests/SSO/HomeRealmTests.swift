@@ -150,6 +150,26 @@ struct HomeRealmTests {
         }
     }
 
+    @Test("a tenant whose database cannot be asked is skipped; when nothing else is found, the answer is a failure, not 'not a member'")
+    func unreachableTenant() async throws {
+        try await Self.run { sso in
+            try await Self.addTenant("beta", sso)
+            try await sso.member("ada", email: "ada@contoso.com")
+            try await sso.member("ada", email: "ada@contoso.com", in: "beta")
+            try await sso.member("bob", email: "bob@contoso.com", in: "beta")
+            let beta = try await sso.fixture.platform.platform.directory.require(slug: "beta")
+            _ = try await sso.fixture.platform.strings("ALTER DATABASE \"\(beta.databaseName)\" ALLOW_CONNECTIONS false")
+            await sso.fixture.platform.platform.connections.closePool(tenant: beta.id)
+
+            let ada = try await Self.discover(sso, "ada@contoso.com")
+            #expect(ada.status == .found, "acme still answers")
+            #expect(ada.headers[.location] == "/t/acme/api/sso/start?email=ada%40contoso.com")
+            let bob = try await Self.discover(sso, "bob@contoso.com")
+            #expect(bob.status.code >= 500, "\(bob.json)")
+            #expect(bob.errorCode != "sso_not_a_member", "nobody could say bob is not a member")
+        }
+    }
+
     @Test("a domain names one organization: another cannot claim it, and discovery keeps finding the first")
     func oneOrganizationPerDomain() async throws {
         try await Self.run { sso in

@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "SingleSignOn",
             dependencies: [
-                "PQ", "TenantPlatform",
+                "PQ", "Permissions", "TenantPlatform",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),

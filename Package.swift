@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "SingleSignOn",
             dependencies: [
-                "PQ", "TenantPlatform",
+                "PQ", "Permissions", "TenantPlatform",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -119,7 +119,11 @@ let package = Package(
         // One disposable PostgreSQL cluster per test run, a fresh database per test.
         .target(
             name: "PostgresTestSupport",
-            dependencies: ["PQ", "LocalPostgres", "Permissions"]
+            dependencies: [
+                "PQ", "LocalPostgres", "Permissions",
+                // TOTPGenerator: the authenticator app of the second-factor tests.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // A platform with its own master database on the disposable cluster, for platform and portal tests.
         .target(
@@ -134,7 +138,7 @@ let package = Package(
         .testTarget(name: "PQTests", dependencies: ["PQ", "PostgresTestSupport"]),
         .testTarget(name: "PermissionsTests", dependencies: ["Permissions", "PQ", "PostgresTestSupport"]),
         .testTarget(name: "AdminPortalTests", dependencies: [
-            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "SingleSignOn",
+            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "PostgresTestSupport", "SingleSignOn",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -88,6 +88,11 @@ SELECT pgperm.is_pending('auth', 'migrations/0014_tenant_soft_delete.sql') AS pe
 \ir migrations/0014_tenant_soft_delete.sql
 SELECT pgperm.record_applied('auth', 'migrations/0014_tenant_soft_delete.sql', '1fe7cbb26ff8e586');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0015_second_factor.sql') AS pending \gset
+\if :pending
+\ir migrations/0015_second_factor.sql
+SELECT pgperm.record_applied('auth', 'migrations/0015_second_factor.sql', 'a0c91ebe63085ffe');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
@@ -127,21 +132,23 @@ SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 \ir functions/tenant_isolation.sql
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
-SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'e978ad47f88421dc');
 \ir functions/resources.sql
 SELECT pgperm.record_applied('auth', 'functions/resources.sql', '7f19a47eae3e07a9');
 \ir functions/secrets.sql
-SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
+SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '3601dc96c96cc380');
 \ir functions/api_keys.sql
 SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', 'b5cdb197858eb7a3');
 \ir functions/invitations.sql
-SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '1077c1ac0d1f30bf');
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
+\ir functions/second_factor.sql
+SELECT pgperm.record_applied('auth', 'functions/second_factor.sql', 'c20ded9dbd894e7b');
 \ir functions/identities.sql
 SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', 'c451570e73c6cdf9');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '1b1c18a84b23688a');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '0818de1328c71176');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '9c18a507ac76e4b0');
 COMMIT;

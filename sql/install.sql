@@ -140,7 +140,7 @@ SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '3601dc96c96cc380'
 \ir functions/api_keys.sql
 SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', 'b5cdb197858eb7a3');
 \ir functions/invitations.sql
-SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '1077c1ac0d1f30bf');
 \ir functions/second_factor.sql
 SELECT pgperm.record_applied('auth', 'functions/second_factor.sql', 'c20ded9dbd894e7b');
 \ir functions/identities.sql
@@ -150,5 +150,5 @@ SELECT pgperm.record_applied('auth', 'triggers.sql', '1b1c18a84b23688a');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', '9c18a507ac76e4b0');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '953cbeab0a8fa333');
 COMMIT;

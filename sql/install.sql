@@ -118,9 +118,9 @@ SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078a
 \ir functions/permission_lookup.sql
 SELECT pgperm.record_applied('auth', 'functions/permission_lookup.sql', '75148782379fff8e');
 \ir functions/checks.sql
-SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9');
+SELECT pgperm.record_applied('auth', 'functions/checks.sql', '6860c00aa41553ca');
 \ir functions/explain.sql
-SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
+SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'c1536186e18a8e72');
 \ir functions/lists.sql
 SELECT pgperm.record_applied('auth', 'functions/lists.sql', '2ec896d6ca0ebac6');
 \ir functions/catalogue_apply.sql
@@ -134,7 +134,7 @@ SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e590
 \ir functions/passwords.sql
 SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'e978ad47f88421dc');
 \ir functions/resources.sql
-SELECT pgperm.record_applied('auth', 'functions/resources.sql', '7f19a47eae3e07a9');
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '6ef8ab068be0f8a3');
 \ir functions/secrets.sql
 SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '3601dc96c96cc380');
 \ir functions/api_keys.sql

@@ -74,29 +74,6 @@ COMMENT ON FUNCTION auth.assert_resource_grantee(uuid, text, text, uuid, uuid) I
     'Internal: QN001, then auth.assert_resource, then QI004 unless exactly one grantee is given, then QN002 or QN006 '
     'for a user who is not a member of the tenant, QN005 for a group that is not the tenant''s.';
 
--- The ancestors of a code the compiled catalogue (auth.permission_ancestors) does not know, from
--- the table; the resource checks call it only then, in coalesce(auth.permission_ancestors(c),
--- auth.lookup_permission_ancestors(c)), so their common path pays nothing for it.
-CREATE OR REPLACE FUNCTION auth.lookup_permission_ancestors(_perm_code text)
-RETURNS int[]
-LANGUAGE plpgsql
-STABLE
-SET search_path = ''
-AS $$
-DECLARE
-    _ancestor_nos int[];
-BEGIN
-    SELECT p.ancestor_nos INTO _ancestor_nos FROM auth.permission p WHERE p.code::text = _perm_code;
-    IF NOT FOUND THEN
-        PERFORM auth.raise_permission_not_found(_perm_code);
-    END IF;
-    RETURN _ancestor_nos;
-END;
-$$;
-COMMENT ON FUNCTION auth.lookup_permission_ancestors(text) IS
-    'The permission_no of the code and of its ancestors, read from auth.permission: the checks'' fallback when '
-    'auth.permission_ancestors answers NULL. QI001, QI002 or QN003 for a code not in the catalogue.';
-
 -- One grantee, one code, one resource: the internal body of grant and deny.
 CREATE OR REPLACE FUNCTION auth.set_resource_grant(
     _tenant_id     uuid,

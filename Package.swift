@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "SingleSignOn",
             dependencies: [
-                "PQ", "TenantPlatform",
+                "PQ", "Permissions", "TenantPlatform",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -139,7 +139,11 @@ let package = Package(
         // One disposable PostgreSQL cluster per test run, a fresh database per test.
         .target(
             name: "PostgresTestSupport",
-            dependencies: ["PQ", "LocalPostgres", "Permissions"]
+            dependencies: [
+                "PQ", "LocalPostgres", "Permissions",
+                // TOTPGenerator: the authenticator app of the second-factor tests.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // A platform with its own master database on the disposable cluster, for platform and portal tests.
         .target(
@@ -159,7 +163,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "AdminPortalTests", dependencies: [
-            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "SingleSignOn",
+            "AdminPortal", "TenantPlatform", "Permissions", "PQ", "PlatformTestSupport", "PostgresTestSupport", "SingleSignOn",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),

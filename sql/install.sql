@@ -88,12 +88,17 @@ SELECT pgperm.is_pending('auth', 'migrations/0014_tenant_soft_delete.sql') AS pe
 \ir migrations/0014_tenant_soft_delete.sql
 SELECT pgperm.record_applied('auth', 'migrations/0014_tenant_soft_delete.sql', '1fe7cbb26ff8e586');
 \endif
+SELECT pgperm.is_pending('auth', 'migrations/0015_second_factor.sql') AS pending \gset
+\if :pending
+\ir migrations/0015_second_factor.sql
+SELECT pgperm.record_applied('auth', 'migrations/0015_second_factor.sql', 'a0c91ebe63085ffe');
+\endif
 
 -- Functions, triggers and privileges: re-applied when changed.
 \ir functions/context.sql
 SELECT pgperm.record_applied('auth', 'functions/context.sql', 'da8f2c0db1085c4c');
 \ir functions/internal.sql
-SELECT pgperm.record_applied('auth', 'functions/internal.sql', '847847a759d935a5');
+SELECT pgperm.record_applied('auth', 'functions/internal.sql', '7d04d9c42f66036c');
 \ir functions/notifications.sql
 SELECT pgperm.record_applied('auth', 'functions/notifications.sql', 'd0113dd7cd51822c');
 \ir functions/effective_access.sql
@@ -113,11 +118,11 @@ SELECT pgperm.record_applied('auth', 'functions/assignments.sql', '3de96c76b078a
 \ir functions/permission_lookup.sql
 SELECT pgperm.record_applied('auth', 'functions/permission_lookup.sql', '75148782379fff8e');
 \ir functions/checks.sql
-SELECT pgperm.record_applied('auth', 'functions/checks.sql', 'b1626a82b5b64aa9');
+SELECT pgperm.record_applied('auth', 'functions/checks.sql', '6860c00aa41553ca');
 \ir functions/explain.sql
-SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'b3bc44f0ab187b53');
+SELECT pgperm.record_applied('auth', 'functions/explain.sql', 'c1536186e18a8e72');
 \ir functions/lists.sql
-SELECT pgperm.record_applied('auth', 'functions/lists.sql', 'c6eb6da7cb30bd73');
+SELECT pgperm.record_applied('auth', 'functions/lists.sql', '2ec896d6ca0ebac6');
 \ir functions/catalogue_apply.sql
 SELECT pgperm.record_applied('auth', 'functions/catalogue_apply.sql', 'c3f3704ee6b37722');
 \ir functions/preferences.sql
@@ -127,21 +132,23 @@ SELECT pgperm.record_applied('auth', 'functions/audit.sql', '6266d756234f7e83');
 \ir functions/tenant_isolation.sql
 SELECT pgperm.record_applied('auth', 'functions/tenant_isolation.sql', 'a506e59067214cad');
 \ir functions/passwords.sql
-SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'ee0face6fcb7cdfa');
+SELECT pgperm.record_applied('auth', 'functions/passwords.sql', 'e978ad47f88421dc');
 \ir functions/resources.sql
-SELECT pgperm.record_applied('auth', 'functions/resources.sql', '75a597fa2335586e');
+SELECT pgperm.record_applied('auth', 'functions/resources.sql', '6ef8ab068be0f8a3');
 \ir functions/secrets.sql
-SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '46f66f0fab1c4c90');
+SELECT pgperm.record_applied('auth', 'functions/secrets.sql', '3601dc96c96cc380');
 \ir functions/api_keys.sql
-SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', '603052e512bcb4af');
+SELECT pgperm.record_applied('auth', 'functions/api_keys.sql', 'b5cdb197858eb7a3');
 \ir functions/invitations.sql
-SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '14126b621660c604');
+SELECT pgperm.record_applied('auth', 'functions/invitations.sql', '1077c1ac0d1f30bf');
+\ir functions/second_factor.sql
+SELECT pgperm.record_applied('auth', 'functions/second_factor.sql', 'c20ded9dbd894e7b');
 \ir functions/identities.sql
 SELECT pgperm.record_applied('auth', 'functions/identities.sql', '7de6774f5301fbeb');
 \ir triggers.sql
-SELECT pgperm.record_applied('auth', 'triggers.sql', 'c451570e73c6cdf9');
+SELECT pgperm.record_applied('auth', 'triggers.sql', '1b1c18a84b23688a');
 
 -- Roles and grants: re-applied after every install that changed anything.
 \ir privileges.sql
-SELECT pgperm.record_applied('auth', 'privileges.sql', 'beebe1bbc4f0aa8b');
+SELECT pgperm.record_applied('auth', 'privileges.sql', '953cbeab0a8fa333');
 COMMIT;

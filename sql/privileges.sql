@@ -64,6 +64,7 @@ DECLARE
         'auth.check_tenant_access(uuid, uuid)',
         -- The check path: the compiled catalogue and the unknown-code error.
         'auth.permission_ancestors(text)',
+        'auth.lookup_permission_ancestors(text)',
         'auth.raise_permission_not_found(text)',
         'auth.set_actor(uuid)',
         'auth.current_actor()',
@@ -84,6 +85,12 @@ DECLARE
         -- over any account, so a self-service change would need its own function that
         -- checks the old password.
         'auth.verify_user_password(text, text)',
+        -- The second step of a login with an authenticator, and what a sign-in page needs to
+        -- know: whether the user has one, and whether the tenant requires one.
+        'auth.verify_second_factor(uuid, text)',
+        'auth.second_factor_step(uuid, uuid)',
+        'auth.get_second_factor(uuid)',
+        'auth.get_second_factor_policy(uuid)',
         -- A service's key: its tenant and technical user, or nothing.
         'auth.authenticate_api_key(text)',
         -- Single sign-on: the user an identity at a provider signs in as.
@@ -157,6 +164,14 @@ DECLARE
         'auth.enable_tenant_isolation(regclass, name)',
         'auth.set_user_password(uuid, text)',
         'auth.unlock_user(uuid)',
+        -- Enrolling a user's authenticator is administration, as setting a password is: with
+        -- it an application could lock a user out of a tenant that requires one.
+        'auth.begin_totp_enrolment(uuid, text)',
+        'auth.confirm_totp_enrolment(uuid, text)',
+        'auth.disable_totp(uuid)',
+        'auth.cancel_totp_enrolment(uuid)',
+        'auth.regenerate_recovery_codes(uuid)',
+        'auth.set_second_factor_policy(uuid, text)',
         'auth.link_user_identity(uuid, text, text, text)',
         'auth.unlink_user_identity(uuid, text, text)',
         'auth.get_user_identities(uuid)',
@@ -242,6 +257,9 @@ BEGIN
                    'last_used_at) ON auth.api_key TO %I', _admin);
     EXECUTE format('GRANT SELECT (invitation_id, tenant_id, email, perm_set_id, user_group_id, expires_at, created_at, '
                    'invited_by, accepted_at, accepted_user_id, revoked_at) ON auth.invitation TO %I', _admin);
+    EXECUTE format('REVOKE SELECT ON auth.user_totp, auth.user_recovery_code FROM %I', _admin);
+    EXECUTE format('GRANT SELECT (user_id, created_at, enabled_at, last_used_step) ON auth.user_totp TO %I', _admin);
+    EXECUTE format('GRANT SELECT (user_id, used_at) ON auth.user_recovery_code TO %I', _admin);
     EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO %I', array_to_string(_admin_tables, ', '), _admin);
 
     INSERT INTO pgperm.install_setting (component, name, value) VALUES ('auth', 'role_prefix', _prefix)

@@ -282,6 +282,20 @@ CREATE OR REPLACE TRIGGER invitation_audit
 CREATE OR REPLACE TRIGGER invitation_audit_insert
     AFTER INSERT ON auth.invitation REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('token_hash');
+-- Authenticators: enrolment, confirmation and removal are events; each code used is not.
+-- Recovery codes made and spent are. Secrets and hashes are redacted.
+CREATE OR REPLACE TRIGGER user_totp_audit
+    AFTER UPDATE OF user_id, secret_sealed, enabled_at OR DELETE ON auth.user_totp
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('secret_sealed');
+CREATE OR REPLACE TRIGGER user_totp_audit_insert
+    AFTER INSERT ON auth.user_totp REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('secret_sealed');
+CREATE OR REPLACE TRIGGER user_recovery_code_audit
+    AFTER UPDATE OF used_at ON auth.user_recovery_code
+    FOR EACH ROW EXECUTE FUNCTION auth.tg_audit('code_hash');
+CREATE OR REPLACE TRIGGER user_recovery_code_audit_insert
+    AFTER INSERT ON auth.user_recovery_code REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.tg_audit_insert('code_hash');
 CREATE OR REPLACE TRIGGER resource_grant_audit
     AFTER UPDATE OR DELETE ON auth.resource_grant
     FOR EACH ROW EXECUTE FUNCTION auth.tg_audit();

@@ -23,6 +23,26 @@ struct APIError: HTTPResponseError, Sendable {
                                         hint: "Send a valid key as Authorization: Bearer pgpk_...; a tenant administrator makes one at POST /t/{slug}/api/api-keys.")
     static let wrongCredentials = APIError(status: .unauthorized, code: "wrong_credentials",
                                            message: "unknown user, wrong password, or the account is locked or inactive")
+    /// The password was right and the account has an authenticator: the code must come too.
+    static let secondFactorRequired = APIError(status: .unauthorized, code: "second_factor_required",
+                                               message: "this account signs in with a second factor",
+                                               hint: "Send the 6-digit code of your authenticator app or a recovery code: as second_factor_code with the username and password when signing in, as code otherwise.")
+    static let wrongSecondFactor = APIError(status: .unauthorized, code: "wrong_second_factor",
+                                            message: "the second-factor code is wrong or used already, or the account is locked",
+                                            hint: "Type the code your authenticator app shows now (each code serves once), or an unused recovery code.")
+    /// The tenant requires a second factor and the account has none yet.
+    static func secondFactorEnrolmentRequired(slug: String) -> APIError {
+        APIError(status: .forbidden, code: "second_factor_enrolment_required",
+                 message: "this tenant requires a second factor, and the account has none",
+                 hint: "POST your username and password to /t/\(slug)/api/session/second-factor for an authenticator secret, "
+                     + "add it to an authenticator app, then sign in with its current code as second_factor_code.")
+    }
+    /// Enrolment before sign-in, asked of a tenant that does not require a second factor.
+    static func secondFactorNotRequired(slug: String) -> APIError {
+        APIError(status: .forbidden, code: "second_factor_not_required",
+                 message: "this tenant does not require a second factor: sign in with your password",
+                 hint: "Once signed in, enrol an authenticator at POST /t/\(slug)/api/second-factor.")
+    }
     /// A renamed tenant's old slug, answered only to a signed-in user of that tenant (see
     /// ``TenantSessions``); everyone else gets the uniform 401 there.
     static func tenantRenamed(from old: String, to new: String) -> APIError {

@@ -41,14 +41,16 @@ struct PageRequest: Sendable {
         String(createdAt.timeIntervalSinceReferenceDate.bitPattern, radix: 16) + "/" + id
     }
 
-    /// The creation time and id ``key(createdAt:id:)`` wrote; 400 for anything else.
-    static func createdAt<ID: EntityID>(_ key: String, _ type: ID.Type) throws -> (createdAt: Date, id: ID) {
-        let parts = key.split(separator: "/")
+    /// For a list in creation order: the cursor ``key(createdAt:id:)`` wrote, nil for the first
+    /// page; 400 for anything else.
+    func afterCreation<ID: EntityID>(_ type: ID.Type) throws -> CreationCursor<ID>? {
+        guard let after else { return nil }
+        let parts = after.split(separator: "/")
         guard parts.count == 2, let bits = UInt64(parts[0], radix: 16), let id = UUID(uuidString: String(parts[1])) else {
             throw APIError.invalidParameter("after", "is not a cursor of this list",
                                             hint: "Pass the \"next\" of the previous page of this list unchanged.")
         }
-        return (Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits)), ID(id))
+        return CreationCursor(createdAt: Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits)), id: ID(id))
     }
 
     static func cursor(of key: String) -> String {

@@ -5,7 +5,8 @@ import NIOCore
 import TenantPlatform
 
 /// The portal's HTTP server over one ``Platform``: the admin page at `/admin/`, the admin
-/// API under `/admin/api/`, the tenant APIs under `/t/{slug}/api/`.
+/// API under `/admin/api/`, the tenant APIs under `/t/{slug}/api/`, and single sign-on's
+/// home-realm discovery under `/sso/`, before any tenant is known.
 ///
 /// ```swift
 /// let platform = try await Platform.start(try PlatformConfiguration.resolve())
@@ -78,6 +79,9 @@ public struct PortalServer: Sendable {
         MetricsRoute(metrics: requestMetrics, bearerToken: configuration.metricsToken).register(on: router)
         addAdminAPI(to: router.group("admin/api"))
         addTenantAPI(to: router.group("t/{slug}/api"))
+        let signIn = router.group("sso")
+        OpenAPIDocuments.register(OpenAPIDocuments.signIn, on: signIn)
+        HomeRealmRoutes(platform: platform, throttle: signIns).register(on: signIn)
         return router
     }
 
@@ -113,6 +117,7 @@ public struct PortalServer: Sendable {
         TenantInsightRoutes(work: work).register(on: signedIn)
         TenantPreferenceRoutes(work: work).register(on: signedIn)
         TenantAPIKeyRoutes(work: work).register(on: signedIn)
+        TenantSecondFactorRoutes(work: work, connections: platform.connections).register(on: signedIn)
         TenantInvitationRoutes(work: work, connections: platform.connections).register(open: open, signedIn: signedIn)
         TenantSSORoutes(platform: platform, sessions: tenantSessions, configuration: configuration).register(on: open)
     }

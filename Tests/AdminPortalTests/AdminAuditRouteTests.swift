@@ -18,7 +18,8 @@ struct AdminAuditRouteTests {
             #expect(all.first?["action"] as? String == "organization.create", "newest first")
             // What the portal did is under the admin's email (the fixture's own rows, written before, are not).
             let portalRows = all.prefix { $0["action"] as? String != "admin_user.create" }
-            #expect(portalRows.count == 5 && portalRows.allSatisfy { $0["actor"] as? String == PortalFixture.superadminEmail })
+            #expect(portalRows.count == 6 && portalRows.allSatisfy { $0["actor"] as? String == PortalFixture.superadminEmail },
+                    "five changes and the sign-in")
             let ids = all.compactMap { $0["id"] as? Int }
             #expect(ids == ids.sorted(by: >))
 

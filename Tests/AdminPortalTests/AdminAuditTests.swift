@@ -36,14 +36,14 @@ struct AdminAuditTests {
 
             let bySuperadmin = try await auditRows(fixture, after: start)
             #expect(bySuperadmin.map(\.action) == [
-                "tenant.create", "tenant.update", "tenant.credentials_shown", "tenant.suspend", "tenant.resume",
+                "admin_user.sign_in", "tenant.create", "tenant.update", "tenant.credentials_shown", "tenant.suspend", "tenant.resume",
                 "tenant.create", "tenant.credentials_shown", "tenant.delete",
             ])
             for row in bySuperadmin {
                 #expect(row.actor == PortalFixture.superadminEmail, "\(row.action)")
                 #expect(row.adminUserID == superadmin, "\(row.action)")
             }
-            #expect(bySuperadmin.map(\.slug) == ["acme", "acme-inc", "acme-inc", "acme-inc", "acme-inc", "beta", "beta", "acme-inc"])
+            #expect(bySuperadmin.map(\.slug) == [nil, "acme", "acme-inc", "acme-inc", "acme-inc", "acme-inc", "beta", "beta", "acme-inc"])
 
             // A regular admin, granted beta from the command line, then acting through the portal.
             let regular = try await fixture.admins.create(email: "eu@example.com", password: PortalFixture.password, superadmin: false)
@@ -59,7 +59,7 @@ struct AdminAuditTests {
             #expect(try await other.send(.delete, "/admin/api/tenants/beta?confirm=beta").status == .forbidden, "writes nothing")
 
             let byRegular = try await auditRows(fixture, after: granted)
-            #expect(byRegular.map(\.action) == ["tenant.update", "tenant.credentials_shown", "tenant.suspend"])
+            #expect(byRegular.map(\.action) == ["admin_user.sign_in", "tenant.update", "tenant.credentials_shown", "tenant.suspend"])
             for row in byRegular {
                 #expect(row.actor == "eu@example.com" && row.adminUserID == regular.user.id.description, "\(row.action)")
             }

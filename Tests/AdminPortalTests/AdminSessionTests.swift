@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import TenantPlatform
 import Testing
 
 @Suite("Admin portal: sign-in and sessions")
@@ -29,6 +30,19 @@ struct AdminSessionTests {
             #expect(client.cookies["pgperm_admin"] == nil)
             client.setCookie("pgperm_admin", token)  // replaying the old token
             #expect(try await client.get("/admin/api/session").status == .unauthorized)
+        }
+    }
+
+    @Test("sign-in and sign-out are audited as the admin's own acts, with the client's address; a failure is not")
+    func signInAndOutAreAudited() async throws {
+        try await PortalFixture.run { fixture, client in
+            #expect(try await fixture.signInAdmin(client, password: "wrong password").status == .unauthorized)
+            try await fixture.signInAdmin(client)
+            #expect(try await client.send(.delete, "/admin/api/session").status == .noContent)
+            #expect(try await client.send(.delete, "/admin/api/session").status == .noContent, "no session: nothing to record")
+            let mine = try await fixture.platform.platform.auditLog(AuditQuery(action: "admin_user.")).filter { $0.action.hasPrefix("admin_user.sign_") }
+            #expect(mine.map(\.action) == ["admin_user.sign_out", "admin_user.sign_in"])
+            #expect(mine.allSatisfy { $0.actor == PortalFixture.superadminEmail && $0.details["client"]?.isEmpty == false })
         }
     }
 

@@ -111,6 +111,34 @@ struct AdminUserRouteTests {
         }
     }
 
+    @Test("a PATCH of role and activity is one change: when its second half fails, the first is undone too")
+    func roleAndActivityTogether() async throws {
+        try await PortalFixture.run { fixture, client in
+            try await fixture.signInAdmin(client)
+            let two = try await fixture.admins.create(email: "two@example.com", password: PortalFixture.password, superadmin: true)
+            let path = "/admin/api/admin-users/\(two.user.id)"
+            let audit = try await fixture.platform.auditActions()
+            // The deactivation's audit row cannot be written: the demotion before it must not stay.
+            _ = try await fixture.platform.masterStrings("""
+                CREATE FUNCTION platform.refuse_deactivation() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.action = 'admin_user.deactivate' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$
+                """)
+            _ = try await fixture.platform.masterStrings("""
+                CREATE TRIGGER refuse_deactivation BEFORE INSERT ON platform.audit_log
+                FOR EACH ROW EXECUTE FUNCTION platform.refuse_deactivation()
+                """)
+            #expect(try await client.send(.patch, path, json: ["role": "admin", "is_active": false]).status == .internalServerError)
+            let unchanged = try await fixture.admins.require("two@example.com")
+            #expect(unchanged.isSuperadmin && unchanged.isActive)
+            #expect(try await fixture.platform.auditActions() == audit)
+
+            _ = try await fixture.platform.masterStrings("DROP FUNCTION platform.refuse_deactivation() CASCADE")
+            let both = try await client.send(.patch, path, json: ["role": "admin", "is_active": false])
+            #expect(both.status == .ok && both.json["role"] as? String == "admin" && both.json["is_active"] as? Bool == false)
+            #expect(try await fixture.platform.auditActions().suffix(2) == ["admin_user.role", "admin_user.deactivate"])
+        }
+    }
+
     @Test("a regular admin gets 403 on every admin-users route; signed out is 401; bad input 400")
     func roles() async throws {
         try await PortalFixture.run { fixture, client in

@@ -5,13 +5,13 @@ import Testing
 /// through (``OpenAPIContract``) does refuse what they do not allow.
 @Suite("Admin portal: the OpenAPI documents")
 struct OpenAPIContractTests {
-    @Test("both documents are served at openapi.json, without sign-in, exactly as in web/openapi/")
+    @Test("the documents are served at openapi.json, without sign-in, exactly as in web/openapi/")
     func served() async throws {
         try await PortalFixture.run { fixture, client in
             try await fixture.platform.provisioner.create(name: "Acme", slug: "acme")
             let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "../../web/openapi")
             for (uri, file) in [("/admin/api/openapi.json", "admin-api.json"), ("/t/acme/api/openapi.json", "tenant-api.json"),
-                                ("/t/no-such-tenant/api/openapi.json", "tenant-api.json")] {
+                                ("/t/no-such-tenant/api/openapi.json", "tenant-api.json"), ("/sso/openapi.json", "sso-api.json")] {
                 let reply = try await client.get(uri)
                 #expect(reply.status == .ok)
                 #expect(reply.headers[.contentType] == "application/json")

@@ -49,6 +49,8 @@ struct TenantAdministrationRulesTests {
             (.get, "audit-log", nil, "tenant.update_settings"),
             (.get, "api-keys", nil, "permissions.view"),
             (.post, "api-keys", ["name": "k", "expires_at": "2999-01-01T00:00:00Z", "perm_codes": ["users.view"]], "permissions.assign"),
+            (.put, "second-factor/policy", ["policy": "optional"], "tenant.update_settings"),
+            (.delete, "users/\(user)/second-factor", nil, "users.update_user"),
         ]
     }
 

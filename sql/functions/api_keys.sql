@@ -137,12 +137,7 @@ AS $$
 BEGIN
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_page_size(_page_size);
-    IF (_after_created_at IS NULL) <> (_after_api_key_id IS NULL) THEN
-        RAISE EXCEPTION 'incomplete cursor'
-            USING ERRCODE = 'QI009',
-                  DETAIL = '_after_created_at and _after_api_key_id go together: both NULL (first page) or both given.',
-                  HINT = 'Pass the created_at and api_key_id of the last row of the previous page.';
-    END IF;
+    PERFORM auth.assert_cursor(_after_created_at, _after_api_key_id, 'api_key_id');
     RETURN QUERY
     SELECT k.api_key_id, k.user_id, k.name, k.key_prefix, k.expires_at, k.created_at, k.revoked_at, k.last_used_at
       FROM auth.api_key k

@@ -7,6 +7,29 @@
 -- transactions and on replicas. A code that is not in the catalogue is an error, never a
 -- silent "no".
 
+-- The ancestors of a code the compiled catalogue (auth.permission_ancestors) does not know, from
+-- the table (a snapshot older than the compiled copy, or an unknown code); the checks call it
+-- only then, so their common path pays nothing for it.
+CREATE OR REPLACE FUNCTION auth.lookup_permission_ancestors(_perm_code text)
+RETURNS int[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    _ancestor_nos int[];
+BEGIN
+    SELECT p.ancestor_nos INTO _ancestor_nos FROM auth.permission p WHERE p.code::text = _perm_code;
+    IF NOT FOUND THEN
+        PERFORM auth.raise_permission_not_found(_perm_code);
+    END IF;
+    RETURN _ancestor_nos;
+END;
+$$;
+COMMENT ON FUNCTION auth.lookup_permission_ancestors(text) IS
+    'The permission_no of the code and of its ancestors, read from auth.permission: the checks'' fallback when '
+    'auth.permission_ancestors answers NULL. QI001, QI002 or QN003 for a code not in the catalogue.';
+
 CREATE OR REPLACE FUNCTION auth.has_permission(_tenant_id uuid, _user_id uuid, _perm_code text)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -50,12 +73,7 @@ BEGIN
     IF _ancestor_nos IS NOT NULL THEN
         RETURN false;  -- no live membership
     END IF;
-    SELECT p.ancestor_nos INTO _ancestor_nos
-      FROM auth.permission p
-     WHERE p.code::pg_catalog.text OPERATOR(pg_catalog.=) _perm_code;
-    IF NOT FOUND THEN
-        PERFORM auth.raise_permission_not_found(_perm_code);
-    END IF;
+    _ancestor_nos := auth.lookup_permission_ancestors(_perm_code);
     RETURN EXISTS (SELECT FROM auth.effective_access ea
                     WHERE ea.tenant_id OPERATOR(pg_catalog.=) _tenant_id
                       AND ea.user_id OPERATOR(pg_catalog.=) _user_id

@@ -20,10 +20,7 @@ DECLARE
     _blockers text[];
 BEGIN
     -- The code first, with the errors of auth.has_permission (QI001, QI002, QN003).
-    SELECT p.ancestor_nos INTO _ancestor_nos FROM auth.permission p WHERE p.code::text = _perm_code;
-    IF NOT FOUND THEN
-        PERFORM auth.raise_permission_not_found(_perm_code);
-    END IF;
+    _ancestor_nos := auth.lookup_permission_ancestors(_perm_code);
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_user(_user_id);
 

@@ -271,6 +271,25 @@ $$;
 COMMENT ON FUNCTION auth.assert_page_size(integer) IS
     'Internal: raises QI001 for a NULL page size, QI009 unless it is 1 to 500 (the auth.list_* functions).';
 
+-- The cursor of the lists in creation order: the last row's created_at and id, or neither.
+CREATE OR REPLACE FUNCTION auth.assert_cursor(_after_created_at timestamptz, _after_id uuid, _id_column text)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+    IF (_after_created_at IS NULL) <> (_after_id IS NULL) THEN
+        RAISE EXCEPTION 'incomplete cursor'
+            USING ERRCODE = 'QI009',
+                  DETAIL = format('_after_created_at and _after_%s go together: both NULL (first page) or both given.', _id_column),
+                  HINT = format('Pass the created_at and %s of the last row of the previous page.', _id_column);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_cursor(timestamptz, uuid, text) IS
+    'Internal: raises QI009 unless both or neither of a list''s _after_created_at and _after_<id column> are given.';
+
 -- SECURITY DEFINER: the application role reaches it from auth.has_permission, and it calls
 -- helpers that role cannot.
 CREATE OR REPLACE FUNCTION auth.raise_permission_not_found(_perm_code text)

@@ -182,12 +182,7 @@ AS $$
 BEGIN
     PERFORM auth.assert_tenant(_tenant_id);
     PERFORM auth.assert_page_size(_page_size);
-    IF (_after_created_at IS NULL) <> (_after_invitation_id IS NULL) THEN
-        RAISE EXCEPTION 'incomplete cursor'
-            USING ERRCODE = 'QI009',
-                  DETAIL = '_after_created_at and _after_invitation_id go together: both NULL (first page) or both given.',
-                  HINT = 'Pass the created_at and invitation_id of the last row of the previous page.';
-    END IF;
+    PERFORM auth.assert_cursor(_after_created_at, _after_invitation_id, 'invitation_id');
     RETURN QUERY
     SELECT i.invitation_id, i.email, ps.code, i.user_group_id, g.code,
            CASE WHEN i.accepted_at IS NOT NULL THEN 'accepted'

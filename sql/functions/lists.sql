@@ -324,12 +324,7 @@ BEGIN
         _perm_set_id := auth.find_perm_set(_tenant_id, _perm_set_code);
     END IF;
     PERFORM auth.assert_page_size(_page_size);
-    IF (_after_created_at IS NULL) <> (_after_assignment_id IS NULL) THEN
-        RAISE EXCEPTION 'incomplete cursor'
-            USING ERRCODE = 'QI009',
-                  DETAIL = '_after_created_at and _after_assignment_id go together: both NULL (first page) or both given.',
-                  HINT = 'Pass the created_at and assignment_id of the last row of the previous page.';
-    END IF;
+    PERFORM auth.assert_cursor(_after_created_at, _after_assignment_id, 'assignment_id');
     RETURN QUERY
     SELECT a.assignment_id, a.user_id, u.username, a.user_group_id, g.code,
            a.perm_set_id, ps.code, p.code::text, a.created_at

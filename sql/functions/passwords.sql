@@ -181,6 +181,65 @@ COMMENT ON FUNCTION auth.set_user_password(uuid, text) IS
     '(default 10), and clears failed logins and any lock. QI001 for a blank password, QI006 for one shorter '
     'than 8 characters or longer than 72 bytes, QN002 for an unknown user.';
 
+-- The lockout, shared by passwords and second factors: wrong guesses of either count alike.
+
+CREATE OR REPLACE FUNCTION auth.lockout_settings(OUT max_failures integer, OUT lockout_window interval)
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT auth.integer_setting('auth.max_failed_logins', 5, 1, 1000000),
+           auth.interval_setting('auth.lockout_window', interval '15 minutes')
+$$;
+COMMENT ON FUNCTION auth.lockout_settings() IS
+    'Internal: auth.max_failed_logins (default 5) and auth.lockout_window (default 15 minutes); QI007 when malformed.';
+
+CREATE OR REPLACE FUNCTION auth.record_failed_login(_login auth.user_password, _max_failures integer, _window interval)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+    _now timestamptz := clock_timestamp();
+BEGIN
+    -- The caller holds the row's lock, so concurrent failures each see the count the previous
+    -- one left. A failure opens a new window or counts in the current one; the last one
+    -- allowed locks the account for a window. This is no error, so the update is kept.
+    IF _login.first_failed_at IS NULL OR _login.first_failed_at <= _now - _window THEN
+        _login.failed_attempts := 1;
+        _login.first_failed_at := _now;
+    ELSE
+        _login.failed_attempts := _login.failed_attempts + 1;
+    END IF;
+    UPDATE auth.user_password p
+       SET failed_attempts = _login.failed_attempts,
+           first_failed_at = _login.first_failed_at,
+           locked_until    = CASE WHEN _login.failed_attempts >= _max_failures THEN _now + _window
+                                  ELSE p.locked_until END
+     WHERE p.user_id = _login.user_id;
+END;
+$$;
+COMMENT ON FUNCTION auth.record_failed_login(auth.user_password, integer, interval) IS
+    'Internal: counts a failed login of the (locked) row, locking the account after _max_failures within _window.';
+
+CREATE OR REPLACE FUNCTION auth.reset_failed_logins(_login auth.user_password)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+    -- Only a row with something to forget is written: a successful login is no event.
+    IF _login.failed_attempts > 0 OR _login.locked_until IS NOT NULL THEN
+        UPDATE auth.user_password p
+           SET failed_attempts = 0, first_failed_at = NULL, locked_until = NULL
+         WHERE p.user_id = _login.user_id;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.reset_failed_logins(auth.user_password) IS 'Internal: forgets the failed logins of a successful login.';
+
 CREATE OR REPLACE FUNCTION auth.verify_user_password(_username text, _password text)
 RETURNS uuid
 LANGUAGE plpgsql
@@ -189,14 +248,14 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-    _max_failures integer  := auth.integer_setting('auth.max_failed_logins', 5, 1, 1000000);
-    _window       interval := auth.interval_setting('auth.lockout_window', interval '15 minutes');
+    _settings     record;
     _now          timestamptz := clock_timestamp();
     _user_id      uuid;
     _is_active    boolean;
     _login        auth.user_password;
     _matches      boolean;
 BEGIN
+    SELECT * INTO _settings FROM auth.lockout_settings();  -- first, so a malformed setting always fails
     -- Nothing typed is a wrong guess of no one: no work, nothing counted.
     IF _username IS NULL OR _username = '' OR _password IS NULL OR _password = '' THEN
         RETURN NULL;
@@ -226,28 +285,15 @@ BEGIN
     END IF;
 
     IF _matches THEN
-        IF _login.failed_attempts > 0 OR _login.locked_until IS NOT NULL THEN
-            UPDATE auth.user_password p
-               SET failed_attempts = 0, first_failed_at = NULL, locked_until = NULL
-             WHERE p.user_id = _user_id;
+        -- With a second factor, only its right code resets the count (auth.verify_second_factor):
+        -- a right password alone must not let wrong codes be guessed forever.
+        IF NOT EXISTS (SELECT FROM auth.user_totp t WHERE t.user_id = _user_id AND t.enabled_at IS NOT NULL) THEN
+            PERFORM auth.reset_failed_logins(_login);
         END IF;
         RETURN CASE WHEN _is_active THEN _user_id END;
     END IF;
 
-    -- A wrong password opens a new window or counts in the current one; the last one allowed
-    -- locks the account for a window. This is no error, so the update is kept.
-    IF _login.first_failed_at IS NULL OR _login.first_failed_at <= _now - _window THEN
-        _login.failed_attempts := 1;
-        _login.first_failed_at := _now;
-    ELSE
-        _login.failed_attempts := _login.failed_attempts + 1;
-    END IF;
-    UPDATE auth.user_password p
-       SET failed_attempts = _login.failed_attempts,
-           first_failed_at = _login.first_failed_at,
-           locked_until    = CASE WHEN _login.failed_attempts >= _max_failures THEN _now + _window
-                                  ELSE p.locked_until END
-     WHERE p.user_id = _user_id;
+    PERFORM auth.record_failed_login(_login, _settings.max_failures, _settings.lockout_window);
     RETURN NULL;
 END;
 $$;
@@ -255,7 +301,8 @@ COMMENT ON FUNCTION auth.verify_user_password(text, text) IS
     'Login: the user''s id when the password is right and the user is active and not locked; NULL otherwise '
     '(unknown or inactive user, no password set, wrong password, locked), never an error for a wrong guess. '
     'The username ignores case. auth.max_failed_logins (default 5) wrong passwords within auth.lockout_window '
-    '(default 15 minutes) lock the account for that window; a right one resets the count. It writes the count: '
+    '(default 15 minutes) lock the account for that window; a right one resets the count, unless the user has a '
+    'second factor (then only a right code does: auth.verify_second_factor). It writes the count: '
     'call it in a read-write transaction that commits (autocommit is fine). QI007 for a malformed setting.';
 
 CREATE OR REPLACE FUNCTION auth.unlock_user(_user_id uuid)

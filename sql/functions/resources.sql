@@ -40,6 +40,40 @@ $$;
 COMMENT ON FUNCTION auth.assert_resource(text, text) IS
     'Internal: QI001 for a NULL or blank type or id, QI011 for a malformed type or an id over 255 characters.';
 
+-- What grant, deny and revoke check first, in this order: the tenant, the resource, and one
+-- grantee of the tenant (a member, active or not, or a group; another tenant's is unknown here).
+CREATE OR REPLACE FUNCTION auth.assert_resource_grantee(
+    _tenant_id     uuid,
+    _resource_type text,
+    _resource_id   text,
+    _user_id       uuid,
+    _user_group_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM auth.assert_tenant(_tenant_id);
+    PERFORM auth.assert_resource(_resource_type, _resource_id);
+    IF (_user_id IS NULL) = (_user_group_id IS NULL) THEN
+        RAISE EXCEPTION 'invalid grantee'
+            USING ERRCODE = 'QI004',
+                  DETAIL = 'Exactly one of _user_id and _user_group_id must be given.',
+                  HINT = 'Name one member (_user_id) or one group (_user_group_id).';
+    END IF;
+    IF _user_id IS NOT NULL THEN
+        PERFORM auth.assert_user(_user_id);
+        PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
+    ELSE
+        PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION auth.assert_resource_grantee(uuid, text, text, uuid, uuid) IS
+    'Internal: QN001, then auth.assert_resource, then QI004 unless exactly one grantee is given, then QN002 or QN006 '
+    'for a user who is not a member of the tenant, QN005 for a group that is not the tenant''s.';
+
 -- One grantee, one code, one resource: the internal body of grant and deny.
 CREATE OR REPLACE FUNCTION auth.set_resource_grant(
     _tenant_id     uuid,
@@ -58,20 +92,7 @@ DECLARE
     _permission_no integer;
     _resource_grant_id uuid;
 BEGIN
-    PERFORM auth.assert_tenant(_tenant_id);
-    PERFORM auth.assert_resource(_resource_type, _resource_id);
-    IF (_user_id IS NULL) = (_user_group_id IS NULL) THEN
-        RAISE EXCEPTION 'invalid grantee'
-            USING ERRCODE = 'QI004',
-                  DETAIL = 'Exactly one of _user_id and _user_group_id must be given.',
-                  HINT = 'Grant to one member or to one group.';
-    END IF;
-    IF _user_id IS NOT NULL THEN
-        PERFORM auth.assert_user(_user_id);
-        PERFORM auth.assert_tenant_member(_tenant_id, _user_id);
-    ELSE
-        PERFORM auth.assert_user_group(_tenant_id, _user_group_id);
-    END IF;
+    PERFORM auth.assert_resource_grantee(_tenant_id, _resource_type, _resource_id, _user_id, _user_group_id);
     SELECT p.permission_no INTO _permission_no
       FROM auth.permission p WHERE p.permission_id = auth.find_permission(_perm_code);
     BEGIN
@@ -156,14 +177,7 @@ AS $$
 DECLARE
     _permission_no integer;
 BEGIN
-    PERFORM auth.assert_tenant(_tenant_id);
-    PERFORM auth.assert_resource(_resource_type, _resource_id);
-    IF (_user_id IS NULL) = (_user_group_id IS NULL) THEN
-        RAISE EXCEPTION 'invalid grantee'
-            USING ERRCODE = 'QI004',
-                  DETAIL = 'Exactly one of _user_id and _user_group_id must be given.',
-                  HINT = 'Revoke from one member or from one group.';
-    END IF;
+    PERFORM auth.assert_resource_grantee(_tenant_id, _resource_type, _resource_id, _user_id, _user_group_id);
     SELECT p.permission_no INTO _permission_no
       FROM auth.permission p WHERE p.permission_id = auth.find_permission(_perm_code);
     DELETE FROM auth.resource_grant rg
@@ -175,7 +189,7 @@ END;
 $$;
 COMMENT ON FUNCTION auth.revoke_resource_permission(uuid, text, text, text, uuid, uuid) IS
     'Removes the grant or the deny of a code on one resource to a member or a group; true when there was one. '
-    'QI001, QI004, QI011, QN001, QN003.';
+    'Errors as auth.grant_resource_permission: an unknown grantee, or another tenant''s, is named, not ignored.';
 
 CREATE OR REPLACE FUNCTION auth.get_resource_grants(_tenant_id uuid, _resource_type text, _resource_id text)
 RETURNS TABLE (resource_grant_id uuid, user_id uuid, username text, user_group_id uuid, user_group_code text,
@@ -229,15 +243,8 @@ BEGIN
                   DETAIL = '_tenant_id, _user_id, _resource_type, _resource_id and _perm_code are required.',
                   HINT = 'Pass a tenant id, a user id, a resource type and id, and a permission code.';
     END IF;
-    _ancestor_nos := auth.permission_ancestors(_perm_code);
-    IF _ancestor_nos IS NULL THEN  -- a code the compiled catalogue does not know: ask the table
-        SELECT p.ancestor_nos INTO _ancestor_nos
-          FROM auth.permission p
-         WHERE p.code::pg_catalog.text OPERATOR(pg_catalog.=) _perm_code;
-        IF NOT FOUND THEN
-            PERFORM auth.raise_permission_not_found(_perm_code);
-        END IF;
-    END IF;
+    -- The compiled catalogue (inlined, no table read); the table for a code it does not know.
+    _ancestor_nos := COALESCE(auth.permission_ancestors(_perm_code), auth.lookup_permission_ancestors(_perm_code));
     -- Probe 1: live access, ownership, tenant-wide codes and active groups, in one row, by the
     -- hash index of auth.has_permission (see there).
     SELECT ea.is_owner, ea.permission_nos, ea.group_ids INTO _is_owner, _permission_nos, _group_ids
@@ -294,11 +301,7 @@ BEGIN
                   DETAIL = '_tenant_id, _user_id, _resource_type, _resource_ids and _perm_code are required.',
                   HINT = 'Pass the ids to filter as a text array (an empty array for none).';
     END IF;
-    _ancestor_nos := coalesce(auth.permission_ancestors(_perm_code),
-                              (SELECT p.ancestor_nos FROM auth.permission p WHERE p.code::text = _perm_code));
-    IF _ancestor_nos IS NULL THEN
-        PERFORM auth.raise_permission_not_found(_perm_code);
-    END IF;
+    _ancestor_nos := coalesce(auth.permission_ancestors(_perm_code), auth.lookup_permission_ancestors(_perm_code));
     SELECT * INTO _access FROM auth.effective_access ea WHERE ea.tenant_id = _tenant_id AND ea.user_id = _user_id;
     IF NOT FOUND THEN
         RETURN;

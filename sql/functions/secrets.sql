@@ -33,3 +33,59 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION auth.secret_hash(text) IS 'Internal: HMAC-SHA256 of a secret under the schema''s pepper.';
+
+-- A secret that must be read back (an authenticator's TOTP secret) cannot be hashed: it is
+-- encrypted instead, with pgcrypto's OpenPGP symmetric encryption (AES-256, a random session
+-- key per message), under a key derived from the pepper for this one purpose, so the hashes'
+-- key and the encryption's are never the same.
+
+CREATE OR REPLACE FUNCTION auth.seal_secret(_secret bytea)
+RETURNS bytea
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+    _sealed bytea;
+BEGIN
+    EXECUTE format('SELECT %1$I.pgp_sym_encrypt_bytea($1, encode(%1$I.hmac(''seal'', p.pepper, ''sha256''), ''hex''), '
+                   '''cipher-algo=aes256'') FROM auth.secret_pepper p', auth.pgcrypto_schema())
+       INTO _sealed
+      USING _secret;
+    RETURN _sealed;
+END;
+$$;
+COMMENT ON FUNCTION auth.seal_secret(bytea) IS 'Internal: a secret encrypted under the schema''s pepper (auth.unseal_secret reads it).';
+
+CREATE OR REPLACE FUNCTION auth.unseal_secret(_sealed bytea)
+RETURNS bytea
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    _secret bytea;
+BEGIN
+    EXECUTE format('SELECT %1$I.pgp_sym_decrypt_bytea($1, encode(%1$I.hmac(''seal'', p.pepper, ''sha256''), ''hex'')) '
+                   'FROM auth.secret_pepper p', auth.pgcrypto_schema())
+       INTO _secret
+      USING _sealed;
+    RETURN _secret;
+END;
+$$;
+COMMENT ON FUNCTION auth.unseal_secret(bytea) IS 'Internal: the secret auth.seal_secret encrypted.';
+
+CREATE OR REPLACE FUNCTION auth.renew_secret_pepper()
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = ''
+AS $$
+    -- 32 bytes from two random uuids (244 random bits), as the install makes the first one.
+    UPDATE auth.secret_pepper SET pepper = decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex')
+$$;
+COMMENT ON FUNCTION auth.renew_secret_pepper() IS
+    'A new pepper for this database. A copy of another database (CREATE DATABASE ... TEMPLATE, a restored dump) '
+    'shares its source''s pepper otherwise, and with it the key of its hashes and sealed secrets. Every API key, '
+    'invitation token, recovery code and authenticator made before stops working: run it on a fresh copy. Granted to '
+    'no role: the schema''s owner runs it (the platform does, for each new tenant database).';

@@ -29,6 +29,7 @@ struct AdminSessionRoutes {
                 throw APIError.wrongCredentials
             }
             try await throttle.succeeded(kind: "admin", account: email, client: context.clientAddress)
+            try await admins.recordSession(.signIn, of: admin, client: context.clientAddress)
             let token = try await sessions.open(.admin(admin.id))
             var response = try AdminUserView(admin).response(from: request, context: context)
             response.setCookie(cookie.setting(token, path: Self.cookiePath))
@@ -37,8 +38,13 @@ struct AdminSessionRoutes {
         signedIn.get("session") { _, context in
             AdminUserView(try context.requireAdmin())
         }
-        open.delete("session") { request, _ in
-            if let token = cookie.token(in: request) { try await sessions.close(token) }
+        open.delete("session") { request, context in
+            if let token = cookie.token(in: request) {
+                if case .admin(let id)? = try await sessions.subject(for: token), let admin = try await admins.find(id.description) {
+                    try await admins.recordSession(.signOut, of: admin, client: context.clientAddress)
+                }
+                try await sessions.close(token)
+            }
             var response = Response(status: .noContent)
             response.setCookie(cookie.clearing(path: Self.cookiePath))
             return response

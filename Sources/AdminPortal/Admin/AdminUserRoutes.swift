@@ -60,9 +60,8 @@ struct AdminUserRoutes {
             let change = try await request.decode(as: Change.self, context: context)
             let role = try change.role.map(Self.role)
             if change.isActive == false && user.id == me.id { throw Self.ownAccount("deactivate") }
-            if let role { _ = try await admins.setRole(user.id.description, role) }
-            if let active = change.isActive { try await admins.setActive(user.id.description, active) }
-            return AdminUserView(try await admins.require(user.id.description))
+            // One transaction: a refused half (the last superadmin) leaves the other undone too.
+            return AdminUserView(try await admins.update(user.id.description, role: role, isActive: change.isActive))
         }
         group.delete("admin-users/{admin}") { _, context in
             let me = try requireSuperadmin(context, to: "delete admin users")

@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import Permissions
 import PQ
 import TenantPlatform
@@ -36,13 +34,13 @@ struct SessionStore: Sendable {
     /// Opens a session and returns its token; the subject's oldest sessions beyond
     /// ``maximumPerSubject`` end in the same transaction.
     func open(_ subject: SessionSubject) async throws -> String {
-        let token = Self.newToken()
+        let token = SecretToken.random()
         let columns = Columns(subject)
         try await master.withTransaction { connection in
             try await connection.query("""
                 INSERT INTO platform.portal_session (token_hash, admin_user_id, tenant_id, auth_tenant_id, auth_user_id)
                 VALUES ($1, $2, $3, $4, $5)
-                """, [Self.hash(token), columns.admin, columns.tenant, columns.authTenant, columns.user])
+                """, [SecretToken.hash(token), columns.admin, columns.tenant, columns.authTenant, columns.user])
             try await connection.query("""
                 DELETE FROM platform.portal_session
                  WHERE token_hash IN (
@@ -69,7 +67,7 @@ struct SessionStore: Sendable {
                 UPDATE platform.portal_session s SET last_seen_at = now()
                   FROM live WHERE s.token_hash = live.token_hash AND live.last_seen_at < now() - interval '1 minute')
             SELECT admin_user_id, tenant_id, auth_tenant_id, auth_user_id FROM live
-            """, [Self.hash(token), idleTimeout / .seconds(1), lifetime / .seconds(1)], prepared: true).rows.first
+            """, [SecretToken.hash(token), idleTimeout / .seconds(1), lifetime / .seconds(1)], prepared: true).rows.first
         else { return nil }
         if let admin = try row.decode(AdminUserID?.self, column: "admin_user_id") {
             return .admin(admin)
@@ -80,7 +78,7 @@ struct SessionStore: Sendable {
     }
 
     func close(_ token: String) async throws {
-        try await master.query("DELETE FROM platform.portal_session WHERE token_hash = $1", [Self.hash(token)])
+        try await master.query("DELETE FROM platform.portal_session WHERE token_hash = $1", [SecretToken.hash(token)])
     }
 
     /// Open sessions, for statistics and tests.
@@ -129,18 +127,5 @@ struct SessionStore: Sendable {
                 self.user = user
             }
         }
-    }
-
-    static func hash(_ token: String) -> Data {
-        Data(SHA256.hash(data: Data(token.utf8)))
-    }
-
-    /// 32 bytes from the system's CSPRNG, base64url without padding (cookie-safe).
-    private static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

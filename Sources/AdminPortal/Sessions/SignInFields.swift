@@ -7,6 +7,8 @@ enum SignInFields {
     static let maximumUsernameLength = 255
     /// Far above what bcrypt reads (72 bytes): longer is an attack, not a password.
     static let maximumPasswordBytes = 1024
+    /// A second-factor code: 6 digits, or a recovery code with its dashes (23), typed with spaces.
+    static let maximumCodeLength = 64
 
     static func check(_ name: String, _ value: String, maximumLength: Int) throws {
         guard value.count <= maximumLength else {

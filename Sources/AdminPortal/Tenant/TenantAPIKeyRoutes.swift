@@ -49,10 +49,7 @@ struct TenantAPIKeyRoutes {
     func register(on group: RouterGroup<PortalContext>) {
         group.get("api-keys") { request, context in
             let page = try PageRequest(request)
-            let after = try page.after.map { key in
-                let (createdAt, id) = try PageRequest.createdAt(key, APIKeyID.self)
-                return APIKeyCursor(createdAt: createdAt, id: id)
-            }
+            let after = try page.afterCreation(APIKeyID.self)
             let keys = try await work.run(context, requiring: TenantAPICode.viewPermissions) { auth, session in
                 try await auth.listAPIKeys(tenant: session.tenant, pageSize: page.limit, after: after)
             }

@@ -19,17 +19,31 @@ struct TenantAPIRoutes {
     struct SignIn: Decodable {
         let username: String
         let password: String
+        /// For an account with an authenticator: its current code, or a recovery code.
+        let secondFactorCode: String?
+
+        /// 400 for a field too long to be right, before anything is hashed or counted.
+        func checkLengths() throws {
+            try SignInFields.check("username", username, maximumLength: SignInFields.maximumUsernameLength)
+            try SignInFields.checkPassword(password)
+            if let secondFactorCode {
+                try SignInFields.check("second_factor_code", secondFactorCode, maximumLength: SignInFields.maximumCodeLength)
+            }
+        }
     }
 
     struct SessionView: ResponseEncodable {
         let slug: String
         let tenantId: APIID
         let userId: APIID
+        /// Only when this sign-in confirmed the user's new authenticator: shown this once.
+        let recoveryCodes: [String]?
 
-        init(_ session: TenantUserSession) {
+        init(_ session: TenantUserSession, recoveryCodes: [String]? = nil) {
             slug = session.slug
             tenantId = APIID(session.tenant.rawValue)
             userId = APIID(session.user.rawValue)
+            self.recoveryCodes = recoveryCodes
         }
     }
 
@@ -56,24 +70,28 @@ struct TenantAPIRoutes {
 
     func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
         open.post("session") { request, context in
-            let credentials = try await request.decode(as: SignIn.self, context: context)
-            try SignInFields.check("username", credentials.username, maximumLength: SignInFields.maximumUsernameLength)
-            try SignInFields.checkPassword(credentials.password)
-            // An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
-            guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
-            let account = "\(tenant.id):\(credentials.username)"
-            try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
-            let session = try await connections.withConnection(to: tenant.connectionTarget) { connection in
-                try await signIn(credentials, tenant: tenant, on: connection)
+            let (credentials, session, recoveryCodes) = try await withPassword(request, context) { credentials, session, auth in
+                (credentials, session, try await SecondFactorSignIn(auth: auth, session: session).pass(code: credentials.secondFactorCode))
             }
-            guard let session else { throw try await refusal(.wrongCredentials, request, context) }
-            try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
+            let tenant = session.platformTenant
             // Signing in again in the same browser replaces its session of this tenant.
             if let previous = sessions.cookies.token(in: request, for: tenant.id) { try await sessions.store.close(previous) }
             let token = try await sessions.store.open(.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user))
-            var response = try SessionView(session).response(from: request, context: context)
+            var response = try SessionView(session, recoveryCodes: recoveryCodes).response(from: request, context: context)
             response.setCookie(sessions.cookies.setting(token, for: tenant.id))
             return response
+        }
+        // Enrolment before the first sign-in, for a tenant that requires a second factor: the
+        // password proves who asks, and the secret stays pending until a sign-in sends its code.
+        open.post("session/second-factor") { request, context in
+            try await withPassword(request, context) { _, session, auth in
+                switch try await auth.secondFactorStep(tenant: session.tenant, user: session.user) {
+                case .code: throw APIError.secondFactorRequired
+                case .none: throw APIError.secondFactorNotRequired(slug: session.slug)
+                case .enrolment:
+                    return TenantSecondFactorRoutes.EnrolmentView(try await auth.beginTOTPEnrolment(user: session.user, issuer: session.slug))
+                }
+            }
         }
         signedIn.get("session") { _, context in
             let session = try context.requireTenantUser()
@@ -122,16 +140,38 @@ struct TenantAPIRoutes {
         }
     }
 
+    /// Runs `body` for the member whose username and password the request's body carries, in
+    /// the tenant's database (autocommit: every count of a wrong guess stays). Every attempt
+    /// counts in the sign-in throttle until `body` succeeds, a missing or wrong second factor
+    /// too. An unknown or inactive tenant fails like a wrong password: nothing tells them apart.
+    private func withPassword<T: Sendable>(
+        _ request: Request, _ context: PortalContext,
+        _ body: (SignIn, TenantUserSession, AuthClient) async throws -> T
+    ) async throws -> T {
+        let credentials = try await request.decode(as: SignIn.self, context: context)
+        try credentials.checkLengths()
+        guard let tenant = context.tenant else { throw try await refusal(.wrongCredentials, request, context) }
+        let account = "\(tenant.id):\(credentials.username)"
+        try await throttle.reserve(kind: "tenant", account: account, client: context.clientAddress)
+        let result = try await connections.withConnection(to: tenant.connectionTarget) { connection -> T? in
+            guard let session = try await passwordUser(credentials, tenant: tenant, on: connection) else { return nil }
+            return try await body(credentials, session, AuthClient(connection))
+        }
+        guard let result else { throw try await refusal(.wrongCredentials, request, context) }
+        try await throttle.succeeded(kind: "tenant", account: account, client: context.clientAddress)
+        return result
+    }
+
     /// The uniform refusal, or the 404 of a renamed tenant's old slug for its signed-in user.
     private func refusal(_ uniform: APIError, _ request: Request, _ context: PortalContext) async throws -> APIError {
         try await sessions.renamedTenant(request, slug: try context.parameters.require("slug"), current: context.tenant) ?? uniform
     }
 
-    /// The user behind the credentials, in the tenant row the registry recorded for this
-    /// database, with live access; nil for an unknown user, a wrong password, a locked
+    /// The user behind the username and password, in the tenant row the registry recorded for
+    /// this database, with live access; nil for an unknown user, a wrong password, a locked
     /// account or no live membership alike (one answer for every failure: none confirms a
-    /// password).
-    private func signIn(_ credentials: SignIn, tenant: TenantHandle, on connection: Connection) async throws -> TenantUserSession? {
+    /// password). The second factor is ``SecondFactorSignIn``'s.
+    private func passwordUser(_ credentials: SignIn, tenant: TenantHandle, on connection: Connection) async throws -> TenantUserSession? {
         let auth = AuthClient(connection)
         guard let user = try await auth.verifyUserPassword(username: credentials.username, password: credentials.password) else {
             return nil

@@ -49,10 +49,7 @@ struct TenantAssignmentRoutes {
         // `user_group_id`, `perm_set_code`.
         group.get("assignments") { request, context in
             let page = try PageRequest(request)
-            let after = try page.after.map { key in
-                let (createdAt, id) = try PageRequest.createdAt(key, AssignmentID.self)
-                return AssignmentCursor(createdAt: createdAt, id: id)
-            }
+            let after = try page.afterCreation(AssignmentID.self)
             let user = try request.idParameter(UserID.self, "user_id")
             let userGroup = try request.idParameter(UserGroupID.self, "user_group_id")
             let permSet = request.uri.queryParameters.get("perm_set_code")

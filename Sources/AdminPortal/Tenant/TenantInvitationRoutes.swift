@@ -81,10 +81,7 @@ struct TenantInvitationRoutes {
     func register(open: RouterGroup<PortalContext>, signedIn: RouterGroup<PortalContext>) {
         signedIn.get("invitations") { request, context in
             let page = try PageRequest(request)
-            let after = try page.after.map { key in
-                let (createdAt, id) = try PageRequest.createdAt(key, InvitationID.self)
-                return InvitationCursor(createdAt: createdAt, id: id)
-            }
+            let after = try page.afterCreation(InvitationID.self)
             let invitations = try await work.run(context, requiring: TenantAPICode.viewUsers) { auth, session in
                 try await auth.listInvitations(tenant: session.tenant, pageSize: page.limit, after: after)
             }

@@ -10,10 +10,11 @@ import TenantPlatform
 /// identity provider (OpenID Connect; Microsoft Entra ID or any provider with discovery).
 ///
 /// - `GET sso/start?email=&return_to=` checks the email's domain against the organization's
-///   (home-realm discovery), keeps state, nonce and PKCE verifier in the master database and
-///   redirects (302) to the provider. It sets a short-lived cookie binding the sign-in to this
-///   browser: `SameSite=Lax`, because the provider's redirect back is a cross-site navigation,
-///   on which a Strict cookie is not sent.
+///   (home-realm discovery; ``HomeRealmRoutes`` sends here people who know only their email),
+///   keeps state, nonce and PKCE verifier in the master database and redirects (302) to the
+///   provider. It sets a short-lived cookie binding the sign-in to this browser:
+///   `SameSite=Lax`, because the provider's redirect back is a cross-site navigation, on
+///   which a Strict cookie is not sent.
 /// - `GET sso/callback` completes it (``SingleSignOnClient/finish(tenant:callback:browserBinding:)``),
 ///   finds whom the identity signs in as (linked by issuer and subject; a first sign-in links
 ///   the active member with the same verified email, or creates one when the organization
@@ -103,8 +104,9 @@ struct TenantSSORoutes {
         let token = try await sessions.store.open(.tenantUser(tenantID: tenant.id, authTenant: try tenant.authTenantID(), user: user))
         let view = SignedInView(slug: slug, tenantId: APIID(tenant.id.rawValue), userId: APIID(user.rawValue),
                                 linkedBy: linkedBy, returnTo: signedIn.returnTo ?? "/t/\(slug)/api/session")
-        var response = Self.wantsHTML(request)
-            ? Self.page(title: "Signed in", body: "You are signed in to \(slug).", link: view.returnTo, refresh: true)
+        var response = SSOPage.wantsHTML(request)
+            ? SSOPage.response(title: "Signed in", body: "You are signed in to \(slug).", links: [("Continue", view.returnTo)],
+                               refreshTo: view.returnTo)
             : try view.response(from: request, context: context)
         response.setCookie(sessions.cookies.setting(token, for: tenant.id))
         response.setCookie(Self.clearingBinding(slug: slug, secure: configuration.secureCookies))
@@ -190,10 +192,9 @@ struct TenantSSORoutes {
                 try? await platform.ssoLogins.audit("sso.sign_in_refused", tenant: slug, details: [
                     "code": failure.code, "reason": failure.message, "route": request.uri.path])
             }
-            guard Self.wantsHTML(request) else { throw failure }
-            var response = Self.page(title: "Sign-in failed", body: failure.message + (failure.hint.map { " " + $0 } ?? ""),
-                                     link: "/t/\(slug)/api/sso/start", refresh: false)
-            response.status = failure.status
+            guard SSOPage.wantsHTML(request) else { throw failure }
+            var response = SSOPage.response(title: "Sign-in failed", body: failure.message + (failure.hint.map { " " + $0 } ?? ""),
+                                            links: [("Start again", "/t/\(slug)/api/sso/start")], status: failure.status)
             response.setCookie(Self.clearingBinding(slug: slug, secure: configuration.secureCookies))
             return response
         }
@@ -238,31 +239,5 @@ struct TenantSSORoutes {
 
     static func clearingBinding(slug: String, secure: Bool) -> Cookie {
         Cookie(name: bindingCookie, value: "", maxAge: 0, path: cookiePath(slug), secure: secure, httpOnly: true, sameSite: .lax)
-    }
-
-    static func wantsHTML(_ request: Request) -> Bool {
-        request.headers[.accept]?.contains("text/html") == true
-    }
-
-    /// A minimal page: no script, nothing fetched (`default-src 'none'`), and no Referer, so
-    /// the callback's code never leaves in one.
-    static func page(title: String, body: String, link: String, refresh: Bool) -> Response {
-        let escapedLink = escape(link)
-        let html = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-            \(refresh ? "<meta http-equiv=\"refresh\" content=\"0; url=\(escapedLink)\">" : "")</head>
-            <body><h1>\(escape(title))</h1><p>\(escape(body))</p><p><a href="\(escapedLink)">Continue</a></p></body></html>
-            """
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = "default-src 'none'"
-        headers[.init("Referrer-Policy")!] = "no-referrer"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-            .replacingOccurrences(of: "'", with: "&#39;")
     }
 }

@@ -83,6 +83,7 @@ struct TenantUserRoutes {
             let new = try await request.decode(as: NewPassword.self, context: context)
             try await work.run(context, requiring: TenantAPICode.updateUsers) { auth, session in
                 _ = try await auth.tenantUser(session.tenant, user: id)
+                try Self.refuseSelf(id, session, "set the password of")
                 try await auth.setUserPassword(id, password: new.password)
             }
             return Response(status: .noContent)
@@ -108,12 +109,14 @@ struct TenantUserRoutes {
         }
     }
 
-    /// An administrator never locks themself out: their own deactivation or removal would end
-    /// the session that makes it, and could leave the tenant with nobody to undo it.
-    private static func refuseSelf(_ id: UserID, _ session: TenantUserSession, _ action: String) throws {
+    /// An administrator never acts on themself through these routes: their own deactivation or
+    /// removal would end the session that makes it and could leave the tenant with nobody to
+    /// undo it, and resetting their own password or second factor would let a stolen session
+    /// take the account over for good (the member's own routes ask for proof instead).
+    static func refuseSelf(_ id: UserID, _ session: TenantUserSession, _ action: String,
+                           hint: String = "Ask another administrator of the tenant to do it.") throws {
         guard id == session.user else { return }
-        throw APIError(status: .conflict, code: "cannot_change_self", message: "you cannot \(action) yourself",
-                       hint: "Ask another administrator of the tenant to do it.")
+        throw APIError(status: .conflict, code: "cannot_change_self", message: "you cannot \(action) yourself", hint: hint)
     }
 
     /// A change to one member: under the member's edit lock, refused with 412 when `If-Match`

@@ -30,11 +30,13 @@ extension PermissionCache {
     private static let readPrefixes = ["has_", "require_", "get_", "list_", "is_", "check_", "explain_", "current_"]
 
     /// Writes that change no check's answer: new ids nobody can have checked yet, names,
-    /// passwords, preferences, session settings. (`create_permission` neither: a code the
+    /// passwords and second factors, preferences, session settings. (`create_permission` neither: a code the
     /// cached catalogue lacks is checked by the database.)
     private static let withoutEffectOnChecks: Set<String> = [
         "create_user", "update_user", "create_tenant", "update_tenant", "create_permission",
         "set_user_password", "verify_user_password", "unlock_user", "set_user_preference", "delete_user_preference",
         "set_actor", "set_tenant_context", "enable_tenant_isolation", "create_perm_set", "create_user_group",
+        "begin_totp_enrolment", "confirm_totp_enrolment", "cancel_totp_enrolment", "disable_totp",
+        "regenerate_recovery_codes", "verify_second_factor", "set_second_factor_policy",
     ]
 }

@@ -43,7 +43,7 @@ extension AuthClient {
     ///   - pageSize: 1 to 500. Default 50.
     ///   - after: the ``APIKey/cursor`` of the last key of the previous page; `nil` for the first.
     /// - Throws: `.unknownTenant`, `.invalidPage`.
-    public func listAPIKeys(tenant: TenantID, pageSize: Int = 50, after: APIKeyCursor? = nil) async throws -> [APIKey] {
+    public func listAPIKeys(tenant: TenantID, pageSize: Int = 50, after: CreationCursor<APIKeyID>? = nil) async throws -> [APIKey] {
         try await call("""
             SELECT api_key_id, user_id, name, key_prefix, expires_at, created_at, revoked_at, last_used_at
             FROM auth.list_api_keys(_tenant_id := $1, _page_size := $2, _after_created_at := $3, _after_api_key_id := $4)

@@ -50,7 +50,7 @@ extension AuthClient {
     /// - Throws: `.unknownTenant`, `.unknownUser`, `.notTenantMember`, `.unknownUserGroup`,
     ///   `.unknownPermSet` (a filter naming nothing of this tenant), `.invalidPage`.
     public func listAssignments(tenant: TenantID, user: UserID? = nil, group: UserGroupID? = nil, permSet: String? = nil,
-                                pageSize: Int = 50, after: AssignmentCursor? = nil) async throws -> [Assignment] {
+                                pageSize: Int = 50, after: CreationCursor<AssignmentID>? = nil) async throws -> [Assignment] {
         try await call("""
             SELECT assignment_id, user_id, username, user_group_id, user_group_code, perm_set_id, perm_set_code,
                    perm_code, created_at

@@ -47,7 +47,7 @@ extension AuthClient {
     ///   - pageSize: 1 to 500. Default 50.
     ///   - after: the ``Invitation/cursor`` of the last invitation of the previous page; `nil` for the first.
     /// - Throws: `.unknownTenant`, `.invalidPage`.
-    public func listInvitations(tenant: TenantID, pageSize: Int = 50, after: InvitationCursor? = nil) async throws
+    public func listInvitations(tenant: TenantID, pageSize: Int = 50, after: CreationCursor<InvitationID>? = nil) async throws
         -> [Invitation] {
         try await call("""
             SELECT invitation_id, email, perm_set_code, user_group_id, user_group_code, status, expires_at, created_at,

@@ -37,7 +37,8 @@ extension AuthClient {
     /// (`auth.revoke_resource_permission`).
     ///
     /// - Returns: whether there was one.
-    /// - Throws: `.invalidResource`, `.invalidArgument`, `.unknownTenant`, `.unknownPermission`.
+    /// - Throws: as ``grantResourcePermission(tenant:on:code:to:)``: an unknown grantee, or
+    ///   another tenant's, is an error, not a `false`.
     @discardableResult
     public func revokeResourcePermission(tenant: TenantID, on resource: Resource, code: String,
                                          from grantee: Grantee) async throws -> Bool {

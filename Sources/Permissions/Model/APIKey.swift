@@ -16,7 +16,7 @@ public struct APIKey: Sendable, Hashable {
     public let lastUsedAt: Date?
 
     /// The page key of ``AuthClient/listAPIKeys(tenant:pageSize:after:)``.
-    public var cursor: APIKeyCursor { APIKeyCursor(createdAt: createdAt, id: id) }
+    public var cursor: CreationCursor<APIKeyID> { CreationCursor(createdAt: createdAt, id: id) }
 
     init(row: Row) throws {
         id = try row.decode(column: "api_key_id")
@@ -27,17 +27,6 @@ public struct APIKey: Sendable, Hashable {
         createdAt = try row.decode(column: "created_at")
         revokedAt = try row.decode(column: "revoked_at")
         lastUsedAt = try row.decode(column: "last_used_at")
-    }
-}
-
-/// Where a page of API keys starts: after the key with this creation time and id.
-public struct APIKeyCursor: Sendable, Hashable {
-    public let createdAt: Date
-    public let id: APIKeyID
-
-    public init(createdAt: Date, id: APIKeyID) {
-        self.createdAt = createdAt
-        self.id = id
     }
 }
 

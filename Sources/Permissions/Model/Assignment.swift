@@ -15,7 +15,7 @@ public struct Assignment: Sendable, Hashable {
     public let createdAt: Date
 
     /// The key of the list's order: pass it as `after` for the next page.
-    public var cursor: AssignmentCursor { AssignmentCursor(createdAt: createdAt, id: id) }
+    public var cursor: CreationCursor<AssignmentID> { CreationCursor(createdAt: createdAt, id: id) }
 
     init(row: Row) throws {
         id = try row.decode(column: "assignment_id")
@@ -33,16 +33,5 @@ public struct Assignment: Sendable, Hashable {
             grant = .permission(try row.decode(column: "perm_code"))
         }
         createdAt = try row.decode(column: "created_at")
-    }
-}
-
-/// Where a page of assignments starts: after the assignment with this creation time and id.
-public struct AssignmentCursor: Sendable, Hashable {
-    public let createdAt: Date
-    public let id: AssignmentID
-
-    public init(createdAt: Date, id: AssignmentID) {
-        self.createdAt = createdAt
-        self.id = id
     }
 }

@@ -22,7 +22,7 @@ public struct Invitation: Sendable, Hashable {
     public let revokedAt: Date?
 
     /// The page key of ``AuthClient/listInvitations(tenant:pageSize:after:)``.
-    public var cursor: InvitationCursor { InvitationCursor(createdAt: createdAt, id: id) }
+    public var cursor: CreationCursor<InvitationID> { CreationCursor(createdAt: createdAt, id: id) }
 
     init(row: Row) throws {
         id = try row.decode(column: "invitation_id")
@@ -37,17 +37,6 @@ public struct Invitation: Sendable, Hashable {
         acceptedAt = try row.decode(column: "accepted_at")
         acceptedUserID = try row.decode(column: "accepted_user_id")
         revokedAt = try row.decode(column: "revoked_at")
-    }
-}
-
-/// Where a page of invitations starts: after the invitation with this creation time and id.
-public struct InvitationCursor: Sendable, Hashable {
-    public let createdAt: Date
-    public let id: InvitationID
-
-    public init(createdAt: Date, id: InvitationID) {
-        self.createdAt = createdAt
-        self.id = id
     }
 }
 

@@ -44,6 +44,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let invalidResource = Code("QI011")
         /// An invitation's email that is not an address (one @, no spaces, at most 254 characters).
         public static let invalidEmail = Code("QI012")
+        /// A second-factor code that is not the authenticator's current one (`confirm_totp_enrolment`).
+        public static let wrongSecondFactorCode = Code("QI013")
         public static let unknownTenant = Code("QN001")
         public static let unknownUser = Code("QN002")
         /// The permission code is well-formed but not in the catalogue.
@@ -60,6 +62,8 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         /// An invitation token that is unknown, expired, revoked or already used (one code for all);
         /// or no invitation with that id in that tenant.
         public static let invalidInvitation = Code("QN010")
+        /// No authenticator enrolment pending to confirm, or none enabled to make recovery codes for.
+        public static let noSecondFactor = Code("QN011")
         public static let tenantCodeTaken = Code("QD001")
         public static let usernameTaken = Code("QD002")
         public static let permSetCodeTaken = Code("QD003")
@@ -86,6 +90,10 @@ public struct PermissionsError: Error, Sendable, CustomStringConvertible {
         public static let ambiguousEmail = Code("QS006")
         /// Revoking an invitation that was accepted already.
         public static let invitationAccepted = Code("QS007")
+        /// Beginning an authenticator enrolment for a user who has one enabled: disable it first.
+        public static let secondFactorEnabled = Code("QS008")
+        /// Enrolling a second factor for a user without a password: it protects password sign-in only.
+        public static let noPassword = Code("QS009")
         /// `require_permission` denied the user, `set_tenant_context` found no live membership,
         /// or the database role lacks a privilege.
         public static let insufficientPrivilege = Code("42501")

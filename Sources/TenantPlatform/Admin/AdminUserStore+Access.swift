@@ -15,6 +15,23 @@ extension AdminUserStore {
         return try await find(id.lowercased)
     }
 
+    /// A portal sign-in or sign-out, recorded in the platform audit log as the admin's own act
+    /// (`admin_user.sign_in`, `admin_user.sign_out`) with the client's address: who was in the
+    /// console, when, and from where. Failed attempts are the sign-in throttle's to count.
+    public func recordSession(_ event: SessionEvent, of admin: AdminUser, client: String) async throws {
+        try await AuditActor.$current.withValue(.admin(admin.id, email: admin.email)) {
+            try await platform.changeMaster { tx in
+                try await tx.audit("admin_user.\(event.rawValue)", details: [
+                    "email": admin.email, "admin_user_id": admin.id.description, "client": client])
+            }
+        }
+    }
+
+    public enum SessionEvent: String, Sendable {
+        case signIn = "sign_in"
+        case signOut = "sign_out"
+    }
+
     /// Whether the admin user may manage the tenant: a superadmin any tenant, a regular admin
     /// the tenants granted to it; an inactive admin user none, and nobody a tenant that does
     /// not exist. Reads the current state, so a revoked grant or a deactivation counts at once.

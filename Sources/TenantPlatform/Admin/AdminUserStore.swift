@@ -99,15 +99,7 @@ public struct AdminUserStore: Sendable {
     /// - Throws: ``PlatformError`` `.unknownAdminUser`, or `.lastSuperadmin` when deactivating
     ///   the last active superadmin.
     public func setActive(_ reference: String, _ active: Bool) async throws {
-        try await platform.changeMaster { tx in
-            let user = try await Self.require(reference, on: tx, lock: true)
-            guard user.isActive != active else { return }
-            if !active { try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "deactivated") }
-            try await tx.query("UPDATE platform.admin_user SET is_active = $2, updated_at = now() WHERE admin_user_id = $1",
-                               [user.id, active])
-            try await tx.audit(active ? "admin_user.activate" : "admin_user.deactivate",
-                                                       details: ["email": user.email, "admin_user_id": user.id.description])
-        }
+        _ = try await update(reference, isActive: active)
     }
 
     /// Makes the admin user a superadmin or a regular admin. A superadmin made regular has no
@@ -117,15 +109,34 @@ public struct AdminUserStore: Sendable {
     /// - Throws: ``PlatformError`` `.unknownAdminUser`, or `.lastSuperadmin` when demoting
     ///   the last active superadmin.
     public func setRole(_ reference: String, _ role: AdminUser.Role) async throws -> AdminUser {
+        try await update(reference, role: role)
+    }
+
+    /// Changes the role and/or the activity of an admin user in one transaction: both apply,
+    /// or (a refusal of either) neither does. Each change is audited as ``setRole(_:_:)`` and
+    /// ``setActive(_:_:)`` audit it; a value already held changes nothing.
+    ///
+    /// - Throws: ``PlatformError`` `.unknownAdminUser`, or `.lastSuperadmin`.
+    public func update(_ reference: String, role: AdminUser.Role? = nil, isActive: Bool? = nil) async throws -> AdminUser {
         try await platform.changeMaster { tx in
-            let user = try await Self.require(reference, on: tx, lock: true)
-            guard user.role != role else { return user }
-            if role == .admin { try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "made a regular admin") }
-            try await tx.query("UPDATE platform.admin_user SET is_superadmin = $2, updated_at = now() WHERE admin_user_id = $1",
-                               [user.id, role == .superadmin])
-            try await tx.audit("admin_user.role", details: [
-                "email": user.email, "admin_user_id": user.id.description, "role": role.rawValue])
-            return try await Self.require(user.id.description, on: tx)
+            var user = try await Self.require(reference, on: tx, lock: true)
+            if let role, user.role != role {
+                if role == .admin { try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "made a regular admin") }
+                try await tx.query("UPDATE platform.admin_user SET is_superadmin = $2, updated_at = now() WHERE admin_user_id = $1",
+                                   [user.id, role == .superadmin])
+                try await tx.audit("admin_user.role", details: [
+                    "email": user.email, "admin_user_id": user.id.description, "role": role.rawValue])
+                user = try await Self.require(user.id.description, on: tx)
+            }
+            if let isActive, user.isActive != isActive {
+                if !isActive { try await Self.requireAnotherSuperadmin(besides: user, on: tx, toBe: "deactivated") }
+                try await tx.query("UPDATE platform.admin_user SET is_active = $2, updated_at = now() WHERE admin_user_id = $1",
+                                   [user.id, isActive])
+                try await tx.audit(isActive ? "admin_user.activate" : "admin_user.deactivate",
+                                   details: ["email": user.email, "admin_user_id": user.id.description])
+                user = try await Self.require(user.id.description, on: tx)
+            }
+            return user
         }
     }
 

@@ -23,7 +23,7 @@ public struct SSOLoginStart: Sendable {
     public let browserBinding: String
     public let login: SSOLogin
     /// `BASE64URL(SHA256(code_verifier))`, the S256 challenge of the authorization request.
-    public var codeChallenge: String { SSOSecret.base64URL(Data(SHA256.hash(data: Data(login.codeVerifier.utf8)))) }
+    public var codeChallenge: String { SecretToken.base64URL(Data(SHA256.hash(data: Data(login.codeVerifier.utf8)))) }
 }
 
 /// Sign-ins in progress, in the master database so that any `pgperm serve` process behind
@@ -39,14 +39,14 @@ public struct SSOLoginStore: Sendable {
     public func begin(organization: OrganizationID, tenant: PlatformTenantID, redirectURI: String,
                       returnTo: String?) async throws -> SSOLoginStart {
         let start = SSOLoginStart(
-            state: SSOSecret.random(), browserBinding: SSOSecret.random(),
-            login: SSOLogin(organizationID: organization, tenantID: tenant, nonce: SSOSecret.random(),
-                            codeVerifier: SSOSecret.random(), redirectURI: redirectURI, returnTo: returnTo))
+            state: SecretToken.random(), browserBinding: SecretToken.random(),
+            login: SSOLogin(organizationID: organization, tenantID: tenant, nonce: SecretToken.random(),
+                            codeVerifier: SecretToken.random(), redirectURI: redirectURI, returnTo: returnTo))
         try await platform.master.query("""
             INSERT INTO platform.sso_login (state_hash, browser_hash, organization_id, tenant_id, nonce, code_verifier,
                                             redirect_uri, return_to, expires_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
-            """, [SSOSecret.hash(start.state), SSOSecret.hash(start.browserBinding), organization, tenant,
+            """, [SecretToken.hash(start.state), SecretToken.hash(start.browserBinding), organization, tenant,
                   start.login.nonce, start.login.codeVerifier, redirectURI, returnTo, Self.lifetime / .seconds(1)])
         return start
     }
@@ -60,10 +60,10 @@ public struct SSOLoginStore: Sendable {
             DELETE FROM platform.sso_login WHERE state_hash = $1
             RETURNING browser_hash, expires_at > now() AS live, organization_id, tenant_id, nonce, code_verifier,
                       redirect_uri, return_to
-            """, [SSOSecret.hash(state)]).rows.first else { return nil }
+            """, [SecretToken.hash(state)]).rows.first else { return nil }
         let browserHash: Data = try row.decode(column: "browser_hash")
         guard try row.decode(Bool.self, column: "live"),
-              let browserBinding, SSOSecret.hash(browserBinding) == browserHash else { return nil }
+              let browserBinding, SecretToken.hash(browserBinding) == browserHash else { return nil }
         return SSOLogin(organizationID: try row.decode(column: "organization_id"), tenantID: try row.decode(column: "tenant_id"),
                         nonce: try row.decode(column: "nonce"), codeVerifier: try row.decode(column: "code_verifier"),
                         redirectURI: try row.decode(column: "redirect_uri"), returnTo: try row.decode(column: "return_to"))
@@ -81,24 +81,6 @@ public struct SSOLoginStore: Sendable {
             let tenant = try await TenantDirectory(master: tx).find(slug: slug)?.record
             try await tx.audit(action, tenant: tenant, details: details)
         }
-    }
-}
-
-/// Random values and their hashes for sign-ins.
-public enum SSOSecret {
-    /// 32 bytes from the system's CSPRNG, base64url without padding (43 characters).
-    public static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return base64URL(Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }))
-    }
-
-    public static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func hash(_ value: String) -> Data {
-        Data(SHA256.hash(data: Data(value.utf8)))
     }
 }
 

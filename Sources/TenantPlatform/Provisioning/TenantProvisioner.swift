@@ -202,6 +202,8 @@ public struct TenantProvisioner: Sendable {
                 if let seeded = try await connection.query("SELECT tenant_id FROM auth.tenant").rows.first {
                     return try seeded.decode(TenantID.self, at: 0)
                 }
+                // A clone of the template would share its pepper with every other tenant database.
+                try await connection.query("SELECT auth.renew_secret_pepper()")
                 let auth = AuthClient(connection)
                 let admin = try await auth.createUser(username: record.adminEmail, email: record.adminEmail, displayName: "Administrator")
                 try await auth.setUserPassword(admin, password: password)

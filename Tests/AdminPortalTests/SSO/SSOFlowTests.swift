@@ -103,7 +103,7 @@ struct SSOFlowTests {
             let verifier = try await sso.fixture.platform.platform.master.query(
                 "SELECT code_verifier FROM platform.sso_login ORDER BY created_at DESC LIMIT 1").scalar(String.self)
             #expect(verifier.count == 43)
-            let challenge = SSOSecret.base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
+            let challenge = SecretToken.base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
             #expect(start.query["code_challenge"] == challenge)
             #expect(start.query["state"] != nil && start.query["nonce"] != nil && start.query["state"] != start.query["nonce"])
             // Only the state's hash is stored.

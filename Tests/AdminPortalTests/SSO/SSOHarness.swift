@@ -59,17 +59,17 @@ struct SSOHarness {
 
     // MARK: - The tenant's database
 
-    func tenantSQL<T: Sendable>(_ body: @Sendable (Connection, AuthClient, TenantID) async throws -> T) async throws -> T {
-        try await fixture.platform.withTenantConnection("acme") { connection in
-            let tenant = try await connection.query("SELECT tenant_id FROM auth.tenant WHERE code = 'acme'").scalar(TenantID.self)
+    func tenantSQL<T: Sendable>(_ slug: String = "acme", _ body: @Sendable (Connection, AuthClient, TenantID) async throws -> T) async throws -> T {
+        try await fixture.platform.withTenantConnection(slug) { connection in
+            let tenant = try await connection.query("SELECT tenant_id FROM auth.tenant WHERE code = $1", [slug]).scalar(TenantID.self)
             return try await body(connection, AuthClient(connection), tenant)
         }
     }
 
-    /// A member of acme with the email given.
+    /// A member of the tenant (acme unless named) with the email given.
     @discardableResult
-    func member(_ username: String, email: String) async throws -> UserID {
-        try await tenantSQL { _, auth, tenant in
+    func member(_ username: String, email: String, in slug: String = "acme") async throws -> UserID {
+        try await tenantSQL(slug) { _, auth, tenant in
             let user = try await auth.createUser(username: username, email: email)
             try await auth.addUserToTenant(tenant, user: user)
             return user

@@ -149,7 +149,7 @@ struct SignInAttackTests {
             try await fixture.signInAdmin(client)
             let cookie = try #require(client.cookies["pgperm_admin"])
             let stored = try await fixture.platform.platform.master.query(
-                "SELECT count(*) FROM platform.portal_session WHERE token_hash = $1", [SessionStore.hash(cookie)]).scalar(Int.self)
+                "SELECT count(*) FROM platform.portal_session WHERE token_hash = $1", [SecretToken.hash(cookie)]).scalar(Int.self)
             #expect(stored == 1)
             let raw = try await fixture.platform.platform.master.query(
                 "SELECT count(*) FROM platform.portal_session WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'", [cookie]).scalar(Int.self)

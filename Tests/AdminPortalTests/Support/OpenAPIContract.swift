@@ -12,6 +12,7 @@ struct OpenAPIContract: Sendable {
 
     private let admin: JSONValue
     private let tenant: JSONValue
+    private let signIn: JSONValue
 
     private init() {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -22,10 +23,11 @@ struct OpenAPIContract: Sendable {
         }
         admin = load("admin-api.json")
         tenant = load("tenant-api.json")
+        signIn = load("sso-api.json")
     }
 
     /// What is wrong with this answer according to the documents; empty when it conforms,
-    /// or when the path is outside both APIs.
+    /// or when the path is outside the APIs.
     func violations(method: HTTPRequest.Method, uri: String, status: Int, body: Data) -> [String] {
         let path = String(uri.prefix { $0 != "?" })
         let document: JSONValue
@@ -34,6 +36,8 @@ struct OpenAPIContract: Sendable {
             (document, route) = (admin, String(path.dropFirst("/admin/api".count)))
         } else if path.hasPrefix("/t/"), let range = path.range(of: "/api/"), !path[path.index(path.startIndex, offsetBy: 3)..<range.lowerBound].contains("/") {
             (document, route) = (tenant, String(path[range.lowerBound...].dropFirst("/api".count)))
+        } else if path.hasPrefix("/sso/") {
+            (document, route) = (signIn, String(path.dropFirst("/sso".count)))
         } else {
             return []
         }

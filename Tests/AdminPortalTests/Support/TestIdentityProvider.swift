@@ -152,7 +152,7 @@ final class TestIdentityProvider: Sendable {
         base64URL(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 
-    static func base64URL(_ data: Data) -> String { SSOSecret.base64URL(data) }
+    static func base64URL(_ data: Data) -> String { SecretToken.base64URL(data) }
 
     static func json(_ object: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()

@@ -85,6 +85,9 @@ struct APIKeyTests {
             await expectError(.unknownAPIKey) { try await f.auth.revokeAPIKey(tenant: tenant, key: theirs.id) }
             #expect(try await f.auth.authenticateAPIKey(theirs.secret)?.tenant == other)
             await expectError(.invalidPage) { _ = try await f.auth.listAPIKeys(tenant: tenant, pageSize: 0) }
+            for half in ["_after_created_at := now()", "_after_api_key_id := gen_random_uuid()"] {
+                await expectError(.invalidPage) { try await f.call("SELECT * FROM auth.list_api_keys($1, \(half))", [tenant]) }
+            }
         }
     }
 

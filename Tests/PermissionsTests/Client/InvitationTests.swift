@@ -99,6 +99,10 @@ struct InvitationTests {
             await expectError(.unknownPermSet) { try await invite(set: "NOPE") }
             await expectError(.unknownUserGroup) { try await invite(group: theirGroup) }
             #expect(try await f.auth.listInvitations(tenant: tenant).isEmpty)
+            await expectError(.invalidPage) { _ = try await f.auth.listInvitations(tenant: tenant, pageSize: 501) }
+            for half in ["_after_created_at := now()", "_after_invitation_id := gen_random_uuid()"] {
+                await expectError(.invalidPage) { try await f.call("SELECT * FROM auth.list_invitations($1, \(half))", [tenant]) }
+            }
 
             let theirs = try await f.auth.createInvitation(tenant: other, email: "t@example.com", expiresAt: Self.later, group: theirGroup)
             await expectError(.invalidInvitation) { try await f.auth.revokeInvitation(tenant: tenant, invitation: theirs.id) }

@@ -191,6 +191,18 @@ struct ResourceTests {
             await expectError(.unknownUser) { try await grant(to: .user(UserID(UUID())), in: tenant) }
             await expectError(.notTenantMember) { try await grant(to: .user(stranger), in: tenant) }
             await expectError(.unknownUserGroup) { try await grant(to: .group(theirGroup), in: tenant) }
+            // Revoking checks the same, in the same order: an unknown grantee, or another tenant's, is named.
+            func revoke(_ resource: Resource = Self.doc1, _ code: String = "documents.read", from grantee: Grantee,
+                        in tenant: TenantID) async throws {
+                try await f.auth.revokeResourcePermission(tenant: tenant, on: resource, code: code, from: grantee)
+            }
+            await expectError(.invalidResource) { try await revoke(Resource(type: "Document", id: "x"), from: .user(user), in: tenant) }
+            await expectError(.invalidArgument) { try await revoke(Resource(type: "document", id: ""), from: .user(user), in: tenant) }
+            await expectError(.unknownPermission) { try await revoke(Self.doc1, "documents.delete", from: .user(user), in: tenant) }
+            await expectError(.unknownTenant) { try await revoke(from: .user(user), in: TenantID(UUID())) }
+            await expectError(.unknownUser) { try await revoke(from: .user(UserID(UUID())), in: tenant) }
+            await expectError(.notTenantMember) { try await revoke(from: .user(stranger), in: tenant) }
+            await expectError(.unknownUserGroup) { try await revoke(from: .group(theirGroup), in: tenant) }
             await expectError(.invalidAssignment) {
                 try await f.call("SELECT auth.grant_resource_permission($1, 'document', 'x', 'documents.read')", [tenant])
             }
@@ -215,6 +227,32 @@ struct ResourceTests {
                     """, [tenant, user, theirGroup])
             }
             #expect(try await f.auth.resourceGrants(tenant: tenant, on: Resource(type: "document", id: "x")).isEmpty)
+        }
+    }
+
+    @Test("on a snapshot older than the compiled catalogue, the checks read the catalogue table: its codes, and only those")
+    func snapshotOlderThanCompiledCatalogue() async throws {
+        try await AuthFixture.run { f in
+            let (tenant, user) = try await Self.setUp(f)
+            try await f.auth.grantResourcePermission(tenant: tenant, on: Self.doc1, code: "documents", to: .user(user))
+            let old = try await Session.open(f)
+            try await old.sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            try await old.sql("SELECT count(*) FROM auth.permission")
+            // Regenerates auth.permission_ancestors, whose answers the old snapshot must not use.
+            _ = try await f.auth.createPermission(code: "documents.print", name: "Print")
+            #expect(try await old.auth.hasResourcePermission(tenant: tenant, user: user, on: Self.doc1, code: "documents.read"))
+            #expect(try await old.auth.filterResourceIDs(tenant: tenant, user: user, type: "document", ids: ["doc-1", "doc-2"],
+                                                         code: "documents.edit") == ["doc-1"])
+            await expectError(.unknownPermission) {
+                _ = try await old.auth.hasResourcePermission(tenant: tenant, user: user, on: Self.doc1, code: "documents.print")
+            }
+            await old.close()
+            let fresh = try await Session.open(f)
+            await expectError(.unknownPermission) {
+                _ = try await fresh.auth.filterResourceIDs(tenant: tenant, user: user, type: "document", ids: ["doc-1"], code: "documents.scan")
+            }
+            #expect(try await fresh.auth.hasResourcePermission(tenant: tenant, user: user, on: Self.doc1, code: "documents.print"))
+            await fresh.close()
         }
     }
 

@@ -10,7 +10,9 @@ import Testing
 /// ``PermissionsModel``, and after every step compares:
 ///   - the error: the database raises one exactly when the model predicts one, with the same SQLSTATE;
 ///   - `auth.has_permission` for every (tenant, user, code) triple, in one query;
-/// and every few steps also `auth.get_user_permissions`, `auth.check_tenant_access`, the error
+///   - `auth.has_resource_permission` for every (tenant, user, resource, code) of the run's resources;
+/// and every few steps also `auth.filter_resource_ids` for every (tenant, user, code) and
+/// resource type (at about 60 µs a call, the costliest comparison), `auth.get_user_permissions`, `auth.check_tenant_access`, the error
 /// for a code not in the catalogue, and every row of the tables the model mirrors. A
 /// ``PermissionCache`` runs beside it: after each step it waits for a barrier (every change
 /// committed before it has reached the cache) and answers every triple too, which must agree
@@ -49,6 +51,13 @@ struct ModelBasedTests {
             #expect(stats.comparedStates > Self.steps / 25, "\(stats)")
             #expect(stats.comparedExplanations > Self.steps / 2, "\(stats)")
             #expect(stats.cacheComparedTriples == stats.comparedTriples, "\(stats)")
+            // Every resource check and filter compared, and every way the check decides seen many times.
+            #expect(stats.comparedResourceChecks == stats.comparedTriples * OperationGenerator.resourceUniverse.count, "\(stats)")
+            #expect(stats.comparedResourceFilters > Self.steps / ModelBasedRun.resourceFiltersEvery * 50, "\(stats)")
+            for decision in ["granted there", "inherited there", "tenant-wide", "deny overriding a grant", "deny", "not granted",
+                             "owner", "no live access"] {
+                #expect(stats.resourceDecisions[decision, default: 0] > Self.steps / 20, "\(decision): \(stats)")
+            }
             #expect(stats.cacheHits > stats.cacheComparedTriples / 2, "the cache answered from memory: \(stats)")
             // Steps on an older snapshot both commit and meet 40001.
             #expect(stats.olderSnapshotCommitted > 0 && stats.olderSnapshotSerializationFailures > 0, "\(stats)")
@@ -110,6 +119,11 @@ struct ModelRunStats: CustomStringConvertible {
     var cacheComparedTriples = 0
     var cacheHits = 0
     var comparedExplanations = 0
+    /// (tenant, user, resource, code) checks, with the model's reason for each answer, and
+    /// filter_resource_ids calls compared.
+    var comparedResourceChecks = 0
+    var resourceDecisions: [String: Int] = [:]
+    var comparedResourceFilters = 0
     var comparedStates = 0
     var databaseErrors = 0
     /// Steps run on a snapshot older than the previous step, how many of them committed,
@@ -127,7 +141,9 @@ struct ModelRunStats: CustomStringConvertible {
         let others = "\(comparedPairs) permission lists, \(comparedExplanations) explanations, \(comparedStates) table states, \(databaseErrors) expected errors"
         let older = "\(olderSnapshotSteps) on an older snapshot (\(olderSnapshotCommitted) committed, "
             + "\(olderSnapshotSerializationFailures) × 40001)"
-        return "\(steps) steps, \(older), \(checks), \(others), \(succeededKinds.count)/\(OperationGenerator.kindNames.count) kinds succeeded, "
+        let resources = "\(comparedResourceChecks) resource checks (" + resourceDecisions.sorted { $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "), \(comparedResourceFilters) resource filters"
+        return "\(steps) steps, \(older), \(checks), \(resources), \(others), \(succeededKinds.count)/\(OperationGenerator.kindNames.count) kinds succeeded, "
             + "\(live) live memberships on average, \(cacheComparedTriples) triples from the cache (\(cacheHits) hits)"
     }
 }
@@ -148,6 +164,7 @@ struct ModelBasedRun {
     private let olderSnapshot: Session
     private var olderSnapshotOpen = false
     static let olderSnapshotEvery = 5
+    static let resourceFiltersEvery = 5
     /// The cached client compared after every step, and its pool and listener.
     let cache: PermissionCache
     private let cachePool: ConnectionPool
@@ -218,6 +235,7 @@ struct ModelBasedRun {
             if let failure = try await compareChecks(step: step) { return failure }
             // After an error, the whole state must be as it was ("bad input loses nothing").
             if expected != nil || step % 25 == 0, let failure = try await compareState(step: step) { return failure }
+            if step % Self.resourceFiltersEvery == 0, let failure = try await compareResourceFilters(step: step) { return failure }
             if step % 10 == 0 {
                 if let failure = try await comparePermissionLists(step: step) { return failure }
                 if let failure = try await compareExplanations(step: step) { return failure }
@@ -262,6 +280,8 @@ struct ModelBasedRun {
         olderSnapshotOpen = false
         var runsThere = !operation.kind.hasPrefix("sql")
         if case .transaction = operation { runsThere = false }  // not nested in the open transaction
+        // A revoke answers false, without raising, for a grant its snapshot does not see yet.
+        if case .revokeResource = operation { runsThere = false }
         guard runsThere else {
             try await olderSnapshot.sql("ROLLBACK")
             return try await Self.execute(operation, on: f.connection)
@@ -382,6 +402,13 @@ struct ModelBasedRun {
         case .sqlMoveGroupAssignments(let from, let to):
             try await connection.query("UPDATE auth.permission_assignment SET user_group_id = $2::uuid WHERE user_group_id = $1::uuid", [from, to])
 
+        case .grantResource(let t, let resource, let code, let grantee):
+            try await auth.grantResourcePermission(tenant: t, on: resource, code: code, to: grantee)
+        case .denyResource(let t, let resource, let code, let grantee):
+            try await auth.denyResourcePermission(tenant: t, on: resource, code: code, to: grantee)
+        case .revokeResource(let t, let resource, let code, let grantee):
+            try await auth.revokeResourcePermission(tenant: t, on: resource, code: code, from: grantee)
+
         case .createPermission(let code): return try await auth.createPermission(code: code, name: "Code \(code)").rawValue
         case .deletePermission(let code, let force): try await auth.deletePermission(code: code, force: force)
         case .sqlSetTenantGroupsActive(let t, let active):
@@ -451,7 +478,101 @@ struct ModelBasedRun {
         stats.comparedTriples += index
         stats.liveMemberships += tenants.reduce(0) { n, t in n + users.count { model.hasLiveMembership(tenant: t, user: $0) } }
         if !differences.isEmpty { return failure(step, "\(differences.count) checks differ", differences) }
+        if let failure = try await compareResourceChecks(step: step, tenants: tenants, users: users, codes: codes) { return failure }
         return try await compareCache(step: step, tenants: tenants, users: users, codes: codes, database: bits)
+    }
+
+    /// Every (tenant, user, resource, code) check, in one query: one character each.
+    static let resourceCheckQuery = """
+        SELECT coalesce(string_agg(CASE WHEN auth.has_resource_permission(t.id, u.id, r.type, r.id, c.code) THEN '1' ELSE '0' END, ''
+                                   ORDER BY t.n, u.n, r.n, c.n), '')
+          FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n),
+               unnest($2::uuid[]) WITH ORDINALITY AS u(id, n),
+               unnest($3::text[], $4::text[]) WITH ORDINALITY AS r(type, id, n),
+               unnest($5::text[]) WITH ORDINALITY AS c(code, n)
+        """
+
+    /// filter_resource_ids for every (tenant, user, code) and type: the ids it keeps, comma-separated, one row each.
+    static let resourceFilterQuery = """
+        SELECT array_to_string(ARRAY(SELECT auth.filter_resource_ids(t.id, u.id, r.type, string_to_array(r.ids, ','), c.code)), ',')
+          FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n),
+               unnest($2::uuid[]) WITH ORDINALITY AS u(id, n),
+               unnest($3::text[]) WITH ORDINALITY AS c(code, n),
+               unnest($4::text[], $5::text[]) WITH ORDINALITY AS r(type, ids, n)
+         ORDER BY t.n, u.n, c.n, r.n
+        """
+
+    private mutating func compareResourceChecks(step: Int, tenants: [TenantID], users: [UserID], codes: [String]) async throws -> String? {
+        let resources = OperationGenerator.resourceUniverse
+        let bits = Array(try await f.connection.query(Self.resourceCheckQuery,
+                                                      [tenants, users, resources.map(\.type), resources.map(\.id), codes],
+                                                      prepared: true).scalar(String.self))
+        guard bits.count == tenants.count * users.count * resources.count * codes.count else {
+            return failure(step, "the resource check query returned \(bits.count) results for "
+                           + "\(tenants.count) × \(users.count) × \(resources.count) × \(codes.count) checks")
+        }
+        var differences: [String] = []
+        var index = 0
+        for t in tenants {
+            for u in users {
+                for resource in resources {
+                    for code in codes {
+                        let database = bits[index] == "1"
+                        let decision = model.resourceDecision(tenant: t, user: u, resource: resource, code: code)
+                        if database != decision.granted {
+                            differences.append("has_resource_permission(\(model.name(t.rawValue)), \(model.name(u.rawValue)), "
+                                               + "\(resource.type)/\(resource.id), '\(code)'): db=\(database) model=\(decision)")
+                        }
+                        stats.resourceDecisions[Self.statName(decision), default: 0] += 1
+                        index += 1
+                    }
+                }
+            }
+        }
+        stats.comparedResourceChecks += index
+        return differences.isEmpty ? nil : failure(step, "\(differences.count) resource checks differ", differences)
+    }
+
+    private mutating func compareResourceFilters(step: Int) async throws -> String? {
+        let tenants = checkedTenants, users = checkedUsers, codes = model.catalogue.sorted()
+        let filtered = OperationGenerator.filteredIDs
+        let rows = try await f.connection.query(Self.resourceFilterQuery,
+                                                [tenants, users, codes, filtered.map(\.type), filtered.map { $0.ids.joined(separator: ",") }],
+                                                prepared: true)
+        let answers = try rows.map { try $0.decode(String.self, at: 0) }
+        guard answers.count == tenants.count * users.count * codes.count * filtered.count else {
+            return failure(step, "the resource filter query returned \(answers.count) rows")
+        }
+        var differences: [String] = []
+        var index = 0
+        for t in tenants {
+            for u in users {
+                for code in codes {
+                    for (type, ids) in filtered {
+                        let database = answers[index].split(separator: ",").map(String.init)
+                        let expected = model.filterResourceIDs(tenant: t, user: u, type: type, ids: ids, code: code)
+                        if database != expected {
+                            differences.append("filter_resource_ids(\(model.name(t.rawValue)), \(model.name(u.rawValue)), \(type), "
+                                               + "\(ids), '\(code)'): db=\(database) model=\(expected)")
+                        }
+                        index += 1
+                    }
+                }
+            }
+        }
+        stats.comparedResourceFilters += index
+        return differences.isEmpty ? nil : failure(step, "\(differences.count) resource filters differ", differences)
+    }
+
+    private static func statName(_ decision: PermissionsModel.ResourceDecision) -> String {
+        switch decision {
+        case .noLiveAccess: "no live access"
+        case .owner: "owner"
+        case .denied(let overriding): overriding ? "deny overriding a grant" : "deny"
+        case .grantedThere(let inherited): inherited ? "inherited there" : "granted there"
+        case .tenantWide: "tenant-wide"
+        case .notGranted: "not granted"
+        }
     }
 
     /// The cache's answer for every triple, once every change of the step has reached it.
@@ -575,6 +696,10 @@ struct ModelBasedRun {
                              coalesce('user:' || a.user_id::text, 'group:' || a.user_group_id::text),
                              coalesce('set:' || a.perm_set_id::text, 'code:' || p.code::text)
                         FROM auth.permission_assignment a LEFT JOIN auth.permission p ON p.permission_id = a.permission_id
+            UNION ALL SELECT 'resource_grant', rg.tenant_id::text,
+                             coalesce('user:' || rg.user_id::text, 'group:' || rg.user_group_id::text),
+                             rg.resource_type || '/' || rg.resource_id || ' ' || p.code::text || ' deny=' || rg.is_deny
+                        FROM auth.resource_grant rg JOIN auth.permission p ON p.permission_no = rg.permission_no
             """, [], prepared: true)
         let database = try rows.map { row in
             try (0..<4).compactMap { try row.decode(String?.self, at: $0) }.map(nameIDs).joined(separator: " ")

@@ -65,6 +65,10 @@ enum ModelOperation: Sendable {
     case sqlInsertAssignment(TenantID, Grantee, RowGrant)
     case sqlDeleteUserAssignments(TenantID, UserID)
     case sqlMoveGroupAssignments(from: UserGroupID, to: UserGroupID)
+    // Codes granted, denied or revoked on one resource
+    case grantResource(TenantID, Resource, String, Grantee)
+    case denyResource(TenantID, Resource, String, Grantee)
+    case revokeResource(TenantID, Resource, String, Grantee)
     // Catalogue (global)
     case createPermission(String)
     case deletePermission(String, force: Bool)
@@ -162,6 +166,12 @@ enum ModelOperation: Sendable {
             return "SQL DELETE permission_assignment WHERE tenant \(name(t.rawValue)) AND user \(name(u.rawValue))"
         case .sqlMoveGroupAssignments(let from, let to):
             return "SQL UPDATE permission_assignment SET group = \(name(to.rawValue)) WHERE group \(name(from.rawValue))"
+        case .grantResource(let t, let r, let c, let who):
+            return "grantResourcePermission(\(name(t.rawValue)), \(r.type)/\(r.id), '\(c)', \(g(who)))"
+        case .denyResource(let t, let r, let c, let who):
+            return "denyResourcePermission(\(name(t.rawValue)), \(r.type)/\(r.id), '\(c)', \(g(who)))"
+        case .revokeResource(let t, let r, let c, let who):
+            return "revokeResourcePermission(\(name(t.rawValue)), \(r.type)/\(r.id), '\(c)', \(g(who)))"
         case .createPermission(let c): return "createPermission('\(c)')"
         case .deletePermission(let c, let force): return "deletePermission('\(c)', force: \(force))"
         case .sqlDeletePermissionSubtree(let c): return "SQL DELETE permission '\(c)' and its descendants"

@@ -12,6 +12,11 @@ struct OperationGenerator {
     /// The catalogue codes a run uses: a small tree, depth up to 3.
     static let codeUniverse = ["a", "a.b", "a.b.c", "a.d", "b", "b.c", "b.c.d", "b.e", "c", "c.f", "c.f.g", "d"]
     static let tenantTarget = 3, userTarget = 6, groupsPerTenant = 3, setsPerTenant = 3
+    /// The resources grants name: two of one type, and one of another with the same id.
+    static let resourceUniverse = [Resource(type: "doc", id: "1"), Resource(type: "doc", id: "2"), Resource(type: "folder", id: "1")]
+    /// What the run asks `auth.filter_resource_ids` about, by type: ids never granted, and
+    /// repeated ones, among them.
+    static let filteredIDs: [(type: String, ids: [String])] = [("doc", ["2", "9", "1", "2"]), ("folder", ["1", "9"])]
 
     private(set) var rng: SplitMix64
     private var tenantsCreated = 0
@@ -39,6 +44,7 @@ struct OperationGenerator {
              sqlDeleteTenantOwners
         case createPermission, deletePermission, sqlDeletePermissionSubtree, sqlDeletePermissionRow
         case sqlSetTenantGroupsActive, sqlFlipMemberships, sqlFlipAllTenants, sqlRemoveUserFromAllGroups, sqlMoveUserAssignments
+        case grantResource, denyResource, revokeResource
         case transaction
 
         /// Kinds that create rows: left out of transactions, whose ids the model learns only afterwards.
@@ -58,12 +64,17 @@ struct OperationGenerator {
                  .sqlDeleteTenantOwners: 5
             case .sqlMoveGroupAssignments, .sqlDeleteGroupMember, .sqlMoveGroupMember, .sqlInsertMembership, .createPermSet,
                  .sqlInsertPermSetCode, .createGroup, .sqlSetGroupActive, .sqlSetTenantActive, .sqlSetUserActive,
-                 .assignTenantOwner, .transferTenantOwnership, .assignGroupOwner, .createPermission, .deletePermission: 3
+                 .assignTenantOwner, .transferTenantOwnership, .assignGroupOwner, .createPermission, .deletePermission,
+                 // At 2, seed 3 went 1,000 steps without one that succeeded (most sets are assigned: QS004).
+                 .deletePermSet: 3
             case .deactivateGroup, .deactivateTenant, .deactivateUser,
-                 .sqlDeleteUserAssignments, .sqlDeleteMembership, .deletePermSet, .sqlEmptyPermSet, .sqlDeletePermSet,
+                 .sqlDeleteUserAssignments, .sqlDeleteMembership, .sqlEmptyPermSet, .sqlDeletePermSet,
                  .deleteGroup, .sqlDeleteGroup, .createUser, .createTenant, .sqlReassignTenantOwner, .sqlPromoteGroupOwner,
                  .deleteUser: 2
             case .transaction: 6
+            case .grantResource: 12
+            case .denyResource: 8
+            case .revokeResource: 6
             // At 1, sqlFlipAllTenants (which conflicts with every older snapshot: 40001) and deleteTenant could go a
             // whole run of 1,000 steps without succeeding once, failing the coverage check.
             case .sqlSetTenantGroupsActive, .sqlFlipMemberships, .sqlRemoveUserFromAllGroups, .sqlMoveUserAssignments,
@@ -285,6 +296,22 @@ struct OperationGenerator {
         case .sqlMoveUserAssignments:
             let t = tenant(m)
             return .sqlMoveUserAssignments(t, from: user(m, in: t), to: user(m, in: t))
+        case .grantResource:
+            let t = tenant(m)
+            return .grantResource(t, resource(), code(m), grantee(m, t))
+        case .denyResource:
+            let t = tenant(m)
+            // Mostly a deny of something a member may use now, so that denies override grants.
+            if rng.chance(0.7), let (resource, code, grantee) = usableToDeny(m, t) { return .denyResource(t, resource, code, grantee) }
+            return .denyResource(t, resource(), code(m), grantee(m, t))
+        case .revokeResource:
+            let t = tenant(m)
+            // Mostly an existing grant or deny, so that revocations remove something.
+            let rows = m.tenants[t].map { Array($0.resourceGrants.keys) } ?? []
+            if rng.chance(0.7), let row = pick(rows, sortedBy: { "\($0.resource.type)/\($0.resource.id) \($0.code) \(PermissionsModel.describe($0.grantee, m.name))" }) {
+                return .revokeResource(t, row.resource, row.code, row.grantee)
+            }
+            return .revokeResource(t, resource(), code(m), grantee(m, t))
         case .transaction:
             // Each operation is drawn from the state the previous ones leave, so most succeed.
             var scratch = m
@@ -380,6 +407,40 @@ struct OperationGenerator {
         if roll < 0.9, let code = m.catalogue.sorted().randomElement(using: &rng) { return code }
         if roll < 0.97 { return absentCode(m) ?? Self.codeUniverse.randomElement(using: &rng)! }
         return ["A", "a.", "a b"].randomElement(using: &rng)!
+    }
+
+    /// A (resource, code) a member of `t` may use, by a grant there or tenant-wide, with the code
+    /// or one of its ancestors, and the member or one of their groups to deny it to.
+    private mutating func usableToDeny(_ m: PermissionsModel, _ t: TenantID) -> (Resource, String, Grantee)? {
+        guard let tenant = m.tenants[t] else { return nil }
+        let codes = m.catalogue.sorted()
+        let usable = m.inOrder(tenant.members.keys).flatMap { u in
+            Self.resourceUniverse.flatMap { r in
+                codes.filter { code in
+                    switch m.resourceDecision(tenant: t, user: u, resource: r, code: code) {
+                    case .grantedThere, .tenantWide: true
+                    default: false
+                    }
+                }.map { (u, r, $0) }
+            }
+        }
+        guard let (user, resource, code) = usable.randomElement(using: &rng) else { return nil }
+        let denied = codes.filter { PermissionsModel.grants($0, code) }.randomElement(using: &rng)!
+        let groups = m.inOrder(tenant.groups.keys).filter { tenant.groups[$0]!.members.contains(user) }
+        var grantee: Grantee = .user(user)
+        if rng.chance(0.5), let group = groups.randomElement(using: &rng) { grantee = .group(group) }
+        // Not the very grant that would be replaced: a deny to another grantee of the member overrides it.
+        let key = PermissionsModel.ResourceGrantKey(resource: resource, grantee: grantee, code: denied)
+        if tenant.resourceGrants[key] == false, case .group = grantee { grantee = .user(user) }
+        else if tenant.resourceGrants[key] == false, let group = groups.randomElement(using: &rng) { grantee = .group(group) }
+        return (resource, denied, grantee)
+    }
+
+    /// Mostly one of the universe; sometimes a malformed type, a blank id or an id too long.
+    private mutating func resource() -> Resource {
+        if rng.chance(0.97) { return Self.resourceUniverse.randomElement(using: &rng)! }
+        return [Resource(type: "Doc", id: "1"), Resource(type: "doc", id: ""), Resource(type: "doc", id: String(repeating: "x", count: 256))]
+            .randomElement(using: &rng)!
     }
 
     private mutating func codes(_ m: PermissionsModel) -> [String] {

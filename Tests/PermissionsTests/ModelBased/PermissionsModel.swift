@@ -12,6 +12,11 @@ import Permissions
 ///   *active* groups of T that U is a member of, only while T, U and U's membership of T are all
 ///   active; a tenant owner passes every check under the same three conditions; holding a code
 ///   grants its descendants, never its parent.
+///
+/// ``hasResourcePermission(tenant:user:resource:code:)`` is the check on one resource (issue 20):
+/// the same live access; the owner passes; a deny there of the code or an ancestor, to the user or
+/// an active group of theirs, refuses, overriding every grant; else a grant there of the code or
+/// an ancestor, or the code held tenant-wide, grants.
 struct PermissionsModel {
     struct Tenant {
         var code: String
@@ -23,6 +28,14 @@ struct PermissionsModel {
         /// Keyed by code, unique within the tenant.
         var permSets: [String: PermSet] = [:]
         var assignments: Set<Assignment> = []
+        /// Rows of auth.resource_grant: one state per (resource, grantee, code), true for a deny.
+        var resourceGrants: [ResourceGrantKey: Bool] = [:]
+    }
+
+    struct ResourceGrantKey: Hashable {
+        var resource: Resource
+        var grantee: Grantee
+        var code: String
     }
 
     struct Group {
@@ -118,6 +131,64 @@ struct PermissionsModel {
         return heldCodes(tenant: tenant, user: user).contains { Self.grants($0, code) }
     }
 
+    /// Why `auth.has_resource_permission` answers as it does, for the run's coverage counts.
+    enum ResourceDecision: Equatable {
+        case noLiveAccess, owner
+        /// A deny there; `overriding` when a grant (there or tenant-wide) would have granted.
+        case denied(overriding: Bool)
+        /// A grant there; `inherited` when only through an ancestor of the code.
+        case grantedThere(inherited: Bool)
+        case tenantWide
+        case notGranted
+
+        var granted: Bool {
+            switch self {
+            case .owner, .grantedThere, .tenantWide: true
+            case .noLiveAccess, .denied, .notGranted: false
+            }
+        }
+    }
+
+    /// `auth.has_resource_permission` for a code in the catalogue, with the reason.
+    func resourceDecision(tenant tenantID: TenantID, user: UserID, resource: Resource, code: String) -> ResourceDecision {
+        guard hasLiveMembership(tenant: tenantID, user: user) else { return .noLiveAccess }
+        let tenant = tenants[tenantID]!
+        if tenant.owners.contains(user) { return .owner }
+        var denied = false, grantedExactly = false, grantedByAncestor = false
+        for (key, isDeny) in tenant.resourceGrants where key.resource == resource && Self.grants(key.code, code) {
+            switch key.grantee {
+            case .user(let u):
+                guard u == user else { continue }
+            case .group(let g):
+                // Only active groups of the tenant the user is a member of.
+                guard let group = tenant.groups[g], group.isActive, group.members.contains(user) else { continue }
+            }
+            if isDeny {
+                denied = true
+            } else if key.code == code {
+                grantedExactly = true
+            } else {
+                grantedByAncestor = true
+            }
+        }
+        let tenantWide = heldCodes(tenant: tenantID, user: user).contains { Self.grants($0, code) }
+        if denied { return .denied(overriding: grantedExactly || grantedByAncestor || tenantWide) }
+        if grantedExactly || grantedByAncestor { return .grantedThere(inherited: !grantedExactly) }
+        return tenantWide ? .tenantWide : .notGranted
+    }
+
+    func hasResourcePermission(tenant: TenantID, user: UserID, resource: Resource, code: String) -> Bool {
+        resourceDecision(tenant: tenant, user: user, resource: resource, code: code).granted
+    }
+
+    /// `auth.filter_resource_ids`: the ids given, once each in their first place, that pass the check.
+    func filterResourceIDs(tenant: TenantID, user: UserID, type: String, ids: [String], code: String) -> [String] {
+        var seen: Set<String> = []
+        return ids.filter {
+            seen.insert($0).inserted && hasResourcePermission(tenant: tenant, user: user, resource: Resource(type: type, id: $0), code: code)
+        }
+    }
+
     /// `auth.get_user_permissions`: every catalogue code the user passes the check for.
     func userPermissions(tenant: TenantID, user: UserID) -> Set<String> {
         catalogue.filter { hasPermission(tenant: tenant, user: user, code: $0) }
@@ -125,11 +196,13 @@ struct PermissionsModel {
 
     // MARK: - Lookups the generator uses
 
-    /// True when `code` or one of its descendants is in a set or directly assigned (auth.delete_permission refuses it).
+    /// True when `code` or one of its descendants is in a set, directly assigned, or granted or
+    /// denied on a resource (auth.delete_permission refuses it).
     func isInUse(_ code: String) -> Bool {
         tenants.values.contains { tenant in
             tenant.permSets.values.contains { $0.codes.contains { Self.grants(code, $0) } }
                 || tenant.assignments.contains { if case .permission(let c) = $0.grant { Self.grants(code, c) } else { false } }
+                || tenant.resourceGrants.keys.contains { Self.grants(code, $0.code) }
         }
     }
 
@@ -168,6 +241,16 @@ struct PermissionsModel {
     /// What auth.raise_permission_not_found says about a code missing from the catalogue.
     private static func missingCodeError(_ code: String) -> String {
         code.range(of: #"^[a-z0-9_]+(\.[a-z0-9_]+)*$"#, options: .regularExpression) == nil ? "QI002" : "QN003"
+    }
+
+    /// What auth.assert_resource says about a resource: QI001 for a blank type or id, QI011 for a
+    /// malformed type or an id over 255 characters.
+    private static func resourceError(_ resource: Resource) -> String? {
+        if resource.type.trimmingCharacters(in: .whitespaces).isEmpty || resource.id.trimmingCharacters(in: .whitespaces).isEmpty {
+            return "QI001"
+        }
+        let validType = resource.type.range(of: #"^[a-z][a-z0-9_]{0,62}$"#, options: .regularExpression) != nil
+        return validType && resource.id.count <= 255 ? nil : "QI011"
     }
 
     private static func isValidCode(_ code: String) -> Bool {
@@ -410,6 +493,25 @@ struct PermissionsModel {
             tenants[t]!.assignments.subtract(moving)
             tenants[t]!.assignments.formUnion(moved)
 
+        // Resource grants ----------------------------------------------------------------
+        case .grantResource(let t, let resource, let code, let grantee), .denyResource(let t, let resource, let code, let grantee),
+             .revokeResource(let t, let resource, let code, let grantee):
+            // auth.assert_resource_grantee: tenant, resource, grantee; then the code.
+            if let e = tenantError(t) ?? Self.resourceError(resource) { return e }
+            switch grantee {
+            case .user(let u): if let e = userError(u) ?? memberError(t, u) { return e }
+            case .group(let g): if let e = groupError(t, g) { return e }
+            }
+            if !catalogue.contains(code) { return Self.missingCodeError(code) }
+            let key = ResourceGrantKey(resource: resource, grantee: grantee, code: code)
+            switch operation {
+            // One state per (resource, grantee, code): a grant replaces a deny and the reverse.
+            case .grantResource: tenants[t]!.resourceGrants[key] = false
+            case .denyResource: tenants[t]!.resourceGrants[key] = true
+            // Nothing to revoke is no error (the function answers false).
+            default: tenants[t]!.resourceGrants[key] = nil
+            }
+
         // Catalogue ----------------------------------------------------------------------
         case .createPermission(let code):
             if Self.missingCodeError(code) == "QI002" { return "QI002" }
@@ -465,6 +567,7 @@ struct PermissionsModel {
             tenants[t]!.groups[g]!.owners.remove(u)
         }
         tenants[t]!.assignments = tenants[t]!.assignments.filter { $0.grantee != .user(u) }
+        tenants[t]!.resourceGrants = tenants[t]!.resourceGrants.filter { $0.key.grantee != .user(u) }
     }
 
     /// A user deleted everywhere: every membership goes, with what hangs off it.
@@ -474,7 +577,7 @@ struct PermissionsModel {
     }
 
     /// A code deleted with its descendants (a code never outlives its parent): sets lose
-    /// them, direct assignments of them go.
+    /// them, direct assignments and resource grants of them go.
     private mutating func removeSubtree(_ code: String) {
         let subtree = catalogue.filter { Self.grants(code, $0) }
         catalogue.subtract(subtree)
@@ -483,12 +586,14 @@ struct PermissionsModel {
             tenants[t]!.assignments = tenants[t]!.assignments.filter {
                 if case .permission(let c) = $0.grant { !subtree.contains(c) } else { true }
             }
+            tenants[t]!.resourceGrants = tenants[t]!.resourceGrants.filter { !subtree.contains($0.key.code) }
         }
     }
 
     private mutating func removeGroup(_ t: TenantID, _ g: UserGroupID) {
         tenants[t]!.groups[g] = nil
         tenants[t]!.assignments = tenants[t]!.assignments.filter { $0.grantee != .group(g) }
+        tenants[t]!.resourceGrants = tenants[t]!.resourceGrants.filter { $0.key.grantee != .group(g) }
     }
 
     private mutating func removePermSet(_ t: TenantID, _ s: PermSetID) {
@@ -519,15 +624,22 @@ struct PermissionsModel {
                 for c in s.codes { lines.append("perm_set_permission \(name(s.id.rawValue)) \(c)") }
             }
             for a in t.assignments { lines.append("assignment \(tn) \(Self.describe(a, name))") }
+            for (key, isDeny) in t.resourceGrants {
+                lines.append("resource_grant \(tn) \(Self.describe(key.grantee, name)) \(key.resource.type)/\(key.resource.id) \(key.code) deny=\(isDeny)")
+            }
         }
         return lines.sorted()
     }
 
-    static func describe(_ a: Assignment, _ name: (UUID) -> String) -> String {
-        let who = switch a.grantee {
+    static func describe(_ grantee: Grantee, _ name: (UUID) -> String) -> String {
+        switch grantee {
         case .user(let u): "user:\(name(u.rawValue))"
         case .group(let g): "group:\(name(g.rawValue))"
         }
+    }
+
+    static func describe(_ a: Assignment, _ name: (UUID) -> String) -> String {
+        let who = describe(a.grantee, name)
         let what = switch a.grant {
         case .permSet(let s): "set:\(name(s.rawValue))"
         case .permission(let c): "code:\(c)"

@@ -21,8 +21,16 @@ struct CatalogueAuditTests {
         "auth.integer_setting(text,integer,integer,integer)", "auth.interval_setting(text,interval)",
         "auth.lock_tenants(uuid[])", "auth.pgcrypto_schema()", "auth.rebuild_permission_lookup()",
         "auth.resolve_assignment(uuid,uuid,uuid,text,text)", "auth.assert_page_size(integer)",
+        "auth.assert_cursor(timestamptz,uuid,text)", "auth.assert_resource(text,text)",
+        "auth.assert_resource_grantee(uuid,text,text,uuid,uuid)", "auth.set_resource_grant(uuid,text,text,text,uuid,uuid,boolean)",
         "auth.raise_invalid_declaration(text,text)", "auth.declaration_object(jsonb,text,text[],text[])",
         "auth.declaration_text(jsonb,text)", "auth.declaration_codes(jsonb,text)",
+        // Second factors: the secret's sealing, the codes, the shared lockout.
+        "auth.seal_secret(bytea)", "auth.unseal_secret(bytea)", "auth.totp_code(bytea,bigint)",
+        "auth.totp_step(timestamp with time zone)", "auth.matching_totp_step(auth.user_totp,text)",
+        "auth.base32(bytea)", "auth.uri_component(text)", "auth.typed_code(text)", "auth.renew_secret_pepper()",
+        "auth.new_recovery_codes(uuid)", "auth.assert_second_factor_policy(text)", "auth.lockout_settings()",
+        "auth.record_failed_login(auth.user_password,integer,interval)", "auth.reset_failed_logins(auth.user_password)",
     ]
 
     @Test("no function of auth or pgperm is executable by PUBLIC")
@@ -135,6 +143,7 @@ struct CatalogueAuditTests {
                 "auth.authenticate_api_key(text)", "auth.can_access_resource(text,text,text)",
                 "auth.check_tenant_access(uuid,uuid)", "auth.current_actor()", "auth.current_tenant_id()",
                 "auth.delete_user_preference(uuid,uuid,text)", "auth.filter_resource_ids(uuid,uuid,text,text[],text)",
+                "auth.get_second_factor(uuid)", "auth.get_second_factor_policy(uuid)",
                 "auth.get_tenant_by_code(text)", "auth.get_tenant_statistics(uuid)",
                 "auth.get_tenant_user(uuid,uuid)", "auth.get_tenant_users(uuid,boolean)", "auth.get_user_by_identity(text,text)",
                 "auth.get_user_permissions(uuid,uuid)",
@@ -142,10 +151,10 @@ struct CatalogueAuditTests {
                 "auth.has_permissions(uuid,uuid,text[],boolean)",
                 "auth.has_resource_permission(uuid,uuid,text,text,text)", "auth.is_group_owner(uuid,uuid,uuid)",
                 "auth.list_permissions(integer,text)", "auth.list_tenant_users(uuid,text,boolean,integer,text)",
-                "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
-                "auth.require_permission(uuid,uuid,text)", "auth.set_actor(uuid)",
+                "auth.lookup_permission_ancestors(text)", "auth.permission_ancestors(text)", "auth.raise_permission_not_found(text)",
+                "auth.require_permission(uuid,uuid,text)", "auth.second_factor_step(uuid,uuid)", "auth.set_actor(uuid)",
                 "auth.set_tenant_context(uuid,uuid)", "auth.set_user_preference(uuid,uuid,text,text)",
-                "auth.verify_user_password(text,text)",
+                "auth.verify_second_factor(uuid,text)", "auth.verify_user_password(text,text)",
             ])
         }
     }

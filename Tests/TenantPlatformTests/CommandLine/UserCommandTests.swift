@@ -6,8 +6,8 @@ import PostgresTestSupport
 import TenantPlatform
 import Testing
 
-/// `pgperm admin password` and `pgperm user unlock`, run as a user would: the built binary.
-@Suite("Platform: pgperm admin password and user unlock")
+/// `pgperm admin password`, `pgperm user unlock` and `reset-second-factor`, run as a user would: the built binary.
+@Suite("Platform: pgperm admin password, user unlock and reset-second-factor")
 struct UserCommandTests {
     static let binaryBuilt = TenantCommandTests.binary != nil
 
@@ -100,6 +100,33 @@ struct UserCommandTests {
             let unknown = try pgperm(["unlock", "nobody"])
             #expect(unknown.status != 0)
             #expect(unknown.output.contains("no user has username or id 'nobody'"), "\(unknown.output)")
+        }
+    }
+
+    @Test("user reset-second-factor: removes a user's authenticator so the password signs in alone; says when there was none",
+          .enabled(if: binaryBuilt, "needs the pgperm binary (swift build)"))
+    func resetSecondFactor() async throws {
+        try await withTestDatabase(.auth) { database in
+            let connection = try await database.connect()
+            defer { Task { await connection.close() } }
+            let auth = AuthClient(connection)
+            try await connection.query("SET auth.bcrypt_cost = 4")
+            let lee = try await auth.createUser(username: "Lee")
+            try await auth.setUserPassword(lee, password: "correct horse battery")
+            let enrolment = try await auth.beginTOTPEnrolment(user: lee)
+            _ = try await auth.confirmTOTPEnrolment(user: lee, code: TOTPGenerator.code(secret: enrolment.secret))
+            let directory = FileManager.default.temporaryDirectory
+            func pgperm(_ arguments: [String]) throws -> TenantCommandTests.Result {
+                try TenantCommandTests.pgperm(["user", "reset-second-factor"] + arguments + ["--database-url", database.conninfo], in: directory)
+            }
+
+            let reset = try pgperm(["LEE"])
+            #expect(reset.status == 0 && reset.output.contains("second factor is removed"), "\(reset.output)")
+            #expect(try await auth.secondFactor(user: lee).isEnabled == false)
+            let again = try pgperm([lee.description])
+            #expect(again.status == 0 && again.output.contains("had no second factor"), "\(again.output)")
+            let unknown = try pgperm(["nobody"])
+            #expect(unknown.status != 0 && unknown.output.contains("no user has username or id 'nobody'"), "\(unknown.output)")
         }
     }
 }

@@ -40,6 +40,14 @@ struct ProvisioningTests {
                     try await Connection.connect(credentials.conninfo + " dbname=\(other)")
                 }
             }
+            // Each tenant database has a pepper of its own, not the template's: the key of its
+            // API keys' hashes and of its sealed authenticator secrets.
+            let prefix = f.configuration.tenantDatabasePrefix
+            var peppers: Set<String> = []
+            for database in ["\(prefix)_acme", "\(prefix)_globex", TenantNames.templateDatabase(prefix: prefix)] {
+                peppers.formUnion(try await f.strings("SELECT encode(pepper, 'hex') FROM auth.secret_pepper", database: database))
+            }
+            #expect(peppers.count == 3)
             #expect(try await f.strings("SELECT action FROM platform.audit_log ORDER BY audit_id", database: f.configuration.masterDatabase)
                 == ["tenant.create", "tenant.credentials_shown", "tenant.create"])
         }

@@ -95,7 +95,8 @@ let package = Package(
         .target(
             name: "AdminPortal",
             dependencies: [
-                "PQ", "Permissions", "TenantPlatform", "SingleSignOn",
+                // PermissionsHummingbird: the one JSON error shape (PermissionHTTPError).
+                "PQ", "Permissions", "PermissionsHummingbird", "TenantPlatform", "SingleSignOn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

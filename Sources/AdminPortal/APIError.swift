@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Permissions
+import PermissionsHummingbird
 import PQ
 import TenantPlatform
 
@@ -57,21 +58,11 @@ struct APIError: HTTPResponseError, Sendable {
         APIError(status: .badRequest, code: "bad_request", message: message, hint: hint)
     }
 
-    private struct Body: Encodable {
-        struct Content: Encodable {
-            let code: String
-            let message: String
-            let detail: String?
-            let hint: String?
-        }
-        let error: Content
-    }
-
+    /// The one JSON shape of the project's errors, shared with the services that use
+    /// `RequirePermission` (``PermissionHTTPError``).
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try context.responseEncoder.encode(
-            Body(error: .init(code: code, message: message, detail: detail, hint: hint)), from: request, context: context)
-        response.status = status
-        return response
+        try PermissionHTTPError(status: status, code: code, message: message, detail: detail, hint: hint)
+            .response(from: request, context: context)
     }
 }
 

@@ -15,7 +15,10 @@ down:
 ## HTTP APIs against their OpenAPI documents and drive the admin page in Chromium.
 test: deps
 	swift build
-	swift test
+	swift test --skip SecurityTimeoutTests
+	@# The slow-connection attacks alone: in the parallel run, something holds one of the two
+	@# event loops for over 90 s at times (half the attack's connections outlived every bound).
+	swift test --skip-build --filter SecurityTimeoutTests
 	scripts/fuzz-api
 	scripts/browser-test
 

@@ -83,7 +83,7 @@ struct HelpTests {
 
     @Test("every command and subcommand: --help exits 0, with an overview and help for each argument and option",
           .enabled(if: TenantCommandTests.binary != nil, "needs the pgperm binary (swift build)"))
-    func everyCommand() throws {
+    func everyCommand() async throws {
         let binary = try #require(TenantCommandTests.binary)
         let directory = FileManager.default.temporaryDirectory.appending(path: "pgperm-help-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -94,7 +94,7 @@ struct HelpTests {
         while let command = pending.popLast() {
             let name = (["pgperm"] + command).joined(separator: " ")
             visited.append(name)
-            let run = try ReadmeTests.run(binary, command + ["--help"], in: directory)
+            let run = try await ReadmeTests.run(binary, command + ["--help"], in: directory)
             #expect(run.status == 0, "\(name) --help: exit status \(run.status)\n\(run.output)")
             let help = Help(text: run.output)
             #expect(!help.overview.isEmpty, "\(name) has no abstract")

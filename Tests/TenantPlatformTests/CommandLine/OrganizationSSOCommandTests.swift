@@ -25,30 +25,30 @@ struct OrganizationSSOCommandTests {
             """.write(to: directory.appending(path: ".env"), atomically: true, encoding: .utf8)
         let configuration = try PlatformConfiguration.resolve(environment: [:], dotEnv: try DotEnv.load(directory.appending(path: ".env")))
         defer { try? FileManager.default.removeItem(at: directory) }
-        let run = { (arguments: [String], input: String) in try TenantCommandTests.pgperm(arguments, in: directory, input: input) }
+        let run = { (arguments: [String], input: String) in try await TenantCommandTests.pgperm(arguments, in: directory, input: input) }
 
-        #expect(try run(["org", "create", "--name", "Contoso", "--admin-email", "it@contoso.com"], "").status == 0)
-        let both = try run(["org", "sso", "set", "Contoso", "--issuer", issuer, "--entra-tenant-id", UUID().uuidString,
+        #expect(try await run(["org", "create", "--name", "Contoso", "--admin-email", "it@contoso.com"], "").status == 0)
+        let both = try await run(["org", "sso", "set", "Contoso", "--issuer", issuer, "--entra-tenant-id", UUID().uuidString,
                             "--client-id", "portal"], "")
         #expect(both.status != 0)
         #expect(both.output.contains("exactly one of --entra-tenant-id"), "\(both.output)")
-        let set = try run(["org", "sso", "set", "Contoso", "--issuer", issuer, "--client-id", "portal", "--allowed-domain",
+        let set = try await run(["org", "sso", "set", "Contoso", "--issuer", issuer, "--client-id", "portal", "--allowed-domain",
                            "contoso.com", "--jit", "--jit-perm-set", "USER", "--client-secret-stdin"], "s3cret\n")
         #expect(set.status == 0, "\(set.output)")
         #expect(set.output.contains("OpenID Connect") && set.output.contains(issuer))
         #expect(set.output.contains("on, with set USER"))
         #expect(!set.output.contains("s3cret"))
 
-        let tested = try run(["org", "sso", "test", "Contoso"], "")
+        let tested = try await run(["org", "sso", "test", "Contoso"], "")
         #expect(tested.status == 0, "\(tested.output)")
         #expect(tested.output.contains("\(issuer)/oauth2/authorize"))
         #expect(tested.output.contains("RSA"))
         #expect(tested.output.contains("The provider answers as expected."))
 
         let closed = try MockOpenIDProvider.freePort()
-        #expect(try run(["org", "sso", "set", "Contoso", "--issuer", "http://127.0.0.1:\(closed)", "--client-id", "portal",
+        #expect(try await run(["org", "sso", "set", "Contoso", "--issuer", "http://127.0.0.1:\(closed)", "--client-id", "portal",
                          "--allowed-domain", "contoso.com"], "").status == 0)
-        let down = try run(["org", "sso", "test", "Contoso", "--timeout", "2"], "")
+        let down = try await run(["org", "sso", "test", "Contoso", "--timeout", "2"], "")
         #expect(down.status != 0)
         #expect(down.output.contains("sso_provider_unavailable"), "\(down.output)")
         #expect(down.output.contains("http://127.0.0.1:\(closed)/.well-known/openid-configuration") || down.output.contains("discovery document"))

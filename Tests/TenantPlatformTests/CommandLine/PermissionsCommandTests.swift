@@ -20,8 +20,8 @@ struct PermissionsCommandTests {
             func write(_ name: String, _ text: String) throws {
                 try text.write(to: directory.appending(path: name), atomically: true, encoding: .utf8)
             }
-            func pgperm(_ arguments: [String], input: String = "") throws -> TenantCommandTests.Result {
-                try TenantCommandTests.pgperm(["permissions", "apply"] + arguments + ["--database-url", database.conninfo],
+            func pgperm(_ arguments: [String], input: String = "") async throws -> TenantCommandTests.Result {
+                try await TenantCommandTests.pgperm(["permissions", "apply"] + arguments + ["--database-url", database.conninfo],
                                               in: directory, input: input)
             }
             func codes() async throws -> [String] {
@@ -32,31 +32,31 @@ struct PermissionsCommandTests {
                  "perm_sets": [{"code": "CLERK", "name": "Clerk", "permissions": ["invoices.view"]}]}
                 """)
 
-            let dry = try pgperm(["permissions.json", "--dry-run"])
+            let dry = try await pgperm(["permissions.json", "--dry-run"])
             #expect(dry.status == 0, "\(dry.output)")
             #expect(dry.output.contains("Dry run, nothing changed"), "\(dry.output)")
             #expect(dry.output.contains("perm_set.add_permission CLERK invoices.view"), "\(dry.output)")
             #expect(try await codes() == [])
 
-            let applied = try pgperm(["permissions.json"])
+            let applied = try await pgperm(["permissions.json"])
             #expect(applied.status == 0, "\(applied.output)")
             #expect(applied.output.contains("Applied permissions.json: 4 change(s)."), "\(applied.output)")
             #expect(applied.output.contains("permission.create invoices.view (View invoices)"), "\(applied.output)")
             #expect(try await codes() == ["invoices", "invoices.view"])
 
-            let again = try pgperm(["-"], input: try String(contentsOf: directory.appending(path: "permissions.json"), encoding: .utf8))
+            let again = try await pgperm(["-"], input: try String(contentsOf: directory.appending(path: "permissions.json"), encoding: .utf8))
             #expect(again.status == 0, "\(again.output)")
             #expect(again.output.contains("Nothing to change"), "\(again.output)")
 
             try write("typo.json", #"{"permisions": []}"#)
-            let typo = try pgperm(["typo.json"])
+            let typo = try await pgperm(["typo.json"])
             #expect(typo.status != 0)
             #expect(typo.output.contains("QI010") && typo.output.contains("unknown key"), "\(typo.output)")
             try write("broken.json", #"{"permissions": ["#)
-            let broken = try pgperm(["broken.json"])
+            let broken = try await pgperm(["broken.json"])
             #expect(broken.status != 0)
             #expect(broken.output.contains("not JSON"), "\(broken.output)")
-            let missing = try pgperm(["missing.json"])
+            let missing = try await pgperm(["missing.json"])
             #expect(missing.status != 0)
             #expect(missing.output.contains("cannot read missing.json"), "\(missing.output)")
 
@@ -67,11 +67,11 @@ struct PermissionsCommandTests {
             try await auth.addUserToTenant(tenant, user: user)
             try await auth.assignPermission(tenant: tenant, to: .user(user), grant: .permission("invoices.view"))
             try write("remove.json", #"{"remove": {"permissions": ["invoices"], "perm_sets": ["CLERK"]}}"#)
-            let refused = try pgperm(["remove.json"])
+            let refused = try await pgperm(["remove.json"])
             #expect(refused.status != 0)
             #expect(refused.output.contains("QS001") && refused.output.contains("--force"), "\(refused.output)")
             #expect(try await codes() == ["invoices", "invoices.view"])
-            let forced = try pgperm(["remove.json", "--force"])
+            let forced = try await pgperm(["remove.json", "--force"])
             #expect(forced.status == 0, "\(forced.output)")
             #expect(try await codes() == [])
         }

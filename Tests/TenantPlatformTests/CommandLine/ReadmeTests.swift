@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import LocalPostgres
+import PostgresTestSupport
 import Testing
 
 /// The README runs as written: `pgperm up` on a fresh folder, then every `sql` block of the
@@ -47,17 +48,18 @@ struct ReadmeTests {
 
     /// Needs the built `pgperm` and `pgperm-example` (`make test` builds everything first).
     @Test("pgperm up, then every sql block of the README in one psql session as pgperm_dba, then the Swift example")
-    func sqlTour() throws {
+    func sqlTour() async throws {
         let directory = FileManager.default.temporaryDirectory.appending(path: "pgperm-readme-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer {
             if let binary = TenantCommandTests.binary {
-                _ = try? Self.run(binary, ["down", "--data-dir", directory.appending(path: ".pgperm").path], in: directory)
+                // Cleanup cannot await; stopping the server is quick.
+                _ = try? Self.runBlocking(binary, ["down", "--data-dir", directory.appending(path: ".pgperm").path], in: directory)
             }
             try? FileManager.default.removeItem(at: directory)
         }
         let dataDirectory = directory.appending(path: ".pgperm").path
-        let up = try Self.run(try #require(TenantCommandTests.binary, "build pgperm first: swift build"),
+        let up = try await Self.run(try #require(TenantCommandTests.binary, "build pgperm first: swift build"),
                               ["up", "--data-dir", dataDirectory], in: directory)
         try #require(up.status == 0, "\(up.output)")
         // The URL on the line after "pgperm_dba (...):".
@@ -71,7 +73,7 @@ struct ReadmeTests {
         let scriptFile = directory.appending(path: "readme.sql")
         try script.write(to: scriptFile, atomically: true, encoding: .utf8)
         let psql = try PostgresBinaries.locate().url("psql")
-        let run = try Self.run(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=0", "-v", "VERBOSITY=verbose",
+        let run = try await Self.run(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=0", "-v", "VERBOSITY=verbose",
                                       "-d", dbaURL, "-f", scriptFile.path], in: directory).output
         // psql:<file>:<line>: ERROR:  <SQLSTATE>: <message>
         var failed: [Int: String] = [:]
@@ -91,7 +93,7 @@ struct ReadmeTests {
 
         // The Swift tour: the example program, run as a newcomer would, on the same database.
         let example = try #require(TenantCommandTests.binary?.deletingLastPathComponent().appending(path: "pgperm-example"))
-        let swiftTour = try Self.run(example, [dbaURL], in: directory)
+        let swiftTour = try await Self.run(example, [dbaURL], in: directory)
         #expect(swiftTour.status == 0, "\(swiftTour.output)")
         for line in ["alice, the owner of Acme, may create users", "bob may users.view", "bob may not users.create_user",
                      "bob may users.view (answered in-process)", "bob, deactivated, may no longer users.view",
@@ -143,7 +145,11 @@ struct ReadmeTests {
     /// learns of the child's exit, and `pgperm up` passes that socket on to the server it
     /// starts, which outlives it, so `waitUntilExit` would never return. posix_spawn with
     /// every descriptor above stderr closed, and waitpid, do not depend on it.
-    static func run(_ program: URL, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+    static func run(_ program: URL, _ arguments: [String], in directory: URL) async throws -> (status: Int32, output: String) {
+        try await offThePool { try runBlocking(program, arguments, in: directory) }
+    }
+
+    static func runBlocking(_ program: URL, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
         let outputFile = directory.appending(path: "output-\(UUID().uuidString.prefix(6)).txt")
         defer { try? FileManager.default.removeItem(at: outputFile) }
         var actions = posix_spawn_file_actions_t()

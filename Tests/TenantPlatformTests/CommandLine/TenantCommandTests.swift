@@ -21,7 +21,12 @@ struct TenantCommandTests {
     }
 
     /// Runs `pgperm` with `arguments` in `directory`, feeding `input` to stdin.
-    static func pgperm(_ arguments: [String], in directory: URL, input: String = "") throws -> Result {
+    /// Runs the binary and waits for it off the cooperative pool (``offThePool(_:)``).
+    static func pgperm(_ arguments: [String], in directory: URL, input: String = "") async throws -> Result {
+        try await offThePool { try run(arguments, in: directory, input: input) }
+    }
+
+    private static func run(_ arguments: [String], in directory: URL, input: String) throws -> Result {
         let process = Process()
         process.executableURL = try #require(binary)
         process.arguments = arguments
@@ -55,7 +60,7 @@ struct TenantCommandTests {
             """.write(to: directory.appending(path: ".env"), atomically: true, encoding: .utf8)
         let configuration = try PlatformConfiguration.resolve(environment: [:], dotEnv: try DotEnv.load(directory.appending(path: ".env")))
         do {
-            try Self.exercise(in: directory, prefix: "c\(suffix)")
+            try await Self.exercise(in: directory, prefix: "c\(suffix)")
         } catch {
             Issue.record(error)
         }
@@ -63,31 +68,31 @@ struct TenantCommandTests {
         await PlatformFixture(platform: try await Platform.start(configuration), cluster: cluster, keyHex: "").tearDown()
     }
 
-    static func exercise(in directory: URL, prefix: String) throws {
-        let created = try pgperm(["tenant", "create", "--name", "Acme", "--slug", "acme"], in: directory)
+    static func exercise(in directory: URL, prefix: String) async throws {
+        let created = try await pgperm(["tenant", "create", "--name", "Acme", "--slug", "acme"], in: directory)
         #expect(created.status == 0, "\(created.output)")
         #expect(created.output.contains("Tenant acme is active"))
-        #expect(try pgperm(["tenant", "list"], in: directory).output.contains("\(prefix)_acme"))
-        let credentials = try pgperm(["tenant", "credentials", "acme"], in: directory)
+        #expect(try await pgperm(["tenant", "list"], in: directory).output.contains("\(prefix)_acme"))
+        let credentials = try await pgperm(["tenant", "credentials", "acme"], in: directory)
         #expect(credentials.output.contains("admin email:     admin-"))
         #expect(credentials.output.contains("@acme.tenant"))
-        #expect(try pgperm(["tenant", "test", "acme"], in: directory).status == 0)
+        #expect(try await pgperm(["tenant", "test", "acme"], in: directory).status == 0)
 
-        #expect(try pgperm(["tenant", "suspend", "acme"], in: directory).status == 0)
-        let refused = try pgperm(["tenant", "test", "acme"], in: directory)
+        #expect(try await pgperm(["tenant", "suspend", "acme"], in: directory).status == 0)
+        let refused = try await pgperm(["tenant", "test", "acme"], in: directory)
         #expect(refused.status != 0)
         #expect(refused.output.contains("not permitted to log in"), "\(refused.output)")
-        #expect(try pgperm(["tenant", "resume", "acme"], in: directory).status == 0)
+        #expect(try await pgperm(["tenant", "resume", "acme"], in: directory).status == 0)
 
-        let unconfirmed = try pgperm(["tenant", "delete", "acme"], in: directory, input: "nope\n")
+        let unconfirmed = try await pgperm(["tenant", "delete", "acme"], in: directory, input: "nope\n")
         #expect(unconfirmed.status != 0)
         #expect(unconfirmed.output.contains("nothing was deleted"))
-        #expect(try pgperm(["tenant", "delete", "acme"], in: directory, input: "acme\n").status == 0)
-        let doctor = try pgperm(["doctor"], in: directory)
+        #expect(try await pgperm(["tenant", "delete", "acme"], in: directory, input: "acme\n").status == 0)
+        let doctor = try await pgperm(["doctor"], in: directory)
         #expect(doctor.status == 0, "\(doctor.output)")
-        #expect(try pgperm(["tenant", "show", "acme"], in: directory).output.contains("no tenant has slug 'acme'"))
+        #expect(try await pgperm(["tenant", "show", "acme"], in: directory).output.contains("no tenant has slug 'acme'"))
 
-        let badKey = try pgperm(["tenant", "list", "--env-file", "/nonexistent"], in: FileManager.default.temporaryDirectory)
+        let badKey = try await pgperm(["tenant", "list", "--env-file", "/nonexistent"], in: FileManager.default.temporaryDirectory)
         #expect(badKey.status != 0)
         #expect(badKey.output.contains("TENANT_ENCRYPTION_KEY is not set"), "\(badKey.output)")
     }

@@ -39,7 +39,7 @@ struct UserCommandTests {
             }
 
             try await signIn()
-            let fromStdin = try TenantCommandTests.pgperm(["admin", "password", "OPS@example.com", "--password-stdin"],
+            let fromStdin = try await TenantCommandTests.pgperm(["admin", "password", "OPS@example.com", "--password-stdin"],
                                                            in: directory, input: "new passphrase\n")
             #expect(fromStdin.status == 0, "\(fromStdin.output)")
             #expect(!fromStdin.output.contains("new passphrase"))
@@ -47,18 +47,18 @@ struct UserCommandTests {
             #expect(try await sessions() == 0)
 
             try await signIn()
-            let generated = try TenantCommandTests.pgperm(["admin", "password", "ops@example.com"], in: directory)
+            let generated = try await TenantCommandTests.pgperm(["admin", "password", "ops@example.com"], in: directory)
             #expect(generated.status == 0, "\(generated.output)")
             let line = try #require(generated.output.split(separator: "\n").first { $0.hasPrefix("Password: ") })
             let password = String(line.dropFirst("Password: ".count))
             #expect(try await admins.authenticate(email: "ops@example.com", password: password)?.id == ops.user.id)
             #expect(try await sessions() == 0)
 
-            let weak = try TenantCommandTests.pgperm(["admin", "password", "ops@example.com", "--password-stdin"],
+            let weak = try await TenantCommandTests.pgperm(["admin", "password", "ops@example.com", "--password-stdin"],
                                                       in: directory, input: "short\n")
             #expect(weak.status != 0)
             #expect(weak.output.contains("8 to 72 bytes"), "\(weak.output)")
-            let unknown = try TenantCommandTests.pgperm(["admin", "password", "nobody@example.com"], in: directory)
+            let unknown = try await TenantCommandTests.pgperm(["admin", "password", "nobody@example.com"], in: directory)
             #expect(unknown.status != 0)
             #expect(try await admins.authenticate(email: "ops@example.com", password: password) != nil)
         }
@@ -80,24 +80,24 @@ struct UserCommandTests {
                 #expect(try await auth.verifyUserPassword(username: "kim", password: "correct horse battery") == nil)
             }
             let directory = FileManager.default.temporaryDirectory
-            func pgperm(_ arguments: [String]) throws -> TenantCommandTests.Result {
-                try TenantCommandTests.pgperm(["user"] + arguments + ["--database-url", database.conninfo], in: directory)
+            func pgperm(_ arguments: [String]) async throws -> TenantCommandTests.Result {
+                try await TenantCommandTests.pgperm(["user"] + arguments + ["--database-url", database.conninfo], in: directory)
             }
 
             try await lock()
-            let unlocked = try pgperm(["unlock", "KIM"])
+            let unlocked = try await pgperm(["unlock", "KIM"])
             #expect(unlocked.status == 0, "\(unlocked.output)")
             #expect(unlocked.output.contains("is unlocked"), "\(unlocked.output)")
             #expect(try await auth.verifyUserPassword(username: "kim", password: "correct horse battery") == kim)
 
             try await lock()
-            #expect(try pgperm(["unlock", kim.description]).status == 0)
+            #expect(try await pgperm(["unlock", kim.description]).status == 0)
             #expect(try await auth.verifyUserPassword(username: "kim", password: "correct horse battery") == kim)
 
-            let notLocked = try pgperm(["unlock", "kim"])
+            let notLocked = try await pgperm(["unlock", "kim"])
             #expect(notLocked.status == 0)
             #expect(notLocked.output.contains("was not locked"), "\(notLocked.output)")
-            let unknown = try pgperm(["unlock", "nobody"])
+            let unknown = try await pgperm(["unlock", "nobody"])
             #expect(unknown.status != 0)
             #expect(unknown.output.contains("no user has username or id 'nobody'"), "\(unknown.output)")
         }
@@ -116,16 +116,16 @@ struct UserCommandTests {
             let enrolment = try await auth.beginTOTPEnrolment(user: lee)
             _ = try await auth.confirmTOTPEnrolment(user: lee, code: TOTPGenerator.code(secret: enrolment.secret))
             let directory = FileManager.default.temporaryDirectory
-            func pgperm(_ arguments: [String]) throws -> TenantCommandTests.Result {
-                try TenantCommandTests.pgperm(["user", "reset-second-factor"] + arguments + ["--database-url", database.conninfo], in: directory)
+            func pgperm(_ arguments: [String]) async throws -> TenantCommandTests.Result {
+                try await TenantCommandTests.pgperm(["user", "reset-second-factor"] + arguments + ["--database-url", database.conninfo], in: directory)
             }
 
-            let reset = try pgperm(["LEE"])
+            let reset = try await pgperm(["LEE"])
             #expect(reset.status == 0 && reset.output.contains("second factor is removed"), "\(reset.output)")
             #expect(try await auth.secondFactor(user: lee).isEnabled == false)
-            let again = try pgperm([lee.description])
+            let again = try await pgperm([lee.description])
             #expect(again.status == 0 && again.output.contains("had no second factor"), "\(again.output)")
-            let unknown = try pgperm(["nobody"])
+            let unknown = try await pgperm(["nobody"])
             #expect(unknown.status != 0 && unknown.output.contains("no user has username or id 'nobody'"), "\(unknown.output)")
         }
     }

@@ -16,8 +16,8 @@ down:
 test: deps
 	swift build
 	swift test --skip SecurityTimeoutTests
-	@# The slow-connection attacks alone: in the parallel run, something holds one of the two
-	@# event loops for over 90 s at times (half the attack's connections outlived every bound).
+	@# The slow-connection attacks alone as well: their bounds are timings, and a parallel run on
+	@# 2 cores once starved them for over 90 s (tests waiting for child processes; see offThePool).
 	swift test --skip-build --filter SecurityTimeoutTests
 	scripts/fuzz-api
 	scripts/browser-test

@@ -37,7 +37,8 @@ struct AdminStatisticsTests {
             #expect(notFound?["client_errors"] as? Int == 1)
             #expect(routes.contains { $0["route"] as? String == "/t/{slug}/api/session" && $0["requests"] as? Int == 1 })
             let minutes = try #require(requests["per_minute"] as? [[String: Any]])
-            #expect(minutes.count == 60 && (minutes.last?["requests"] as? Int ?? 0) >= 3)
+            // The requests above may straddle a minute's end (a loaded CI run did): the last two minutes.
+            #expect(minutes.count == 60 && minutes.suffix(2).map { $0["requests"] as? Int ?? 0 }.reduce(0, +) >= 3)
         }
     }
 

@@ -54,7 +54,7 @@ public struct BenchmarkReport: Sendable, CustomStringConvertible {
         lines += [
             "",
             "PermissionCache: \(configuration.cachedMembers.formatted()) members cached (\(percent(cache.hitShare)) hits while measured), "
-                + String(format: "%.0f bytes per cached membership (%.1f permission numbers each on average)",
+                + String(format: "%.0f bytes per cached membership, counted from the cache's arrays (%.1f permission numbers each on average)",
                          cache.bytesPerMembership, cache.averagePermissions),
             String(format: "invalidation latency, COMMIT to the cache's changed answer, under %.0f changes/s: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms",
                    cache.achievedChangesPerSecond, cache.latency.p50, cache.latency.p95, cache.latency.p99),

@@ -42,23 +42,23 @@ struct CacheBenchmark {
         let inputs = Inputs(scale: scale, members: hotMembers)
 
         progress("Filling the cache with \(hotMembers.formatted()) memberships ...")
-        _ = try await cache.hasPermission(tenant: inputs.tenants[0], user: inputs.users[0], code: inputs.codes[0])
-        let residentBefore = Self.residentBytes()
+        _ = try await cache.hasPermission(tenant: inputs.members[0].tenant, user: inputs.members[0].user, code: inputs.codes[0])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for part in 0..<2 {
                 group.addTask {
-                    for member in stride(from: part, to: inputs.users.count, by: 2) {
-                        _ = try await cache.hasPermission(tenant: inputs.tenants[member], user: inputs.users[member], code: inputs.codes[0])
+                    for (tenant, user) in stride(from: part, to: inputs.members.count, by: 2).map({ inputs.members[$0] }) {
+                        _ = try await cache.hasPermission(tenant: tenant, user: user, code: inputs.codes[0])
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let bytesPerMembership = Double(Self.residentBytes() - residentBefore) / Double(cache.statistics.memberships)
+        let filled = cache.statistics
+        let bytesPerMembership = Double(filled.membershipBytes) / Double(filled.memberships)
         let averagePermissions = try await pool.query("""
             SELECT avg(cardinality(permission_nos))::float8 FROM auth.effective_access
              WHERE user_id = ANY ($1::uuid[])
-            """, [inputs.users]).scalar(Double.self)
+            """, [inputs.members.map(\.user)]).scalar(Double.self)
 
         var throughput: [(Int, Double)] = []
         let before = cache.statistics
@@ -87,8 +87,8 @@ struct CacheBenchmark {
                     var calls = 0
                     while ContinuousClock.now < deadline {
                         for _ in 0..<1_024 {  // the clock is read once per batch: it costs as much as a check
-                            let member = random.below(inputs.users.count)
-                            _ = try await cache.hasPermission(tenant: inputs.tenants[member], user: inputs.users[member],
+                            let (tenant, user) = inputs.members[random.below(inputs.members.count)]
+                            _ = try await cache.hasPermission(tenant: tenant, user: user,
                                                               code: inputs.codes[random.below(inputs.codes.count)])
                         }
                         calls += 1_024
@@ -187,23 +187,17 @@ struct CacheBenchmark {
         return Double(changes) / ((ContinuousClock.now - started).microseconds / 1e6)
     }
 
-    /// The resident set size of this process, from /proc/self/statm.
-    private static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-    }
-
     /// The hot members (the data set's first users) and the codes checked.
     private struct Inputs: Sendable {
-        let tenants: [TenantID]
-        let users: [UserID]
+        /// Side by side, so picking a member reads one place (as a request's ids would be at hand).
+        let members: [(tenant: TenantID, user: UserID)]
         let codes: [String]
 
         init(scale: BenchmarkScale, members: Int) {
-            let count = min(members, scale.users)
-            users = (1...count).map { UserID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.user, $0))!) }
-            tenants = (1...count).map { TenantID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.tenant, ($0 - 1) / scale.usersPerTenant + 1))!) }
+            self.members = (1...min(members, scale.users)).map {
+                (TenantID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.tenant, ($0 - 1) / scale.usersPerTenant + 1))!),
+                 UserID(UUID(uuidString: BenchmarkIDs.text(BenchmarkIDs.user, $0))!))
+            }
             codes = (0...999).map(BenchmarkIDs.leafCode)
         }
     }

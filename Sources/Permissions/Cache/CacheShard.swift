@@ -40,7 +40,12 @@ final class CacheShard: Sendable {
 /// The shards of one cache, and which one holds a member.
 struct CacheShards: Sendable {
     let all: [CacheShard]
+    /// The same shards, for the hit path: reaching one through ``all`` retains it, which writes
+    /// its reference count, one cache line every core's checks would contend for. ``all``
+    /// keeps them alive as long as this value.
+    private let unretained: [Unmanaged<CacheShard>]
     private let mask: UInt64
+    private let seed = UInt64.random(in: 0...UInt64.max)
 
     /// Up to 16 shards, about one per 1,024 memberships: a small cache stays one exact CLOCK,
     /// a large one spreads its members (and its lock) over 16. The capacity is split so the
@@ -51,33 +56,36 @@ struct CacheShards: Sendable {
         all = (0..<count).map { index in
             CacheShard(capacity: maximumMemberships / count + (index < maximumMemberships % count ? 1 : 0))
         }
+        unretained = all.map { Unmanaged.passUnretained($0) }
         mask = UInt64(count - 1)
     }
 
-    /// Runs `body` with the member's shard's lock (not retaining the shard: a shared reference
-    /// count would be written by every check on every core).
-    ///
-    /// The shard is chosen from the two ids' 32 bytes folded to 64 bits and mixed (SplitMix64's
-    /// finalizer), so every bit of either id moves the choice: ids that differ only in a few
-    /// digits (sequential ones) spread as evenly as random ones. The shard's own dictionary
-    /// hashes the ids in full, with the process's random seed.
-    func withShard<R>(for key: MemberKey, _ body: (borrowing Mutex<CacheShard.State>) -> R) -> R {
-        body(all[index(for: key)].state)
+    /// The member's hash: its low bits choose the shard, its high bits the place in the
+    /// shard's index (``MembershipStore``). Every bit of either id moves both choices, so ids
+    /// that differ only in a few digits (sequential ones) spread as evenly as random ones.
+    @inline(__always)
+    func hash(_ key: MemberKey) -> UInt64 {
+        let words = key.words
+        var hasher = WordHasher(seed: seed)
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+        return hasher.finalize()
     }
 
-    /// The member's shard.
-    func shard(for key: MemberKey) -> CacheShard {
-        all[index(for: key)]
+    /// Runs `body` with the lock of the shard of a member with this hash, without retaining
+    /// the shard.
+    @inline(__always)
+    func withShard<R>(hash: UInt64, _ body: (borrowing Mutex<CacheShard.State>) -> R) -> R {
+        withExtendedLifetime(all) {
+            unretained[shardIndex(hash: hash)]._withUnsafeGuaranteedRef { body($0.state) }
+        }
     }
 
-    private func index(for key: MemberKey) -> Int {
-        var mixed = Self.fold(key.tenant.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ Self.fold(key.user.rawValue)
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((mixed ^ (mixed >> 31)) & mask)
-    }
-
-    private static func fold(_ id: UUID) -> UInt64 {
-        withUnsafeBytes(of: id.uuid) { $0.loadUnaligned(as: UInt64.self) ^ $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
+    /// Which of ``all`` holds a member with this hash.
+    @inline(__always)
+    func shardIndex(hash: UInt64) -> Int {
+        Int(hash & mask)
     }
 }

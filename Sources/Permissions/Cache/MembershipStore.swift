@@ -1,7 +1,8 @@
 import Foundation
 
-/// What a check needs of one member: the row of `auth.effective_access`, or the fact that
-/// there is none (no live membership: every code is denied).
+/// What a check needs of one member, as read from the database: the row of
+/// `auth.effective_access`, or the fact that there is none (no live membership: every code is
+/// denied).
 struct CachedMembership: Sendable {
     var isOwner: Bool
     /// `permission_nos`, sorted.
@@ -11,97 +12,139 @@ struct CachedMembership: Sendable {
 }
 
 /// A member of a tenant: the key of a cached membership.
-struct MemberKey: Hashable, Sendable {
+struct MemberKey: Sendable, Equatable {
     let tenant: TenantID
     let user: UserID
 
-    /// All 32 bytes, as four words (cheaper for the hasher than two byte buffers).
-    func hash(into hasher: inout Hasher) {
-        withUnsafeBytes(of: tenant.rawValue.uuid) { bytes in
-            hasher.combine(bytes.loadUnaligned(as: UInt64.self))
-            hasher.combine(bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        }
-        withUnsafeBytes(of: user.rawValue.uuid) { bytes in
-            hasher.combine(bytes.loadUnaligned(as: UInt64.self))
-            hasher.combine(bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    /// Both ids as four words: compared as four integers, and hashed without a byte loop.
+    var words: (UInt64, UInt64, UInt64, UInt64) {
+        let tenant = tenant.rawValue.uuid, user = user.rawValue.uuid
+        return withUnsafeBytes(of: tenant) { t in
+            withUnsafeBytes(of: user) { u in
+                (t.loadUnaligned(as: UInt64.self), t.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 u.loadUnaligned(as: UInt64.self), u.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            }
         }
     }
 }
 
-/// The cached memberships, at most `capacity` of them; when full, one not used lately is
-/// evicted (the CLOCK approximation of least recently used).
+/// The cached memberships of one shard, at most `capacity` of them; when full, one not used
+/// lately is evicted (CLOCK, the usual approximation of least recently used).
 ///
-/// A hit only sets its entry's "used" flag, so reading stays cheap: no list is relinked and
-/// nothing is allocated. An eviction sweeps a hand over the entries, clearing flags, and takes
-/// the first entry not used since the hand last passed it. A new entry starts unused, so one
-/// filled and never read again goes before one read since. Entries are also indexed by tenant,
-/// so a change event naming a whole tenant drops its entries without a scan.
+/// Laid out for the hit path, which is bound by memory reads (a service checks many members at
+/// random): an open-addressing index of 4-byte entry numbers, the entries in one dense array
+/// (key, a filter of the numbers held, where the numbers are), and every entry's sorted
+/// permission numbers in one shared array. A hit reads one line of the index, one entry, and
+/// the entry's numbers only when the filter cannot rule the code out; it takes no reference
+/// count (nothing per member is an object) and allocates nothing. The key's hash is given by
+/// the caller (``CacheShards/hash(_:)``, seeded per cache), which also picks the shard from it.
+///
+/// A hit only sets its entry's "used" flag. An eviction sweeps a hand over the entries,
+/// clearing flags, and takes the first entry not used since the hand last passed it; a new
+/// entry starts unused, so one filled and never read again goes before one read since.
 struct MembershipStore {
+    struct Entry {
+        let key: (UInt64, UInt64, UInt64, UInt64)
+        /// Bit `n % 128` is set for each number `n` the entry holds: most numbers a check asks
+        /// about are not held, and the mask rules them out without reading ``numbers``.
+        let filter: (UInt64, UInt64)
+        /// The hash's upper half: where the index looks first.
+        let home: UInt32
+        /// Where the entry's sorted numbers are in ``numbers``.
+        var start: Int32
+        let count: Int32
+        let isOwner: Bool
+        var used = false
+    }
+
     let capacity: Int
-    private var slots: [MemberKey: Int32] = [:]
-    private var byTenant: [TenantID: Set<Int32>] = [:]
-    private var keys: [MemberKey?] = []
-    /// The entries by slot (a hit reads its slot in place, without a copy).
-    private(set) var values: [CachedMembership] = []
-    private var used: [Bool] = []
-    private var free: [Int32] = []
+    private var entries: [Entry] = []
+    /// Linear probing over a power-of-two table at most half full; each position holds an
+    /// index into ``entries``, or -1.
+    private var index = [Int32](repeating: -1, count: 16)
+    /// Every entry's numbers; a replaced or removed entry leaves a gap, reclaimed when gaps
+    /// outweigh what is in use.
+    private(set) var numbers: [Int32] = []
+    private var numbersInUse = 0
     private var hand = 0
-    private(set) var count = 0
     private(set) var evictions = 0
+
+    var count: Int { entries.count }
+
+    /// The bytes the store's arrays hold, by capacity (not counting the allocator's overhead).
+    var bytes: Int {
+        entries.capacity * MemoryLayout<Entry>.stride + (index.capacity + numbers.capacity) * MemoryLayout<Int32>.stride
+    }
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
-    /// The slot of the member's entry, marked as used; nil when the member is not cached.
-    mutating func use(_ key: MemberKey) -> Int32? {
-        guard let slot = slots[key] else { return nil }
-        if !used[Int(slot)] { used[Int(slot)] = true }  // no store when already set: the line stays clean
-        return slot
+    /// The member's entry, marked as used; nil when the member is not cached.
+    @inline(__always)
+    mutating func use(_ key: MemberKey, hash: UInt64) -> Int? {
+        guard let (_, entry) = find(key.words, home: Self.home(hash)) else { return nil }
+        if !entries[entry].used { entries[entry].used = true }  // no store when already set: the line stays clean
+        return entry
     }
 
-    mutating func set(_ key: MemberKey, _ membership: CachedMembership) {
-        if let slot = slots[key] {
-            values[Int(slot)] = membership
-            return
+    /// Whether the entry is a tenant owner's (who holds every code).
+    @inline(__always)
+    func isOwner(_ entry: Int) -> Bool { entries[entry].isOwner }
+
+    /// Whether the entry holds `number`.
+    @inline(__always)
+    func holds(_ entry: Int, _ number: Int32) -> Bool {
+        let filter = entries[entry].filter, bit = Self.filterBit(number)
+        guard filter.0 & bit.0 | filter.1 & bit.1 != 0 else { return false }
+        let start = Int(entries[entry].start)
+        return numbers.binarySearch(number, in: start..<(start + Int(entries[entry].count)))
+    }
+
+    /// Stores the member's membership, replacing what was held. Not stored (the next check
+    /// fills again) when the numbers would overflow the 32-bit positions.
+    mutating func set(_ key: MemberKey, hash: UInt64, _ membership: CachedMembership) {
+        let words = key.words, home = Self.home(hash)
+        if find(words, home: home) != nil { remove(words, home: home) }
+        guard numbers.count + membership.permissionNos.count < Int(Int32.max) else { return }
+        if entries.count >= capacity { evictOne() }
+        if (entries.count + 1) * 2 > index.count { resizeIndex(to: index.count * 2) }
+        let start = Int32(numbers.count)
+        numbers += membership.permissionNos
+        numbersInUse += membership.permissionNos.count
+        var position = Int(home) & (index.count - 1)
+        while index[position] >= 0 { position = (position + 1) & (index.count - 1) }
+        index[position] = Int32(entries.count)
+        var filter: (UInt64, UInt64) = (0, 0)
+        for number in membership.permissionNos {
+            let bit = Self.filterBit(number)
+            filter = (filter.0 | bit.0, filter.1 | bit.1)
         }
-        if count >= capacity { evictOne() }
-        let slot: Int32
-        if let reused = free.popLast() {
-            slot = reused
-            keys[Int(slot)] = key
-            values[Int(slot)] = membership
-            used[Int(slot)] = false
-        } else {
-            slot = Int32(keys.count)
-            keys.append(key)
-            values.append(membership)
-            used.append(false)
-        }
-        slots[key] = slot
-        byTenant[key.tenant, default: []].insert(slot)
-        count += 1
+        entries.append(Entry(key: words, filter: filter, home: home, start: start,
+                             count: Int32(membership.permissionNos.count), isOwner: membership.isOwner))
     }
 
     /// Drops one member's entry; true if there was one.
     @discardableResult
-    mutating func remove(_ key: MemberKey) -> Bool {
-        guard let slot = slots.removeValue(forKey: key) else { return false }
-        byTenant[key.tenant]?.remove(slot)
-        if byTenant[key.tenant]?.isEmpty == true { byTenant[key.tenant] = nil }
-        release(slot)
-        return true
+    mutating func remove(_ key: MemberKey, hash: UInt64) -> Bool {
+        remove(key.words, home: Self.home(hash))
     }
 
-    /// Drops every entry of the tenant; returns how many there were.
+    /// Drops every entry of the tenant; returns how many there were. A scan: change events
+    /// name a whole tenant only for statements that changed over 20 of its members.
     @discardableResult
     mutating func remove(tenant: TenantID) -> Int {
-        guard let tenantSlots = byTenant.removeValue(forKey: tenant) else { return 0 }
-        for slot in tenantSlots {
-            if let key = keys[Int(slot)] { slots[key] = nil }
-            release(slot)
+        let words = MemberKey(tenant: tenant, user: UserID(UUID())).words
+        var dropped = 0, position = 0
+        while position < entries.count {
+            if entries[position].key.0 == words.0 && entries[position].key.1 == words.1 {
+                remove(entries[position].key, home: entries[position].home)  // moves the last entry here
+                dropped += 1
+            } else {
+                position += 1
+            }
         }
-        return tenantSlots.count
+        return dropped
     }
 
     /// Drops everything; returns how many entries there were.
@@ -113,29 +156,104 @@ struct MembershipStore {
         return dropped
     }
 
+    /// The bit of ``Entry/filter`` that stands for `number`: bit `number % 128`.
+    @inline(__always)
+    private static func filterBit(_ number: Int32) -> (UInt64, UInt64) {
+        let bit = UInt64(truncatingIfNeeded: number) & 127
+        return (bit < 64 ? 1 &<< bit : 0, bit < 64 ? 0 : 1 &<< (bit &- 64))
+    }
+
+    // MARK: - Index
+
+    private static func home(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 32) }
+
+    /// The index position and entry number of the key.
+    @inline(__always)
+    private func find(_ words: (UInt64, UInt64, UInt64, UInt64), home: UInt32) -> (position: Int, entry: Int)? {
+        let mask = index.count - 1
+        var position = Int(home) & mask
+        while true {
+            let entry = Int(index[position])
+            if entry < 0 { return nil }
+            let key = entries[entry].key
+            if key.0 == words.0 && key.1 == words.1 && key.2 == words.2 && key.3 == words.3 { return (position, entry) }
+            position = (position + 1) & mask
+        }
+    }
+
+    @discardableResult
+    private mutating func remove(_ words: (UInt64, UInt64, UInt64, UInt64), home: UInt32) -> Bool {
+        guard let (position, entry) = find(words, home: home) else { return false }
+        numbersInUse -= Int(entries[entry].count)
+        vacate(position)
+        // The last entry takes the removed one's place, so entries stay dense.
+        let last = entries.count - 1
+        if entry != last {
+            let moved = entries[last]
+            index[find(moved.key, home: moved.home)!.position] = Int32(entry)
+            entries[entry] = moved
+        }
+        entries.removeLast()
+        if entries.isEmpty {
+            numbers.removeAll(keepingCapacity: true)
+        } else if numbers.count > 1_024 && numbers.count > 2 * numbersInUse {
+            compactNumbers()
+        }
+        return true
+    }
+
+    /// Empties an index position, moving later entries of its run back so every entry stays
+    /// reachable from its home without markers of deleted positions.
+    private mutating func vacate(_ position: Int) {
+        let mask = index.count - 1
+        var hole = position, next = (position + 1) & mask
+        while index[next] >= 0 {
+            let home = Int(entries[Int(index[next])].home) & mask
+            // The entry may fill the hole when its home is not between the hole and it.
+            if (next &- home) & mask >= (next &- hole) & mask {
+                index[hole] = index[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        index[hole] = -1
+    }
+
+    private mutating func resizeIndex(to size: Int) {
+        index = [Int32](repeating: -1, count: size)
+        for (number, entry) in entries.enumerated() {
+            var position = Int(entry.home) & (size - 1)
+            while index[position] >= 0 { position = (position + 1) & (size - 1) }
+            index[position] = Int32(number)
+        }
+    }
+
+    /// Copies the numbers still in use to a new array without gaps.
+    private mutating func compactNumbers() {
+        var compacted: [Int32] = []
+        compacted.reserveCapacity(numbersInUse)
+        for position in entries.indices {
+            let start = Int(entries[position].start)
+            entries[position].start = Int32(compacted.count)
+            compacted += numbers[start..<(start + Int(entries[position].count))]
+        }
+        numbers = compacted
+    }
+
     /// Sweeps the hand to the first entry not used since its last pass, clearing flags on the
-    /// way, and drops it. Called only when full, so every slot holds an entry.
+    /// way, and drops it (the last entry moves to its place, so the hand stays to look at it).
     private mutating func evictOne() {
         while true {
-            if hand >= keys.count { hand = 0 }
-            let index = hand
-            hand += 1
-            guard let key = keys[index] else { continue }
-            if used[index] {
-                used[index] = false
+            if hand >= entries.count { hand = 0 }
+            if entries[hand].used {
+                entries[hand].used = false
+                hand += 1
             } else {
-                remove(key)
+                remove(entries[hand].key, home: entries[hand].home)
                 evictions += 1
                 return
             }
         }
     }
 
-    private mutating func release(_ slot: Int32) {
-        keys[Int(slot)] = nil
-        values[Int(slot)] = .none  // frees the array of numbers now
-        used[Int(slot)] = false
-        free.append(slot)
-        count -= 1
-    }
 }

@@ -82,13 +82,16 @@ public final class PermissionCache: Sendable {
         public var subscriptions = 0
         /// Memberships held now.
         public var memberships = 0
+        /// Bytes the memberships held take: the arrays that store them, by capacity (not
+        /// counting the allocator's own overhead, nor the catalogue).
+        public var membershipBytes = 0
         /// Whether the cache answers from memory now.
         public var isTrusted = false
 
         public var description: String {
             "hits \(hits), misses \(misses), evictions \(evictions), invalidations \(invalidations), "
                 + "database checks \(databaseChecks), discarded fills \(discardedFills), subscriptions \(subscriptions), "
-                + "memberships \(memberships), "
+                + "memberships \(memberships) (\(membershipBytes) bytes), "
                 + (isTrusted ? "trusted" : "not trusted")
         }
     }
@@ -150,6 +153,7 @@ public final class PermissionCache: Sendable {
                 statistics.invalidations += state.invalidations
                 statistics.evictions += state.memberships.evictions
                 statistics.memberships += state.memberships.count
+                statistics.membershipBytes += state.memberships.bytes
                 statistics.isTrusted = statistics.isTrusted && state.trusted
             }
         }
@@ -163,7 +167,7 @@ public final class PermissionCache: Sendable {
     /// - Parameter consistency: `.database` to ask the database for this call. Default `.cached`.
     /// - Throws: the errors of `auth.has_permission` (`.unknownPermission`, `.invalidPermissionCode`),
     ///   ``PostgresError`` when the database is needed and unreachable.
-    public func hasPermission(tenant: TenantID, user: UserID, code: String,
+    nonisolated(nonsending) public func hasPermission(tenant: TenantID, user: UserID, code: String,
                               consistency: Consistency = .cached) async throws -> Bool {
         let key = MemberKey(tenant: tenant, user: user)
         let found = consistency == .cached ? lookup(key, CollectionOfOne(code), requireAll: false) : .database
@@ -174,7 +178,7 @@ public final class PermissionCache: Sendable {
     }
 
     /// ``AuthClient/hasPermissions(tenant:user:codes:requireAll:)``, answered from memory when the cache is current.
-    public func hasPermissions(tenant: TenantID, user: UserID, codes: [String], requireAll: Bool = false,
+    nonisolated(nonsending) public func hasPermissions(tenant: TenantID, user: UserID, codes: [String], requireAll: Bool = false,
                                consistency: Consistency = .cached) async throws -> Bool {
         let key = MemberKey(tenant: tenant, user: user)
         let found = consistency == .cached ? lookup(key, codes, requireAll: requireAll) : .database
@@ -187,7 +191,7 @@ public final class PermissionCache: Sendable {
     /// Returns when the user holds `code`, else throws as ``AuthClient/requirePermission(tenant:user:code:)`` does.
     ///
     /// - Throws: ``PermissionsError`` `.insufficientPrivilege` (42501), naming user, tenant and code.
-    public func requirePermission(tenant: TenantID, user: UserID, code: String,
+    nonisolated(nonsending) public func requirePermission(tenant: TenantID, user: UserID, code: String,
                                   consistency: Consistency = .cached) async throws {
         guard try await hasPermission(tenant: tenant, user: user, code: code, consistency: consistency) else {
             throw Self.denied(tenant, user, "permission '\(code)'")
@@ -196,7 +200,7 @@ public final class PermissionCache: Sendable {
 
     /// Returns when the user holds any of `codes` (all of them with `requireAll`), else throws
     /// `.insufficientPrivilege` (42501) as ``requirePermission(tenant:user:code:consistency:)`` does.
-    public func requirePermissions(tenant: TenantID, user: UserID, codes: [String], requireAll: Bool = false,
+    nonisolated(nonsending) public func requirePermissions(tenant: TenantID, user: UserID, codes: [String], requireAll: Bool = false,
                                    consistency: Consistency = .cached) async throws {
         guard try await hasPermissions(tenant: tenant, user: user, codes: codes, requireAll: requireAll,
                                        consistency: consistency) else {
@@ -223,38 +227,39 @@ public final class PermissionCache: Sendable {
 
     /// The in-memory step of a check, and the whole of a hit: one lock (the member's shard's),
     /// a hash of each code and one of the member, a binary search per ancestor; nothing allocated.
+    @inline(__always)
     private func lookup<Codes: Collection<String>>(_ key: MemberKey, _ codes: Codes, requireAll: Bool) -> Lookup {
-        shards.withShard(for: key) { shard in
-            shard.withLock { state in
-                guard state.trusted, !codes.isEmpty else { return .database }
-                guard state.hasCatalogue else { return .fillCatalogue(epoch: epoch.load(ordering: .acquiring)) }
-                guard let slot = state.memberships.use(key) else {
-                    // Not cached. The codes must be known before a fill is worth it.
-                    for code in codes where state.catalogue.ancestors(of: code) == nil { return .database }
-                    state.misses += 1
-                    return .fillMembership(epoch: epoch.load(ordering: .acquiring), catalogue: state.catalogue)
-                }
-                // nil: a code the cached catalogue does not know. The database raises the check's
-                // own error for it, or knows a code created since.
-                guard let answer = Self.evaluate(state.memberships.values[Int(slot)], codes, in: state.catalogue,
-                                                 requireAll: requireAll) else { return .database }
-                state.hits += 1
-                return .answer(answer)
+        let hash = shards.hash(key)
+        return shards.withShard(hash: hash) { shard in shard.withLock { state in
+            guard state.trusted, !codes.isEmpty else { return .database }
+            guard state.hasCatalogue else { return .fillCatalogue(epoch: epoch.load(ordering: .acquiring)) }
+            guard let entry = state.memberships.use(key, hash: hash) else {
+                // Not cached. The codes must be known before a fill is worth it.
+                for code in codes where state.catalogue.ancestors(of: code) == nil { return .database }
+                state.misses += 1
+                return .fillMembership(epoch: epoch.load(ordering: .acquiring), catalogue: state.catalogue)
             }
-        }
+            // nil: a code the cached catalogue does not know. The database raises the check's
+            // own error for it, or knows a code created since.
+            guard let answer = Self.evaluate(codes, in: state.catalogue, requireAll: requireAll,
+                                             isOwner: state.memberships.isOwner(entry),
+                                             holds: { state.memberships.holds(entry, $0) }) else { return .database }
+            state.hits += 1
+            return .answer(answer)
+        } }
     }
 
-    /// The answer from a membership; nil when a code is not in the catalogue. Inlined into the
+    /// The answer for a member; nil when a code is not in the catalogue. Inlined into the
     /// lookup, so the catalogue and the membership are read in place (no reference counting
     /// on storage every core shares).
     @inline(__always)
-    private static func evaluate<Codes: Collection<String>>(_ membership: borrowing CachedMembership, _ codes: Codes,
-                                                            in catalogue: borrowing CompiledCatalogue, requireAll: Bool) -> Bool? {
+    private static func evaluate<Codes: Collection<String>>(_ codes: Codes, in catalogue: borrowing CompiledCatalogue,
+                                                            requireAll: Bool, isOwner: Bool, holds: (Int32) -> Bool) -> Bool? {
         var granted = requireAll
         for code in codes {
             guard let ancestors = catalogue.ancestors(of: code) else { return nil }
             // Every code is looked up even once the answer is known, so an unknown one is never hidden.
-            if catalogue.grants(membership, ancestors) != requireAll { granted = !requireAll }
+            if catalogue.grants(ancestors, isOwner: isOwner, holds: holds) != requireAll { granted = !requireAll }
         }
         return granted
     }
@@ -279,7 +284,8 @@ public final class PermissionCache: Sendable {
                 // Answered from the fill only when nothing changed meanwhile: the catalogue
                 // the codes were read from is then still the database's.
                 if let membership = try await fillMembership(key, since: epoch),
-                   let granted = Self.evaluate(membership, codes, in: catalogue, requireAll: requireAll) {
+                   let granted = Self.evaluate(codes, in: catalogue, requireAll: requireAll, isOwner: membership.isOwner,
+                                               holds: { membership.permissionNos.binarySearch($0, in: membership.permissionNos.indices) }) {
                     return granted
                 }
             }
@@ -319,11 +325,12 @@ public final class PermissionCache: Sendable {
             membership = CachedMembership(isOwner: try row.decode(Bool.self, at: 0),
                                           permissionNos: Self.integers(try row.decode(String.self, at: 1)).sorted())
         }
-        let kept = shards.shard(for: key).state.withLock { state in
+        let hash = shards.hash(key)
+        let kept = shards.withShard(hash: hash) { $0.withLock { state in
             guard state.trusted, self.epoch.load(ordering: .acquiring) == epoch else { return false }
-            state.memberships.set(key, membership)
+            state.memberships.set(key, hash: hash, membership)
             return true
-        }
+        } }
         guard kept else {
             control.withLock { $0.statistics.discardedFills += 1 }
             return nil
@@ -356,10 +363,10 @@ public final class PermissionCache: Sendable {
         case .members(let tenant, let users):
             epoch.add(1, ordering: .sequentiallyConsistent)
             for user in users {
-                let key = MemberKey(tenant: tenant, user: user)
-                shards.shard(for: key).state.withLock { state in
-                    if state.memberships.remove(key) { state.invalidations += 1 }
-                }
+                let key = MemberKey(tenant: tenant, user: user), hash = shards.hash(key)
+                shards.withShard(hash: hash) { $0.withLock { state in
+                    if state.memberships.remove(key, hash: hash) { state.invalidations += 1 }
+                } }
             }
         case .tenant(let tenant):
             epoch.add(1, ordering: .sequentiallyConsistent)

@@ -447,8 +447,11 @@ private struct ClientLogin {
             let file = directory.appending(path: "\(name).pgpass")
             // host:port:database:user:password, with : and \ escaped.
             let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
-            FileManager.default.createFile(atPath: file.path, contents: Data("*:*:*:*:\(escaped)\n".utf8),
-                                           attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: file.path, contents: Data("*:*:*:*:\(escaped)\n".utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw PlatformError(.moveFailed, "could not write the password file \(file.path)",
+                                    hint: "Check that the temporary directory exists and is writable.")
+            }
             conninfo += " passfile=\(PlatformConfiguration.Server.quoted(file.path))"
         }
         self.conninfo = conninfo

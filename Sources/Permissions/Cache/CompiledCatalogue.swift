@@ -17,23 +17,17 @@ struct CompiledCatalogue: Sendable {
     }
 
     private let entries: [Entry]
-    /// Linear probing over a power-of-two table at most half full; each position holds an
-    /// index into ``entries``, or -1.
-    private let index: [Int32]
+    private let index: SlotIndex
     private let numbers: [Int32]
     private let seed = UInt64.random(in: 0...UInt64.max)
 
     /// - Parameter rows: each code and its `ancestor_nos`.
     init(_ rows: [(code: String, ancestorNos: [Int32])]) {
         var entries: [Entry] = [], numbers: [Int32] = []
-        var size = 16
-        while size < rows.count * 2 { size *= 2 }
-        var index = [Int32](repeating: -1, count: size)
+        var index = SlotIndex(roomFor: rows.count)
         for (code, ancestorNos) in rows {
             let hash = Self.hash(code, seed: seed)
-            var position = Int(truncatingIfNeeded: hash) & (size - 1)
-            while index[position] >= 0 { position = (position + 1) & (size - 1) }
-            index[position] = Int32(entries.count)
+            index.insert(entries.count, home: UInt32(truncatingIfNeeded: hash))
             entries.append(Entry(hash: hash, code: code,
                                  ancestors: Ancestors(start: Int32(numbers.count), count: Int32(ancestorNos.count))))
             numbers += ancestorNos
@@ -46,14 +40,9 @@ struct CompiledCatalogue: Sendable {
     /// The code's numbers; nil for a code this catalogue does not hold.
     @inline(__always)
     func ancestors(of code: String) -> Ancestors? {
-        let hash = Self.hash(code, seed: seed), mask = index.count - 1
-        var position = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let entry = Int(index[position])
-            if entry < 0 { return nil }
-            if entries[entry].hash == hash && entries[entry].code == code { return entries[entry].ancestors }
-            position = (position + 1) & mask
-        }
+        let hash = Self.hash(code, seed: seed)
+        let found = index.find(home: UInt32(truncatingIfNeeded: hash)) { entries[$0].hash == hash && entries[$0].code == code }
+        return found.map { entries[$0.entry].ancestors }
     }
 
     @inline(__always)

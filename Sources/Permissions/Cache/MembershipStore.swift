@@ -59,9 +59,7 @@ struct MembershipStore {
 
     let capacity: Int
     private var entries: [Entry] = []
-    /// Linear probing over a power-of-two table at most half full; each position holds an
-    /// index into ``entries``, or -1.
-    private var index = [Int32](repeating: -1, count: 16)
+    private var index = SlotIndex(roomFor: 0)
     /// Every entry's numbers; a replaced or removed entry leaves a gap, reclaimed when gaps
     /// outweigh what is in use.
     private(set) var numbers: [Int32] = []
@@ -73,7 +71,7 @@ struct MembershipStore {
 
     /// The bytes the store's arrays hold, by capacity (not counting the allocator's overhead).
     var bytes: Int {
-        entries.capacity * MemoryLayout<Entry>.stride + (index.capacity + numbers.capacity) * MemoryLayout<Int32>.stride
+        entries.capacity * MemoryLayout<Entry>.stride + index.bytes + numbers.capacity * MemoryLayout<Int32>.stride
     }
 
     init(capacity: Int) {
@@ -108,13 +106,11 @@ struct MembershipStore {
         if find(words, home: home) != nil { remove(words, home: home) }
         guard numbers.count + membership.permissionNos.count < Int(Int32.max) else { return }
         if entries.count >= capacity { evictOne() }
-        if (entries.count + 1) * 2 > index.count { resizeIndex(to: index.count * 2) }
+        if entries.count == index.capacity { resizeIndex() }
         let start = Int32(numbers.count)
         numbers += membership.permissionNos
         numbersInUse += membership.permissionNos.count
-        var position = Int(home) & (index.count - 1)
-        while index[position] >= 0 { position = (position + 1) & (index.count - 1) }
-        index[position] = Int32(entries.count)
+        index.insert(entries.count, home: home)
         var filter: (UInt64, UInt64) = (0, 0)
         for number in membership.permissionNos {
             let bit = Self.filterBit(number)
@@ -170,14 +166,9 @@ struct MembershipStore {
     /// The index position and entry number of the key.
     @inline(__always)
     private func find(_ words: (UInt64, UInt64, UInt64, UInt64), home: UInt32) -> (position: Int, entry: Int)? {
-        let mask = index.count - 1
-        var position = Int(home) & mask
-        while true {
-            let entry = Int(index[position])
-            if entry < 0 { return nil }
+        index.find(home: home) { entry in
             let key = entries[entry].key
-            if key.0 == words.0 && key.1 == words.1 && key.2 == words.2 && key.3 == words.3 { return (position, entry) }
-            position = (position + 1) & mask
+            return key.0 == words.0 && key.1 == words.1 && key.2 == words.2 && key.3 == words.3
         }
     }
 
@@ -185,12 +176,12 @@ struct MembershipStore {
     private mutating func remove(_ words: (UInt64, UInt64, UInt64, UInt64), home: UInt32) -> Bool {
         guard let (position, entry) = find(words, home: home) else { return false }
         numbersInUse -= Int(entries[entry].count)
-        vacate(position)
+        index.vacate(position) { entries[$0].home }
         // The last entry takes the removed one's place, so entries stay dense.
         let last = entries.count - 1
         if entry != last {
             let moved = entries[last]
-            index[find(moved.key, home: moved.home)!.position] = Int32(entry)
+            index.renumber(find(moved.key, home: moved.home)!.position, to: entry)
             entries[entry] = moved
         }
         entries.removeLast()
@@ -202,30 +193,10 @@ struct MembershipStore {
         return true
     }
 
-    /// Empties an index position, moving later entries of its run back so every entry stays
-    /// reachable from its home without markers of deleted positions.
-    private mutating func vacate(_ position: Int) {
-        let mask = index.count - 1
-        var hole = position, next = (position + 1) & mask
-        while index[next] >= 0 {
-            let home = Int(entries[Int(index[next])].home) & mask
-            // The entry may fill the hole when its home is not between the hole and it.
-            if (next &- home) & mask >= (next &- hole) & mask {
-                index[hole] = index[next]
-                hole = next
-            }
-            next = (next + 1) & mask
-        }
-        index[hole] = -1
-    }
-
-    private mutating func resizeIndex(to size: Int) {
-        index = [Int32](repeating: -1, count: size)
-        for (number, entry) in entries.enumerated() {
-            var position = Int(entry.home) & (size - 1)
-            while index[position] >= 0 { position = (position + 1) & (size - 1) }
-            index[position] = Int32(number)
-        }
+    /// Doubles the index, placing every entry again.
+    private mutating func resizeIndex() {
+        index = SlotIndex(roomFor: index.capacity * 2)
+        for (number, entry) in entries.enumerated() { index.insert(number, home: entry.home) }
     }
 
     /// Copies the numbers still in use to a new array without gaps.

@@ -16,7 +16,9 @@ enum SessionSubject: Sendable, Equatable {
 /// A session is named by a random 256-bit token, which only the cookie holds; the table
 /// stores its SHA-256. A session ends after `idleTimeout` without a request, `lifetime`
 /// after sign-in whatever happens, on sign-out, and, by triggers in the master database,
-/// when its admin is deactivated or given a new password or its tenant stops being active.
+/// when its admin is deactivated or given a new password or its tenant stops being active. A
+/// tenant user's sessions end when their credentials change (``closeAll(of:keeping:)``,
+/// called by the tenant API's routes that change them).
 struct SessionStore: Sendable {
     let master: ConnectionPool
     let idleTimeout: Duration
@@ -79,6 +81,22 @@ struct SessionStore: Sendable {
 
     func close(_ token: String) async throws {
         try await master.query("DELETE FROM platform.portal_session WHERE token_hash = $1", [SecretToken.hash(token)])
+    }
+
+    /// Ends the subject's sessions, all but `keeping` (the token of the request that asks):
+    /// after a change of credentials, a session opened with the old ones must not go on.
+    /// Returns how many ended.
+    @discardableResult
+    func closeAll(of subject: SessionSubject, keeping token: String? = nil) async throws -> Int {
+        let columns = Columns(subject)
+        return try await master.query("""
+            WITH ended AS (
+                DELETE FROM platform.portal_session
+                 WHERE admin_user_id IS NOT DISTINCT FROM $1 AND tenant_id IS NOT DISTINCT FROM $2
+                   AND auth_user_id IS NOT DISTINCT FROM $3 AND token_hash IS DISTINCT FROM $4
+                RETURNING 1)
+            SELECT count(*) FROM ended
+            """, [columns.admin, columns.tenant, columns.user, token.map(SecretToken.hash)]).scalar(Int.self)
     }
 
     /// Open sessions, for statistics and tests.

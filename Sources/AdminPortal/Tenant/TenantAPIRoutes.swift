@@ -15,6 +15,8 @@ struct TenantAPIRoutes {
     let connections: TenantConnectionManager
     let sessions: TenantSessions
     let throttle: SignInThrottle
+    let work: TenantWork
+    let proofs: CredentialProofs
 
     struct SignIn: Decodable {
         let username: String
@@ -45,6 +47,11 @@ struct TenantAPIRoutes {
             userId = APIID(session.user.rawValue)
             self.recoveryCodes = recoveryCodes
         }
+    }
+
+    struct PasswordChange: Decodable {
+        let currentPassword: String
+        let newPassword: String
     }
 
     struct PermissionsView: ResponseEncodable {
@@ -96,6 +103,19 @@ struct TenantAPIRoutes {
         signedIn.get("session") { _, context in
             let session = try context.requireTenantUser()
             return SessionView(session)
+        }
+        // The member's own password. The current one comes too, so a stolen session alone
+        // cannot take the account over; the member's other sessions end, this one stays.
+        signedIn.put("session/password") { request, context in
+            let change = try await request.decode(as: PasswordChange.self, context: context)
+            try SignInFields.checkPassword(change.newPassword)
+            try await proofs.password(change.currentPassword, context)
+            try await work.run(context, requiring: nil) { auth, session in
+                try await auth.setUserPassword(session.user, password: change.newPassword)
+            }
+            let session = try context.requireTenantUser()
+            try await sessions.endSessions(of: session.user, in: session, keepingThatOf: request)
+            return Response(status: .noContent)
         }
         // Signs out of the tenant the slug names, clearing its cookie only (the browser keeps
         // its sessions of other tenants). A request without that tenant's cookie gets 204

@@ -8,12 +8,14 @@ import TenantPlatform
 /// member who lost theirs. Sign-in itself is ``SecondFactorSignIn``'s.
 ///
 /// Enrolling asks for the password, and removing an enabled authenticator or making new
-/// recovery codes for a current code, so a stolen session cannot weaken the account or
-/// attach the thief's authenticator. Each proof runs in a statement of its own, before the
-/// unit of work: a wrong guess's count in the lockout must commit although the request fails.
+/// recovery codes for a current code (``CredentialProofs``), so a stolen session cannot weaken
+/// the account or attach the thief's authenticator. Enabling an authenticator ends the
+/// member's other sessions, and an administrator's reset all of them: they were opened
+/// without it.
 struct TenantSecondFactorRoutes {
     let work: TenantWork
-    let connections: TenantConnectionManager
+    let proofs: CredentialProofs
+    let sessions: TenantSessions
 
     struct StatusView: ResponseEncodable {
         let enabled: Bool
@@ -62,27 +64,29 @@ struct TenantSecondFactorRoutes {
         // The password first: a stolen session alone must not attach the thief's authenticator.
         group.post("second-factor") { request, context in
             let body = try await request.decode(as: PasswordBody.self, context: context)
-            try SignInFields.checkPassword(body.password)
-            try await provePassword(body.password, context)
+            try await proofs.password(body.password, context)
             return try await work.run(context, requiring: nil) { auth, session in
                 EnrolmentView(try await auth.beginTOTPEnrolment(user: session.user, issuer: session.slug))
             }
         }
         group.post("second-factor/confirm") { request, context in
             let code = try await Self.code(request, context)
-            return try await work.run(context, requiring: nil) { auth, session in
+            let codes = try await work.run(context, requiring: nil) { auth, session in
                 RecoveryCodesView(recoveryCodes: try await auth.confirmTOTPEnrolment(user: session.user, code: code ?? ""))
             }
+            let session = try context.requireTenantUser()
+            try await sessions.endSessions(of: session.user, in: session, keepingThatOf: request)
+            return codes
         }
         group.post("second-factor/recovery-codes") { request, context in
-            try await proveSecondFactor(try await Self.code(request, context), context)
+            try await proofs.secondFactor(try await Self.code(request, context), context)
             return try await work.run(context, requiring: nil) { auth, session in
                 RecoveryCodesView(recoveryCodes: try await auth.regenerateRecoveryCodes(user: session.user))
             }
         }
         group.post("second-factor/disable") { request, context in
             if let code = try await Self.code(request, context) {
-                try await proveSecondFactor(code, context)
+                try await proofs.secondFactor(code, context)
                 try await work.run(context, requiring: nil) { auth, session in
                     try await auth.disableTOTP(user: session.user)
                 }
@@ -117,6 +121,7 @@ struct TenantSecondFactorRoutes {
                                                 hint: "Remove your own at POST /t/\(session.slug)/api/second-factor/disable, with a current code.")
                 try await auth.disableTOTP(user: user)
             }
+            try await sessions.endSessions(of: user, in: try context.requireTenantUser())
             return Response(status: .noContent)
         }
     }
@@ -126,29 +131,5 @@ struct TenantSecondFactorRoutes {
         let code = try await request.decode(as: CodeBody.self, context: context).code
         if let code { try SignInFields.check("code", code, maximumLength: SignInFields.maximumCodeLength) }
         return code
-    }
-
-    /// Passes when `password` is the signed-in user's; 401 `wrong_credentials` otherwise (also
-    /// for a user without a password: single sign-on, an API key). Committed on its own, so a
-    /// wrong password stays counted in the lockout.
-    private func provePassword(_ password: String, _ context: PortalContext) async throws {
-        let session = try context.requireTenantUser()
-        let proved = try await connections.withConnection(to: session.connectionTarget) { connection in
-            let auth = AuthClient(connection)
-            let username = try await auth.tenantUser(session.tenant, user: session.user).username
-            return try await auth.verifyUserPassword(username: username, password: password) == session.user
-        }
-        guard proved else { throw APIError.wrongCredentials }
-    }
-
-    /// Passes when `code` is the signed-in user's current authenticator code or an unused
-    /// recovery code; 401 otherwise. Committed on its own, so a wrong code stays counted.
-    private func proveSecondFactor(_ code: String?, _ context: PortalContext) async throws {
-        guard let code else { throw APIError.secondFactorRequired }
-        let session = try context.requireTenantUser()
-        let passed = try await connections.withConnection(to: session.connectionTarget) { connection in
-            try await AuthClient(connection).verifySecondFactor(user: session.user, code: code)
-        }
-        guard passed else { throw APIError.wrongSecondFactor }
     }
 }

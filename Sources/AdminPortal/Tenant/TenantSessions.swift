@@ -61,6 +61,15 @@ struct TenantSessions: Sendable {
         return user.map { TenantUserSession(platformTenant: tenant, tenant: authTenant, user: $0) }
     }
 
+    /// Ends `user`'s sessions of the session's tenant, all but the one `request` is signed in
+    /// with (none kept without a request, or for a request made with an API key): a change of
+    /// credentials ends what the old ones opened.
+    func endSessions(of user: UserID, in session: TenantUserSession, keepingThatOf request: Request? = nil) async throws {
+        let tenant = session.platformTenant.id
+        try await store.closeAll(of: .tenantUser(tenantID: tenant, authTenant: session.tenant, user: user),
+                                 keeping: request.flatMap { cookies.token(in: $0, for: tenant) })
+    }
+
     /// The token of `Authorization: Bearer <token>`, if the request has one.
     static func bearer(in request: Request) -> String? {
         guard let header = request.headers[.authorization], header.count > 7,

@@ -6,6 +6,7 @@ import Permissions
 /// tenant is unknown here (404 QN006), whatever else the database holds.
 struct TenantUserRoutes {
     let work: TenantWork
+    let sessions: TenantSessions
 
     struct NewUser: Decodable {
         let username: String
@@ -83,9 +84,12 @@ struct TenantUserRoutes {
             let new = try await request.decode(as: NewPassword.self, context: context)
             try await work.run(context, requiring: TenantAPICode.updateUsers) { auth, session in
                 _ = try await auth.tenantUser(session.tenant, user: id)
-                try Self.refuseSelf(id, session, "set the password of")
+                try Self.refuseSelf(id, session, "set the password of",
+                                    hint: "Change your own at PUT /t/\(session.slug)/api/session/password, with your current password.")
                 try await auth.setUserPassword(id, password: new.password)
             }
+            // A reset is often for a password someone else knows: what it opened ends.
+            try await sessions.endSessions(of: id, in: try context.requireTenantUser())
             return Response(status: .noContent)
         }
         // Soft by default: the membership is deactivated and kept (its history, a later

@@ -1,0 +1,34 @@
+import Permissions
+import TenantPlatform
+
+/// What a signed-in member proves before a change a stolen session alone must not make (a new
+/// password, an authenticator, new recovery codes): their password or a current second-factor
+/// code. Each proof runs in a statement of its own, before the change's unit of work: a wrong
+/// guess's count in the lockout must commit although the request fails.
+struct CredentialProofs {
+    let connections: TenantConnectionManager
+
+    /// Passes when `password` is the signed-in user's; 401 `wrong_credentials` otherwise (also
+    /// for a user without a password: single sign-on, an API key).
+    func password(_ password: String, _ context: PortalContext) async throws {
+        try SignInFields.checkPassword(password)
+        let session = try context.requireTenantUser()
+        let proved = try await connections.withConnection(to: session.connectionTarget) { connection in
+            let auth = AuthClient(connection)
+            let username = try await auth.tenantUser(session.tenant, user: session.user).username
+            return try await auth.verifyUserPassword(username: username, password: password) == session.user
+        }
+        guard proved else { throw APIError.wrongCredentials }
+    }
+
+    /// Passes when `code` is the signed-in user's current authenticator code or an unused
+    /// recovery code; 401 otherwise.
+    func secondFactor(_ code: String?, _ context: PortalContext) async throws {
+        guard let code else { throw APIError.secondFactorRequired }
+        let session = try context.requireTenantUser()
+        let passed = try await connections.withConnection(to: session.connectionTarget) { connection in
+            try await AuthClient(connection).verifySecondFactor(user: session.user, code: code)
+        }
+        guard passed else { throw APIError.wrongSecondFactor }
+    }
+}

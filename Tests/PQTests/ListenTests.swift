@@ -38,10 +38,9 @@ struct ListenTests {
             let listener = try await database.connect()
             let sender = try await database.connect()
             let notifications = NotificationInbox(try await listener.listen("wake"))
-            let started = ContinuousClock.now
             try await sender.query("NOTIFY wake")
+            // Arrives although the listener sends nothing (how fast is `pgperm bench`'s to measure).
             #expect(try await notifications.next()?.channel == "wake")
-            #expect(ContinuousClock.now - started < .milliseconds(500))
             // The thread waits on the socket and still runs the listener's own queries at once.
             #expect(try await listener.query("SELECT 6 * 7").scalar(Int.self) == 42)
             try await sender.query("NOTIFY wake, 'again'")

@@ -29,11 +29,14 @@ public struct PortalConfiguration: Sendable {
     /// A bearer token that admits `GET /metrics` from any address; without one, only
     /// loopback clients may read it.
     public var metricsToken: String?
+    /// How long the System Statistics tab shows the counts it read before it reads them again
+    /// (in the background, showing the older ones meanwhile).
+    public var statisticsMaximumAge: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 8080, sessionIdleTimeout: Duration = .seconds(8 * 3600),
                 sessionLifetime: Duration = .seconds(24 * 3600), secureCookies: Bool = false, publicOrigins: [String] = [],
                 connectionIdleTimeout: Duration = .seconds(60), requestReadTimeout: Duration = .seconds(30),
-                metricsToken: String? = nil) {
+                metricsToken: String? = nil, statisticsMaximumAge: Duration = .seconds(60)) {
         self.host = host
         self.port = port
         self.sessionIdleTimeout = sessionIdleTimeout
@@ -43,5 +46,6 @@ public struct PortalConfiguration: Sendable {
         self.connectionIdleTimeout = connectionIdleTimeout
         self.requestReadTimeout = requestReadTimeout
         self.metricsToken = metricsToken
+        self.statisticsMaximumAge = statisticsMaximumAge
     }
 }

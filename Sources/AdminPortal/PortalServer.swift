@@ -98,7 +98,8 @@ public struct PortalServer: Sendable {
         AdminOrganizationRoutes(platform: platform).register(on: signedIn)
         AdminUserRoutes(platform: platform).register(on: signedIn)
         AdminAuditRoutes(platform: platform).register(on: signedIn)
-        AdminStatisticsRoutes(platform: platform, sessions: sessions, requests: requestMetrics).register(on: signedIn)
+        AdminStatisticsRoutes(snapshots: StatisticsSnapshots(platform: platform, maximumAge: configuration.statisticsMaximumAge),
+                              sessions: sessions, requests: requestMetrics).register(on: signedIn)
     }
 
     private func addTenantAPI(to group: RouterGroup<PortalContext>) {

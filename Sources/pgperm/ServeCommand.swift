@@ -46,6 +46,10 @@ struct Serve: AsyncParsableCommand {
             help: "Close a connection whose request body has not fully arrived this many seconds after its head.")
     var requestReadSeconds = 30
 
+    @Option(name: .customLong("statistics-max-age-seconds"),
+            help: "Show the System Statistics tab's counts for this many seconds before reading every tenant database again (in the background).")
+    var statisticsMaxAgeSeconds = 60
+
     @Option(name: .customLong("metrics-token-env"),
             help: ArgumentHelp("An environment variable holding a bearer token that also admits GET /metrics from beyond loopback.",
                                valueName: "name"))
@@ -57,6 +61,7 @@ struct Serve: AsyncParsableCommand {
         guard sessionLifetimeHours > 0 else { throw ValidationError("--session-lifetime-hours must be positive.") }
         guard connectionIdleSeconds > 0 else { throw ValidationError("--connection-idle-seconds must be positive.") }
         guard requestReadSeconds > 0 else { throw ValidationError("--request-read-seconds must be positive.") }
+        guard statisticsMaxAgeSeconds >= 0 else { throw ValidationError("--statistics-max-age-seconds must not be negative.") }
         for origin in publicOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--public-origin takes scheme://host[:port] without a path, e.g. https://admin.example.com (got \(origin)).")
         }
@@ -72,7 +77,8 @@ struct Serve: AsyncParsableCommand {
                                                     secureCookies: secureCookies, publicOrigins: publicOrigins,
                                                     connectionIdleTimeout: .seconds(connectionIdleSeconds),
                                                     requestReadTimeout: .seconds(requestReadSeconds),
-                                                    metricsToken: try metricsToken())
+                                                    metricsToken: try metricsToken(),
+                                                    statisticsMaximumAge: .seconds(statisticsMaxAgeSeconds))
             try await PortalServer(platform: platform, configuration: configuration, logger: logger).run()
         }
     }

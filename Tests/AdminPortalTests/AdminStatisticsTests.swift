@@ -72,6 +72,52 @@ struct AdminStatisticsTests {
         }
     }
 
+    @Test("the counts are read once and kept: later loads answer from them, refresh=true reads again, a tenant created since is listed")
+    func keptReadings() async throws {
+        try await PortalFixture.run { fixture, client in
+            let acme = try await fixture.tenantAdmin("acme", like: client)
+            try await fixture.signInAdmin(client)
+            let first = try await client.get("/admin/api/stats").json
+            #expect(first["refreshing"] as? Bool == false && (first["gathered_at"] as? String)?.isEmpty == false)
+            #expect((first["totals"] as? [String: Any])?["users"] as? Int == 1)
+
+            _ = try await fixture.tenantMember("mia", holding: nil, by: acme)
+            _ = try await fixture.createTenant("beta")
+            let kept = try await client.get("/admin/api/stats").json
+            #expect(kept["gathered_at"] as? String == first["gathered_at"] as? String && kept["refreshing"] as? Bool == false)
+            #expect((kept["totals"] as? [String: Any])?["users"] as? Int == 1, "the kept counts")
+            let beta = (kept["tenants"] as? [[String: Any]])?.first { $0["slug"] as? String == "beta" }
+            #expect(beta != nil && beta?["users"] == nil, "listed from the registry, not yet counted")
+
+            let fresh = try await client.get("/admin/api/stats?refresh=true").json
+            #expect((fresh["totals"] as? [String: Any])?["users"] as? Int == 3, "acme's two members and beta's admin")
+            #expect(try await client.get("/admin/api/stats?refresh=maybe").status == .badRequest)
+        }
+    }
+
+    @Test("counts older than the maximum age are answered at once while newer ones are read in the background")
+    func staleReadings() async throws {
+        try await PortalFixture.run(.init(statisticsMaximumAge: .zero)) { fixture, client in
+            _ = try await fixture.createTenant("acme")
+            try await fixture.signInAdmin(client)
+            _ = try await client.get("/admin/api/stats")
+            _ = try await fixture.createTenant("beta")
+            func betaUsers(_ stats: [String: Any]) -> Int? {
+                (stats["tenants"] as? [[String: Any]])?.first { $0["slug"] as? String == "beta" }?["users"] as? Int
+            }
+            let stale = try await client.get("/admin/api/stats").json
+            #expect(stale["refreshing"] as? Bool == true && betaUsers(stale) == nil, "the older counts, at once")
+            var counted = false
+            for _ in 0..<100 where !counted {
+                counted = betaUsers(try await client.get("/admin/api/stats").json) == 1
+                if !counted { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(counted, "the background reading landed")
+            // Joins the reading the last load started, if any: none is left running when the test ends.
+            #expect(try await client.get("/admin/api/stats?refresh=true").status == .ok)
+        }
+    }
+
     @Test("/metrics: Prometheus text with OpenTelemetry's names for loopback clients or the token's holder, 403 otherwise")
     func prometheus() async throws {
         // Router mode has no peer address: it stands for a remote client.

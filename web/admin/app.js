@@ -613,11 +613,13 @@ async function deleteAdmin() {
 
 // ---------- Statistics ----------
 
-async function loadStats() {
-  $("stats-state").textContent = "Gathering statistics from every tenant database…";
+// The counts come from every tenant database, read a while ago (the server keeps them for a
+// minute); Refresh reads them again and waits.
+async function loadStats(refresh = false) {
+  $("stats-state").textContent = refresh ? "Reading every tenant database again…" : "Loading statistics…";
   $("stats-refresh").disabled = true;
   try {
-    const stats = await api("GET", "/stats");
+    const stats = await api("GET", refresh ? "/stats?refresh=true" : "/stats");
     state.stats = stats;
     const card = (label, value, note) => el("div", { class: "card", "data-figure": label },
       el("div", { class: "figure", text: value }), el("div", { class: "label", text: label }), note ? el("div", { class: "hint", text: note }) : null);
@@ -657,7 +659,9 @@ async function loadStats() {
 
     $("stats-requests").hidden = !stats.requests;
     if (stats.requests) { drawChart(stats.requests.per_minute); showRoutes(); }
-    $("stats-state").textContent = `Gathered in ${milliseconds(stats.gathered_in_ms)} at ${timeFormat.format(new Date())}.` +
+    $("stats-state").textContent =
+      `Counts read at ${timeFormat.format(new Date(stats.gathered_at))} in ${milliseconds(stats.gathered_in_ms)}.` +
+      (stats.refreshing ? " Newer ones are being read: Refresh in a moment to see them." : "") +
       (stats.requests ? " Request figures are this server process's own." : "");
   } catch (error) {
     $("stats-state").textContent = "";
@@ -880,7 +884,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 
   // Statistics and audit
-  $("stats-refresh").addEventListener("click", (event) => run(event.currentTarget, loadStats));
+  $("stats-refresh").addEventListener("click", (event) => run(event.currentTarget, () => loadStats(true)));
   $("requests-period").addEventListener("change", showRoutes);
   $("audit-filters").addEventListener("submit", (event) => { event.preventDefault(); run(event.submitter, () => loadAudit(null)); });
   $("audit-newest").addEventListener("click", (event) => run(event.currentTarget, () => loadAudit(null)));

@@ -4,9 +4,10 @@ import TenantPlatform
 
 /// `GET /admin/api/stats`: the System Statistics tab. A superadmin sees the whole platform; a
 /// regular admin the tenants it manages, without servers, sessions and request metrics
-/// (`null`), which are the platform's.
+/// (`null`), which are the platform's. The counts read from tenant databases are kept a while
+/// (``StatisticsSnapshots``); `?refresh=true` reads them again and waits.
 struct AdminStatisticsRoutes {
-    let platform: Platform
+    let snapshots: StatisticsSnapshots
     let sessions: SessionStore
     let requests: RequestMetrics
 
@@ -18,7 +19,11 @@ struct AdminStatisticsRoutes {
         let servers: [ServerView]?
         let sessions: SessionsView?
         let requests: RequestsView?
+        /// When the counts, sizes and connections were read, and how long it took.
+        let gatheredAt: Date
         let gatheredInMs: Double
+        /// Whether newer counts are being read now: the next load shows them.
+        let refreshing: Bool
     }
 
     struct Totals: Encodable {
@@ -65,10 +70,10 @@ struct AdminStatisticsRoutes {
     }
 
     func register(on group: RouterGroup<PortalContext>) {
-        group.get("stats") { _, context in
+        group.get("stats") { request, context in
             let admin = try context.requireAdmin()
-            let started = ContinuousClock.now
-            let statistics = try await platform.statistics(within: admin.isSuperadmin ? nil : admin.tenantIDs)
+            let statistics = try await snapshots.statistics(within: admin.isSuperadmin ? nil : admin.tenantIDs,
+                                                            fresh: try request.booleanParameter("refresh") ?? false)
             let tenants = statistics.tenants
                 .map { TenantView(slug: $0.slug, name: $0.name, status: $0.status.rawValue, server: $0.server, users: $0.users,
                                   groups: $0.groups, permissionSets: $0.permissionSets, sizeBytes: $0.sizeBytes,
@@ -97,7 +102,8 @@ struct AdminStatisticsRoutes {
             }
             return StatisticsView(tenantsByStatus: byStatus, totals: totals, tenants: tenants, servers: servers,
                                   sessions: sessionsView, requests: requestsView,
-                                  gatheredInMs: (ContinuousClock.now - started).seconds * 1000)
+                                  gatheredAt: statistics.gatheredAt, gatheredInMs: statistics.gatheringDuration.seconds * 1000,
+                                  refreshing: statistics.isRefreshing)
         }
     }
 }

@@ -2,9 +2,11 @@ import Foundation
 import PQ
 
 /// The platform at a glance, for the portal's System Statistics tab: tenants by status, what
-/// each tenant database holds, storage, and connections per server. Gathered live: one
-/// admin connection per server, and one pooled connection per active tenant, a few at a
-/// time. A tenant or server that does not answer is reported with its reason, not left out.
+/// each tenant database holds, storage, and connections per server. The tenants and servers
+/// are the registry's as it is now; their counts, sizes and connections come from a
+/// ``StatisticsReadings``, read through one admin connection per server and one pooled
+/// connection per active tenant, a few at a time. A tenant or server that does not answer is
+/// reported with its reason, not left out.
 public struct PlatformStatistics: Sendable {
     public struct Tenant: Sendable {
         public let slug: String
@@ -34,36 +36,62 @@ public struct PlatformStatistics: Sendable {
 
     public var tenants: [Tenant]
     public var servers: [Server]
+    /// When the counts, sizes and connections were read; a tenant created since has none yet.
+    public var gatheredAt: Date
+    /// How long reading them took.
+    public var gatheringDuration: Duration
+    /// Whether newer ones are being read now (``StatisticsSnapshots``).
+    public var isRefreshing = false
 
     public var tenantsByStatus: [TenantRecord.Status: Int] {
         tenants.reduce(into: [:]) { $0[$1.status, default: 0] += 1 }
     }
 }
 
+/// What the statistics read from the databases, the costly part (seconds with hundreds of
+/// tenant databases): each active tenant's counts, each server's sizes and connections.
+public struct StatisticsReadings: Sendable {
+    fileprivate var counts: [PlatformTenantID: Result<Platform.Counts, Platform.Reason>]
+    fileprivate var servers: [ServerID: Platform.ServerReading]
+    public let gatheredAt: Date
+    public let duration: Duration
+}
+
 extension Platform {
-    /// Gathers the statistics of `within` (a regular admin's tenants) or of every tenant.
+    /// Gathers the statistics of `within` (a regular admin's tenants) or of every tenant, now.
+    public func statistics(within: [PlatformTenantID]? = nil) async throws -> PlatformStatistics {
+        try await statistics(within: within, from: try await readStatistics(within: within))
+    }
+
+    /// Reads the counts of every active tenant (of `within` only, if given) and every server's
+    /// sizes and connections.
     ///
     /// - Parameters:
     ///   - concurrency: tenant databases read at the same time.
     ///   - timeout: how long one tenant may take before it counts as unreachable.
     ///   - serverTimeout: the same for a server, whose reading sizes every database on it
     ///     (seconds with hundreds of them).
-    public func statistics(within: [PlatformTenantID]? = nil, concurrency: Int = 8, timeout: Duration = .seconds(5),
-                           serverTimeout: Duration = .seconds(60)) async throws -> PlatformStatistics {
-        var handles = try await directory.all()
-        if let within {
-            let allowed = Set(within)
-            handles = handles.filter { allowed.contains($0.id) }
-        }
+    public func readStatistics(within: [PlatformTenantID]? = nil, concurrency: Int = 8, timeout: Duration = .seconds(5),
+                               serverTimeout: Duration = .seconds(60)) async throws -> StatisticsReadings {
+        let started = ContinuousClock.now, gatheredAt = Date()
+        let handles = try await tenants(within: within)
         let servers = try await self.servers.all()
         // The servers are read while the tenants are counted.
         let serverReadings = Task { await readServers(servers, timeout: serverTimeout) }
         let counts = await countTenants(handles.filter { $0.status == .active }, concurrency: concurrency, timeout: timeout)
-        let readings = await serverReadings.value
+        return StatisticsReadings(counts: counts, servers: await serverReadings.value, gatheredAt: gatheredAt,
+                                  duration: ContinuousClock.now - started)
+    }
 
-        var statistics = PlatformStatistics(tenants: [], servers: [])
+    /// The statistics of `within` (a regular admin's tenants) or of every tenant: the tenants
+    /// and servers as the registry has them now, with what `readings` read of them.
+    public func statistics(within: [PlatformTenantID]?, from readings: StatisticsReadings) async throws -> PlatformStatistics {
+        let handles = try await tenants(within: within)
+        let servers = try await self.servers.all()
+        var statistics = PlatformStatistics(tenants: [], servers: [], gatheredAt: readings.gatheredAt,
+                                            gatheringDuration: readings.duration)
         for server in servers {
-            let reading = readings[server.id]
+            let reading = readings.servers[server.id]
             statistics.servers.append(.init(name: server.name, status: server.status, tenantCount: server.tenantCount,
                                             sizeBytes: reading?.sizeBytes, connections: reading?.connections,
                                             unreachable: reading?.error))
@@ -71,8 +99,9 @@ extension Platform {
         for handle in handles {
             var tenant = PlatformStatistics.Tenant(slug: handle.slug, name: handle.name, status: handle.status,
                                                    server: handle.server.name)
-            tenant.sizeBytes = readings[handle.server.id]?.databaseSizes[handle.databaseName]
-            switch counts[handle.id] {
+            tenant.sizeBytes = readings.servers[handle.server.id]?.databaseSizes[handle.databaseName]
+            // Only tenants active now are counted (one suspended since keeps no counts).
+            switch handle.status == .active ? readings.counts[handle.id] : nil {
             case .success(let count)?:
                 (tenant.users, tenant.groups, tenant.permissionSets) = (count.users, count.groups, count.sets)
             case .failure(let reason)?:
@@ -85,20 +114,27 @@ extension Platform {
         return statistics
     }
 
-    private struct ServerReading: Sendable {
+    private func tenants(within: [PlatformTenantID]?) async throws -> [TenantHandle] {
+        let handles = try await directory.all()
+        guard let within else { return handles }
+        let allowed = Set(within)
+        return handles.filter { allowed.contains($0.id) }
+    }
+
+    fileprivate struct ServerReading: Sendable {
         var sizeBytes: Int64?
         var connections: Int?
         var databaseSizes: [String: Int64] = [:]
         var error: String?
     }
 
-    private struct Counts: Sendable {
+    fileprivate struct Counts: Sendable {
         let users: Int
         let groups: Int
         let sets: Int
     }
 
-    private struct Reason: Error {
+    fileprivate struct Reason: Error {
         let text: String
     }
 

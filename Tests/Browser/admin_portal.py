@@ -382,8 +382,13 @@ try:
     member = call(f"{BASE}/t/fuzz/api/users", "POST", {"username": "ada", "email": "ada@initrode.example"},
                   cookie=os.environ["TENANT_COOKIE"])
     call(f"{provider}/users/ada-sub", "PUT", {"email": "ada@initrode.example", "email_verified": True, "name": "Ada"})
+    driver.set_window_size(1024, 700)
     driver.get(BASE + "/sso/discover")
-    wait.until(EC.visibility_of_element_located((By.NAME, "email"))).send_keys("ada@initrode.example", Keys.ENTER)
+    email = wait.until(EC.visibility_of_element_located((By.NAME, "email")))
+    # The page's own stylesheet applies (allowed by its hash; a refused one is a logged violation, checked below).
+    assert driver.execute_script("return getComputedStyle(document.querySelector('main')).backgroundColor") == "rgb(255, 255, 255)"
+    screenshot("sso-discovery")
+    email.send_keys("ada@initrode.example", Keys.ENTER)
     subject = wait.until(EC.visibility_of_element_located((By.ID, "subject-input")))
     assert driver.current_url.startswith(provider + "/oauth2/authorize?"), driver.current_url
     assert "login_hint=ada%40initrode.example" in driver.current_url, driver.current_url

@@ -1,9 +1,29 @@
+import Crypto
+import Foundation
 import Hummingbird
 
 /// The small pages of single sign-on, for browsers (`Accept: text/html`); other callers
-/// get the same answer in JSON. No script, nothing fetched (`default-src 'none'`), and no
-/// Referer, so a callback's code never leaves in one.
+/// get the same answer in JSON. No script, nothing fetched (`default-src 'none'`; the one
+/// inline stylesheet is allowed by its hash), and no Referer, so a callback's code never
+/// leaves in one.
 enum SSOPage {
+    /// The admin page's colours and fonts, in a card that reads on a phone as on a wide screen.
+    static let style = """
+        body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:0 1em;color:#1d2733;background:#f4f6f9}
+        main{max-width:28em;margin:12vh auto;padding:1.5em 1.75em;background:#fff;border:1px solid #d9dee5;border-radius:10px}
+        h1{font-size:1.35em;line-height:1.2;margin:0 0 .6em;color:#26415f}
+        p{margin:0 0 1em}
+        ul{padding-left:1.2em}
+        a{color:#1f6feb}
+        label{display:block;font-weight:600;margin-bottom:.8em}
+        input{display:block;width:100%;box-sizing:border-box;font:inherit;font-weight:400;margin-top:.3em;padding:.45em .6em;border:1px solid #d9dee5;border-radius:6px}
+        button{font:inherit;padding:.45em 1.1em;border-radius:6px;border:1px solid #1f6feb;background:#1f6feb;color:#fff;cursor:pointer}
+        :focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
+        """
+    /// `default-src 'none'`, and ``style`` by its SHA-256.
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'sha256-\(Data(SHA256.hash(data: Data(style.utf8))).base64EncodedString())'"
+
     /// A field asking for an email, sent back to `action` with GET.
     struct EmailForm {
         let action: String
@@ -31,12 +51,14 @@ enum SSOPage {
                 """
         }
         let html = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>\(refresh)</head>
-            <body><h1>\(escape(title))</h1><p>\(escape(body))</p>\(list.isEmpty ? "" : "<ul>\(list)</ul>")\(formHTML)</body></html>
+            <!doctype html><html lang="en"><head><meta charset="utf-8">\
+            <meta name="viewport" content="width=device-width, initial-scale=1"><title>\(escape(title))</title>\(refresh)\
+            <style>\(style)</style></head>
+            <body><main><h1>\(escape(title))</h1><p>\(escape(body))</p>\(list.isEmpty ? "" : "<ul>\(list)</ul>")\(formHTML)</main></body></html>
             """
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = "default-src 'none'"
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
         headers[.init("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }

@@ -74,6 +74,55 @@ struct TenantCredentialChangeTests {
         }
     }
 
+    @Test("attack: with a stolen session and the password, the authenticator still guards the change, and wrong codes keep counting")
+    func authenticatorGuardsTheChange() async throws {
+        try await PortalFixture.run { fixture, client in
+            let admin = try await fixture.tenantAdmin("acme", like: client)
+            let (_, mia) = try await fixture.tenantMember("mia", holding: "USER", by: admin)
+            let secret = try #require(try await mia.send(.post, "second-factor", json: ["password": PortalFixture.password]).json["secret"] as? String)
+            let recovery = try #require(try await mia.send(.post, "second-factor/confirm", json: ["code": TOTPGenerator.code(secret: secret)])
+                .json["recovery_codes"] as? [String])
+            let change = ["current_password": PortalFixture.password, "new_password": "a new passphrase"]
+
+            #expect(try await mia.send(.put, "session/password", json: change).errorCode == "second_factor_required")
+            var withCode = change
+            withCode["second_factor_code"] = recovery[0]
+            #expect(try await mia.send(.put, "session/password", json: withCode).status == .noContent)
+
+            // The thief holds the session and the new password, not the device. A change of
+            // password used to clear the lockout's count, which would let codes be guessed forever.
+            for _ in 1...4 {
+                #expect(try await mia.send(.post, "second-factor/disable", json: ["code": "000000"]).errorCode == "wrong_second_factor")
+            }
+            let guess = ["current_password": "a new passphrase", "new_password": "a new passphrase", "second_factor_code": "000001"]
+            #expect(try await mia.send(.put, "session/password", json: guess).errorCode == "wrong_second_factor")
+            // The fifth wrong code locked the account: not even a right code passes now.
+            var right = guess
+            right["second_factor_code"] = recovery[1]
+            #expect(try await mia.send(.put, "session/password", json: right).errorCode == "wrong_credentials")
+            #expect(try await mia.get("second-factor").json["enabled"] as? Bool == true)
+        }
+    }
+
+    @Test("enrolling at sign-in, when the tenant requires a second factor, ends the sessions opened without one")
+    func enrolmentAtSignIn() async throws {
+        try await PortalFixture.run { fixture, client in
+            let admin = try await fixture.tenantAdmin("acme", like: client)
+            let (_, older) = try await fixture.tenantMember("mia", holding: "USER", by: admin)
+            #expect(try await admin.send(.put, "second-factor/policy", json: ["policy": "required"]).status == .noContent)
+            let browser = fixture.newClient(like: client)
+            let credentials = ["username": "mia", "password": PortalFixture.password]
+            let begun = try await browser.send(.post, "/t/acme/api/session/second-factor", json: credentials)
+            let secret = try #require(begun.json["secret"] as? String)
+            #expect(try await older.get("session").status == .ok, "beginning ends nothing")
+            var withCode = credentials
+            withCode["second_factor_code"] = TOTPGenerator.code(secret: secret)
+            #expect(try await browser.send(.post, "/t/acme/api/session", json: withCode).status == .ok)
+            #expect(try await browser.get("/t/acme/api/session").status == .ok)
+            #expect(try await older.get("session").status == .unauthorized)
+        }
+    }
+
     @Test("an administrator's reset of a password or a second factor ends the member's sessions, not their own nor another tenant's")
     func administratorResets() async throws {
         try await PortalFixture.run { fixture, client in

@@ -21,6 +21,16 @@ struct CredentialProofs {
         guard proved else { throw APIError.wrongCredentials }
     }
 
+    /// Passes when the signed-in user has no enabled authenticator, or `code` is one of its
+    /// current codes or an unused recovery code; 401 otherwise.
+    func secondFactorIfEnabled(_ code: String?, _ context: PortalContext) async throws {
+        let session = try context.requireTenantUser()
+        let enabled = try await connections.withConnection(to: session.connectionTarget) { connection in
+            try await AuthClient(connection).secondFactor(user: session.user).isEnabled
+        }
+        if enabled { try await secondFactor(code, context) }
+    }
+
     /// Passes when `code` is the signed-in user's current authenticator code or an unused
     /// recovery code; 401 otherwise.
     func secondFactor(_ code: String?, _ context: PortalContext) async throws {

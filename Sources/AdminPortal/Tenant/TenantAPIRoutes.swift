@@ -52,6 +52,8 @@ struct TenantAPIRoutes {
     struct PasswordChange: Decodable {
         let currentPassword: String
         let newPassword: String
+        /// Required when the user has an authenticator: a current code or a recovery code.
+        let secondFactorCode: String?
     }
 
     struct PermissionsView: ResponseEncodable {
@@ -83,7 +85,10 @@ struct TenantAPIRoutes {
             let tenant = session.platformTenant
             // Signing in again in the same browser replaces its session of this tenant.
             if let previous = sessions.cookies.token(in: request, for: tenant.id) { try await sessions.store.close(previous) }
-            let token = try await sessions.store.open(.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user))
+            let subject = SessionSubject.tenantUser(tenantID: tenant.id, authTenant: session.tenant, user: session.user)
+            let token = try await sessions.store.open(subject)
+            // This sign-in enabled an authenticator: sessions opened without it end.
+            if recoveryCodes != nil { try await sessions.closeAll(of: subject, keeping: token) }
             var response = try SessionView(session, recoveryCodes: recoveryCodes).response(from: request, context: context)
             response.setCookie(sessions.cookies.setting(token, for: tenant.id))
             return response
@@ -104,12 +109,18 @@ struct TenantAPIRoutes {
             let session = try context.requireTenantUser()
             return SessionView(session)
         }
-        // The member's own password. The current one comes too, so a stolen session alone
-        // cannot take the account over; the member's other sessions end, this one stays.
+        // The member's own password. The current one comes too, and a current code when they
+        // have an authenticator, so a stolen session (even with the password) cannot take the
+        // account over; and since a new password clears the lockout's count, guessed codes
+        // must not get a fresh count this way. The member's other sessions end, this one stays.
         signedIn.put("session/password") { request, context in
             let change = try await request.decode(as: PasswordChange.self, context: context)
             try SignInFields.checkPassword(change.newPassword)
+            if let code = change.secondFactorCode {
+                try SignInFields.check("second_factor_code", code, maximumLength: SignInFields.maximumCodeLength)
+            }
             try await proofs.password(change.currentPassword, context)
+            try await proofs.secondFactorIfEnabled(change.secondFactorCode, context)
             try await work.run(context, requiring: nil) { auth, session in
                 try await auth.setUserPassword(session.user, password: change.newPassword)
             }

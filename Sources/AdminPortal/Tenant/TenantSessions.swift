@@ -61,13 +61,24 @@ struct TenantSessions: Sendable {
         return user.map { TenantUserSession(platformTenant: tenant, tenant: authTenant, user: $0) }
     }
 
-    /// Ends `user`'s sessions of the session's tenant, all but the one `request` is signed in
-    /// with (none kept without a request, or for a request made with an API key): a change of
-    /// credentials ends what the old ones opened.
+    /// Ends `user`'s sessions of the session's tenant, all but the one whose cookie `request`
+    /// carries (none without a request): a change of credentials ends what the old ones opened.
     func endSessions(of user: UserID, in session: TenantUserSession, keepingThatOf request: Request? = nil) async throws {
         let tenant = session.platformTenant.id
-        try await store.closeAll(of: .tenantUser(tenantID: tenant, authTenant: session.tenant, user: user),
-                                 keeping: request.flatMap { cookies.token(in: $0, for: tenant) })
+        try await closeAll(of: .tenantUser(tenantID: tenant, authTenant: session.tenant, user: user),
+                           keeping: request.flatMap { cookies.token(in: $0, for: tenant) })
+    }
+
+    /// ``SessionStore/closeAll(of:keeping:)`` after a change that has committed: when the master
+    /// database fails now, the answer says the change was made and the sessions were not ended.
+    func closeAll(of subject: SessionSubject, keeping token: String?) async throws {
+        do {
+            try await store.closeAll(of: subject, keeping: token)
+        } catch {
+            throw APIError(status: .serviceUnavailable, code: "sessions_not_ended",
+                           message: "the change was made, but the user's other sessions could not be ended",
+                           hint: "Make the change again once the service answers (it ends them then), or ask an administrator.")
+        }
     }
 
     /// The token of `Authorization: Bearer <token>`, if the request has one.

@@ -24,21 +24,23 @@ struct CredentialProofs {
     /// Passes when the signed-in user has no enabled authenticator, or `code` is one of its
     /// current codes or an unused recovery code; 401 otherwise.
     func secondFactorIfEnabled(_ code: String?, _ context: PortalContext) async throws {
-        let session = try context.requireTenantUser()
-        let enabled = try await connections.withConnection(to: session.connectionTarget) { connection in
-            try await AuthClient(connection).secondFactor(user: session.user).isEnabled
-        }
-        if enabled { try await secondFactor(code, context) }
+        try await secondFactor(code, context, onlyIfEnabled: true)
     }
 
     /// Passes when `code` is the signed-in user's current authenticator code or an unused
     /// recovery code; 401 otherwise.
     func secondFactor(_ code: String?, _ context: PortalContext) async throws {
-        guard let code else { throw APIError.secondFactorRequired }
+        try await secondFactor(code, context, onlyIfEnabled: false)
+    }
+
+    /// Both checks on one connection.
+    private func secondFactor(_ code: String?, _ context: PortalContext, onlyIfEnabled: Bool) async throws {
         let session = try context.requireTenantUser()
-        let passed = try await connections.withConnection(to: session.connectionTarget) { connection in
-            try await AuthClient(connection).verifySecondFactor(user: session.user, code: code)
+        try await connections.withConnection(to: session.connectionTarget) { connection in
+            let auth = AuthClient(connection)
+            if onlyIfEnabled, try await !auth.secondFactor(user: session.user).isEnabled { return }
+            guard let code else { throw APIError.secondFactorRequired }
+            guard try await auth.verifySecondFactor(user: session.user, code: code) else { throw APIError.wrongSecondFactor }
         }
-        guard passed else { throw APIError.wrongSecondFactor }
     }
 }

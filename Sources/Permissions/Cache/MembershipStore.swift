@@ -18,13 +18,13 @@ struct MemberKey: Sendable, Equatable {
 
     /// Both ids as four words: compared as four integers, and hashed without a byte loop.
     var words: (UInt64, UInt64, UInt64, UInt64) {
-        let tenant = tenant.rawValue.uuid, user = user.rawValue.uuid
-        return withUnsafeBytes(of: tenant) { t in
-            withUnsafeBytes(of: user) { u in
-                (t.loadUnaligned(as: UInt64.self), t.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                 u.loadUnaligned(as: UInt64.self), u.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            }
-        }
+        let tenant = Self.words(tenant.rawValue), user = Self.words(user.rawValue)
+        return (tenant.0, tenant.1, user.0, user.1)
+    }
+
+    /// An id's 16 bytes as two words.
+    static func words(_ id: UUID) -> (UInt64, UInt64) {
+        withUnsafeBytes(of: id.uuid) { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
     }
 }
 
@@ -130,10 +130,10 @@ struct MembershipStore {
     /// name a whole tenant only for statements that changed over 20 of its members.
     @discardableResult
     mutating func remove(tenant: TenantID) -> Int {
-        let words = MemberKey(tenant: tenant, user: UserID(UUID())).words
+        let tenantWords = MemberKey.words(tenant.rawValue)
         var dropped = 0, position = 0
         while position < entries.count {
-            if entries[position].key.0 == words.0 && entries[position].key.1 == words.1 {
+            if entries[position].key.0 == tenantWords.0 && entries[position].key.1 == tenantWords.1 {
                 remove(entries[position].key, home: entries[position].home)  // moves the last entry here
                 dropped += 1
             } else {
